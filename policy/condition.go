@@ -1,0 +1,315 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+)
+
+type opFamily uint8
+
+const (
+	famString opFamily = iota
+	famArn
+	famBool
+	famIP
+	famNull
+)
+
+type setKind uint8
+
+const (
+	setNone setKind = iota
+	setAnyValue
+	setAllValues
+)
+
+type opInfo struct {
+	family opFamily
+	neg    bool
+	like   bool // '*' and '?' are wildcards
+	fold   bool // ignore case
+}
+
+// operators are the condition operators a device policy can use.
+var operators = map[string]opInfo{
+	"StringEquals":              {family: famString},
+	"StringNotEquals":           {family: famString, neg: true},
+	"StringEqualsIgnoreCase":    {family: famString, fold: true},
+	"StringNotEqualsIgnoreCase": {family: famString, neg: true, fold: true},
+	"StringLike":                {family: famString, like: true},
+	"StringNotLike":             {family: famString, neg: true, like: true},
+	// IAM matches ARNs component by component, with wildcards, for the Equals forms too.
+	"ArnEquals":    {family: famArn, like: true},
+	"ArnLike":      {family: famArn, like: true},
+	"ArnNotEquals": {family: famArn, neg: true, like: true},
+	"ArnNotLike":   {family: famArn, neg: true, like: true},
+	"Bool":         {family: famBool},
+	"IpAddress":    {family: famIP},
+	"NotIpAddress": {family: famIP, neg: true},
+	"Null":         {family: famNull},
+}
+
+const operatorList = "StringEquals, StringNotEquals, StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike, StringNotLike, ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, Bool, IpAddress, NotIpAddress, Null"
+
+// cond is one compiled condition: one operator applied to one key.
+type cond struct {
+	family   opFamily
+	neg      bool
+	ifExists bool
+	set      setKind
+	key      varRef
+	pats     []*pattern    // famString, famBool
+	arns     [][6]*pattern // famArn: the six ARN components
+	nets     []ipNet       // famIP
+}
+
+func (p *parser) conditions(s *stmt, st *Statement, v *jsonValue, path, sid string) {
+	if v.kind != jsonObject {
+		p.errAt(v.off, path, sid, "Condition must be an object of operators, e.g. {\"StringEquals\": {\"iot:ClientId\": \"dev1\"}}, got "+v.kind.String())
+		return
+	}
+	for _, om := range v.members {
+		opPath := path + "." + om.key
+		name := om.key
+		var set setKind
+		switch {
+		case strings.HasPrefix(name, "ForAnyValue:"):
+			set, name = setAnyValue, name[len("ForAnyValue:"):]
+		case strings.HasPrefix(name, "ForAllValues:"):
+			set, name = setAllValues, name[len("ForAllValues:"):]
+		}
+		ifExists := false
+		if strings.HasSuffix(name, "IfExists") {
+			ifExists, name = true, name[:len(name)-len("IfExists")]
+		}
+		info, ok := operators[name]
+		if !ok {
+			msg := "unknown condition operator " + strconv.Quote(om.key)
+			switch {
+			case strings.HasPrefix(name, "Numeric"), strings.HasPrefix(name, "Date"), strings.HasPrefix(name, "Binary"):
+				msg += " (not supported: no key of an AWS IoT custom-authorizer request holds numbers, dates or binary data)"
+			default:
+				msg += caseHintMap(name)
+			}
+			p.errAt(om.keyOff, opPath, sid, msg+"; supported: "+operatorList+", with ForAnyValue:/ForAllValues: and ...IfExists")
+			return
+		}
+		if info.family == famNull && (set != setNone || ifExists) {
+			p.errAt(om.keyOff, opPath, sid, "Null takes neither ForAnyValue:/ForAllValues: nor IfExists; write \"Null\"")
+			return
+		}
+		if om.val.kind != jsonObject || len(om.val.members) == 0 {
+			p.errAt(om.val.off, opPath, sid, om.key+" must be a non-empty object of condition keys, e.g. {\"iot:ClientId\": \"dev1\"}")
+			return
+		}
+		for _, km := range om.val.members {
+			kPath := opPath + "[" + strconv.Quote(km.key) + "]"
+			key, msg := lookupName(km.key)
+			if msg != "" {
+				p.errAt(km.keyOff, kPath, sid, "condition key: "+msg)
+				return
+			}
+			c := cond{family: info.family, neg: info.neg, ifExists: ifExists, set: set, key: key}
+			vals := p.condValues(km.val, kPath, sid)
+			if p.err != nil {
+				return
+			}
+			cc := Condition{Operator: om.key, Key: km.key}
+			for i, val := range vals {
+				vPath := listPath(kPath, km.val, i)
+				cc.Values = append(cc.Values, val.str)
+				p.condValue(&c, info, val, vPath, sid)
+				if p.err != nil {
+					return
+				}
+			}
+			s.conds = append(s.conds, c)
+			st.Condition = append(st.Condition, cc)
+		}
+	}
+}
+
+// condValues reads a condition's values: a string, number or boolean, or a non-empty array of them.
+func (p *parser) condValues(v *jsonValue, path, sid string) []strAt {
+	scalar := func(e *jsonValue, path string) (strAt, bool) {
+		switch e.kind {
+		case jsonString, jsonNumber, jsonBool:
+			return strAt{e.str, e.off}, true
+		}
+		p.errAt(e.off, path, sid, "condition values must be strings (or numbers or booleans), got "+e.kind.String())
+		return strAt{}, false
+	}
+	if v.kind == jsonArray {
+		if len(v.elems) == 0 {
+			p.errAt(v.off, path, sid, "empty array of condition values; give at least one")
+			return nil
+		}
+		out := make([]strAt, 0, len(v.elems))
+		for i, e := range v.elems {
+			s, ok := scalar(e, path+"["+strconv.Itoa(i)+"]")
+			if !ok {
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	s, ok := scalar(v, path)
+	if !ok {
+		return nil
+	}
+	return []strAt{s}
+}
+
+func (p *parser) condValue(c *cond, info opInfo, val strAt, path, sid string) {
+	bad := func(msg string, at int) {
+		p.errAt(val.off, path, sid, "in "+strconv.Quote(val.str)+" at character "+strconv.Itoa(at+1)+": "+msg)
+	}
+	switch info.family {
+	case famString:
+		pat, msg, at := parsePattern(val.str, patternOptions{wild: info.like, vars: p.vars, fold: info.fold})
+		if msg != "" {
+			bad(msg, at)
+			return
+		}
+		c.pats = append(c.pats, pat)
+	case famArn:
+		if strings.Count(val.str, ":") < 5 {
+			p.errAt(val.off, path, sid, strconv.Quote(val.str)+" is not an ARN; ARN operators take arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, with * and ? in any component")
+			return
+		}
+		var parts [6]*pattern
+		rest, base := val.str, 0
+		for i := 0; i < 6; i++ {
+			part := rest
+			if i < 5 {
+				j := strings.IndexByte(rest, ':')
+				part, rest = rest[:j], rest[j+1:]
+			}
+			pat, msg, at := parsePattern(part, patternOptions{wild: true, vars: p.vars})
+			if msg != "" {
+				bad(msg, base+at)
+				return
+			}
+			parts[i] = pat
+			base += len(part) + 1
+		}
+		c.arns = append(c.arns, parts)
+	case famBool, famNull:
+		if !strings.EqualFold(val.str, "true") && !strings.EqualFold(val.str, "false") {
+			p.errAt(val.off, path, sid, "a "+map[bool]string{true: "Null", false: "Bool"}[info.family == famNull]+" condition takes \"true\" or \"false\", got "+strconv.Quote(val.str))
+			return
+		}
+		if info.family == famNull {
+			c.pats = append(c.pats, &pattern{src: strings.ToLower(val.str)})
+			return
+		}
+		pat, _, _ := parsePattern(strings.ToLower(val.str), patternOptions{fold: true})
+		c.pats = append(c.pats, pat)
+	case famIP:
+		n, ok := parseCIDR(val.str)
+		if !ok {
+			p.errAt(val.off, path, sid, strconv.Quote(val.str)+" is not an IP address or CIDR block; write e.g. \"203.0.113.0/24\", \"192.0.2.7\" or \"2001:db8::/32\" (policy variables are not allowed here)")
+			return
+		}
+		c.nets = append(c.nets, n)
+	}
+}
+
+func caseHintMap(name string) string {
+	for op := range operators {
+		if strings.EqualFold(op, name) {
+			return " (did you mean " + strconv.Quote(op) + "? operator names are case sensitive)"
+		}
+	}
+	return ""
+}
+
+// eval reports whether the condition holds for v. IAM rules for single-valued keys:
+//   - key absent: ForAllValues → true, ForAnyValue → false, IfExists → true, negated operator →
+//     true, otherwise false; Null tests presence only.
+//   - key present: true if any value matches (positive operators), or if no value matches
+//     (negated operators). A value whose policy variable does not resolve matches nothing, and
+//     makes a negated operator false.
+func (c *cond) eval(v *Vars) bool {
+	val, ok := c.key.resolve(v)
+	if c.family == famNull {
+		// "true" holds when the key is absent, "false" when it is present; several values OR.
+		for _, p := range c.pats {
+			if (p.src == "true") != ok {
+				return true
+			}
+		}
+		return false
+	}
+	if !ok {
+		switch {
+		case c.set == setAllValues:
+			return true
+		case c.set == setAnyValue:
+			return false
+		}
+		return c.ifExists || c.neg
+	}
+	switch c.family {
+	case famIP:
+		addr, _, valid := parseIP(val)
+		any := false
+		if valid {
+			for i := range c.nets {
+				if c.nets[i].contains(&addr) {
+					any = true
+					break
+				}
+			}
+		}
+		return any != c.neg
+	case famArn:
+		for i := range c.arns {
+			switch arnMatch(&c.arns[i], val, v) {
+			case matched:
+				return !c.neg
+			case unresolved:
+				if c.neg {
+					return false
+				}
+			}
+		}
+		return c.neg
+	default:
+		for _, p := range c.pats {
+			switch p.match(val, v) {
+			case matched:
+				return !c.neg
+			case unresolved:
+				if c.neg {
+					return false
+				}
+			}
+		}
+		return c.neg
+	}
+}
+
+// arnMatch matches an ARN component by component; a value with fewer than six components is no
+// ARN and matches nothing.
+func arnMatch(parts *[6]*pattern, s string, v *Vars) matchResult {
+	res := matched
+	for i := 0; i < 6; i++ {
+		part := s
+		if i < 5 {
+			j := strings.IndexByte(s, ':')
+			if j < 0 {
+				return noMatch
+			}
+			part, s = s[:j], s[j+1:]
+		}
+		switch parts[i].match(part, v) {
+		case noMatch:
+			return noMatch
+		case unresolved:
+			res = unresolved
+		}
+	}
+	return res
+}

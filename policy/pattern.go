@@ -1,0 +1,267 @@
+package policy
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A pattern is a compiled policy string: a Resource, an Action or a condition value. It is a list
+// of tokens; policy variables stay tokens and are resolved at evaluation time, and their values are
+// always matched literally (a client id "*" is not a wildcard).
+
+type tokKind uint8
+
+const (
+	tokLit   tokKind = iota // literal text
+	tokStar                 // '*': any run of characters, '/' and ':' included
+	tokQuest                // '?': exactly one character
+	tokVar                  // a policy variable, matched literally once resolved
+)
+
+type token struct {
+	kind tokKind
+	vi   uint8 // index into pattern.vars for tokVar
+	lit  string
+}
+
+type fastKind uint8
+
+const (
+	fastGeneral fastKind = iota
+	fastAny              // "*"
+	fastEqual            // one literal
+	fastPrefix           // literal then "*"
+)
+
+// maxVarsPerString bounds the policy variables in one string so evaluation can resolve them into a
+// fixed-size array on the stack.
+const maxVarsPerString = 8
+
+type pattern struct {
+	src  string
+	toks []token
+	vars []varRef
+	fast fastKind
+	fold bool // compare characters ignoring case (actions, ...IgnoreCase operators)
+}
+
+// patternOptions say how to read a policy string.
+type patternOptions struct {
+	wild bool // '*' and '?' are wildcards (Resource, Action, ...Like operators)
+	vars bool // "${...}" is a policy variable or an escape (Version 2012-10-17)
+	fold bool
+}
+
+// parsePattern compiles src. On error it returns a message and the byte offset in src.
+func parsePattern(src string, o patternOptions) (*pattern, string, int) {
+	p := &pattern{src: src, fold: o.fold}
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			p.toks = append(p.toks, token{kind: tokLit, lit: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case o.wild && c == '*':
+			flush()
+			// Consecutive stars are one star.
+			if n := len(p.toks); n == 0 || p.toks[n-1].kind != tokStar {
+				p.toks = append(p.toks, token{kind: tokStar})
+			}
+			i++
+		case o.wild && c == '?':
+			flush()
+			p.toks = append(p.toks, token{kind: tokQuest})
+			i++
+		case o.vars && c == '$' && i+1 < len(src) && src[i+1] == '{':
+			end := strings.IndexByte(src[i+2:], '}')
+			if end < 0 {
+				return nil, "\"${\" is not closed by \"}\"; write ${$} for a literal '$'", i
+			}
+			body := src[i+2 : i+2+end]
+			switch body {
+			case "*", "?", "$":
+				lit.WriteString(body)
+			default:
+				ref, msg := parseVariable(body)
+				if msg != "" {
+					return nil, msg, i
+				}
+				if len(p.vars) == maxVarsPerString {
+					return nil, "more than 8 policy variables in one string", i
+				}
+				flush()
+				p.toks = append(p.toks, token{kind: tokVar, vi: uint8(len(p.vars))})
+				p.vars = append(p.vars, ref)
+			}
+			i += end + 3
+		default:
+			lit.WriteByte(c)
+			i++
+		}
+	}
+	flush()
+	if !o.fold {
+		switch {
+		case len(p.toks) == 1 && p.toks[0].kind == tokStar:
+			p.fast = fastAny
+		case len(p.toks) == 0:
+			p.fast = fastEqual
+		case len(p.toks) == 1 && p.toks[0].kind == tokLit:
+			p.fast = fastEqual
+		case len(p.toks) == 2 && p.toks[0].kind == tokLit && p.toks[1].kind == tokStar:
+			p.fast = fastPrefix
+		}
+	} else if len(p.toks) == 1 && p.toks[0].kind == tokStar {
+		p.fast = fastAny
+	}
+	return p, "", 0
+}
+
+// matchResult is the outcome of matching one pattern: a variable that does not resolve is neither
+// a match nor a mismatch, so that negated elements can refuse to apply.
+type matchResult uint8
+
+const (
+	noMatch matchResult = iota
+	matched
+	unresolved
+)
+
+// match matches s against the pattern with the variables of v.
+func (p *pattern) match(s string, v *Vars) matchResult {
+	switch p.fast {
+	case fastAny:
+		return matched
+	case fastEqual:
+		if len(p.toks) == 0 {
+			return boolResult(s == "")
+		}
+		return boolResult(s == p.toks[0].lit)
+	case fastPrefix:
+		return boolResult(strings.HasPrefix(s, p.toks[0].lit))
+	}
+	var vals [maxVarsPerString]string
+	for i := range p.vars {
+		val, ok := p.vars[i].resolve(v)
+		if !ok {
+			return unresolved
+		}
+		vals[i] = val
+	}
+	return boolResult(globMatch(p.toks, &vals, s, p.fold))
+}
+
+func boolResult(b bool) matchResult {
+	if b {
+		return matched
+	}
+	return noMatch
+}
+
+// globMatch is the classic linear wildcard matcher with a single backtrack point (the last star),
+// which is exact for patterns made only of literals, '*' and '?'. It works on characters (UTF-8
+// runes) so that '?' consumes one character.
+func globMatch(toks []token, vals *[maxVarsPerString]string, s string, fold bool) bool {
+	ti, si := 0, 0
+	starTi, starSi := -1, 0
+	for {
+		if ti < len(toks) {
+			t := &toks[ti]
+			switch t.kind {
+			case tokStar:
+				starTi, starSi = ti+1, si
+				ti++
+				continue
+			case tokQuest:
+				if si < len(s) {
+					si += runeWidth(s[si:])
+					ti++
+					continue
+				}
+			default:
+				lit := t.lit
+				if t.kind == tokVar {
+					lit = vals[t.vi]
+				}
+				if fold {
+					if n, ok := foldPrefix(s[si:], lit); ok {
+						si += n
+						ti++
+						continue
+					}
+				} else if strings.HasPrefix(s[si:], lit) {
+					si += len(lit)
+					ti++
+					continue
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		if starTi < 0 || starSi >= len(s) {
+			return false
+		}
+		starSi += runeWidth(s[starSi:])
+		ti, si = starTi, starSi
+	}
+}
+
+func runeWidth(s string) int {
+	if s[0] < utf8.RuneSelf {
+		return 1
+	}
+	_, w := utf8.DecodeRuneInString(s)
+	return w
+}
+
+// foldPrefix reports whether s starts with lit under Unicode simple case folding, and how many
+// bytes of s that prefix spans.
+func foldPrefix(s, lit string) (int, bool) {
+	si := 0
+	for li := 0; li < len(lit); {
+		if si >= len(s) {
+			return 0, false
+		}
+		a, b := s[si], lit[li]
+		if a < utf8.RuneSelf && b < utf8.RuneSelf {
+			if a != b && lower(a) != lower(b) {
+				return 0, false
+			}
+			si++
+			li++
+			continue
+		}
+		ra, wa := utf8.DecodeRuneInString(s[si:])
+		rb, wb := utf8.DecodeRuneInString(lit[li:])
+		if !foldEqual(ra, rb) {
+			return 0, false
+		}
+		si += wa
+		li += wb
+	}
+	return si, true
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func foldEqual(a, b rune) bool {
+	if a == b {
+		return true
+	}
+	for f := unicode.SimpleFold(a); f != a; f = unicode.SimpleFold(f) {
+		if f == b {
+			return true
+		}
+	}
+	return false
+}
