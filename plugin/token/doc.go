@@ -1,0 +1,23 @@
+// Package token checks AWS IoT custom-authorizer token signatures: RSA with SHA-256 and PKCS#1
+// v1.5 padding over the raw token bytes, the signature sent as standard base64.
+//
+// It parses RSA public keys from PEM ("PUBLIC KEY", SubjectPublicKeyInfo, and "RSA PUBLIC KEY",
+// PKCS#1) without crypto/x509, whose imports the Envoy wasm host does not provide, and verifies
+// with its own modular exponentiation on 32-bit limbs with Montgomery multiplication: inside
+// WebAssembly a 32×32→64 multiply is one native instruction while math/big's and crypto/rsa's
+// 64×64→128 multiplies are emulated, which makes the standard library about ten times slower there.
+//
+// Use ParsePublicKeyPEM once at configuration time, then NewVerifier with the authorizer's keys;
+// Verifier.Verify decodes the base64 signature, tries every key and remembers verified
+// (token, signature) pairs in a bounded cache.
+//
+// # Notes
+//
+//   - PublicKey is immutable after parsing and safe for concurrent use.
+//   - Verifier is not safe for concurrent use (a proxy-wasm VM is single-threaded); guard it with a
+//     lock to share it between goroutines.
+//   - Nothing here allocates on the verify path except the cache-miss exponentiation scratch,
+//     which is reused.
+//
+// See https://www.rfc-editor.org/rfc/rfc8017#section-8.2.2
+package token

@@ -1,0 +1,142 @@
+package token
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"strconv"
+)
+
+// MaxSignatureChars is the longest base64 signature accepted (AWS TokenSignature: 2560 chars).
+const MaxSignatureChars = 2560
+
+// DecodeSignature decodes a token signature sent as standard base64 with padding
+// ("[A-Za-z0-9+/]+={0,2}", length a multiple of 4, at most 2560 characters). A signature taken
+// from a query string must be percent-decoded first; '+' is a base64 digit, never a space.
+//
+//	DecodeSignature("AAEC") → []byte{0, 1, 2}
+//	DecodeSignature("AAE")  → error "signature is not valid base64: length 3 is not a multiple of 4"
+func DecodeSignature(b64 string) ([]byte, error) {
+	if b64 == "" {
+		return nil, errors.New("signature is empty")
+	}
+	if len(b64) > MaxSignatureChars {
+		return nil, errors.New("signature is " + strconv.Itoa(len(b64)) + " characters, at most " + strconv.Itoa(MaxSignatureChars) + " allowed")
+	}
+	if len(b64)%4 != 0 {
+		return nil, errors.New("signature is not valid base64: length " + strconv.Itoa(len(b64)) + " is not a multiple of 4")
+	}
+	pad := 0
+	for i := 0; i < len(b64); i++ {
+		c := b64[i]
+		switch {
+		case c == '=':
+			pad++
+		case pad > 0:
+			return nil, errors.New("signature is not valid base64: data after '=' padding at offset " + strconv.Itoa(i))
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+		default:
+			return nil, errors.New("signature is not valid base64: character " + strconv.QuoteRune(rune(c)) + " at offset " + strconv.Itoa(i))
+		}
+	}
+	if pad > 2 {
+		return nil, errors.New("signature is not valid base64: too much '=' padding")
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+	n, err := base64.StdEncoding.Decode(out, []byte(b64))
+	if err != nil {
+		return nil, errors.New("signature is not valid base64: " + err.Error())
+	}
+	return out[:n], nil
+}
+
+// Verifier checks token signatures against a set of keys and remembers the (token, signature)
+// pairs that verified, in a fixed-size table, so a device reconnecting with the same credentials
+// costs one SHA-256 instead of an RSA verify. A failed verify is never remembered.
+//
+// A Verifier is not safe for concurrent use.
+type Verifier struct {
+	keys  []*PublicKey
+	slots []verified // direct-mapped by digest; len is a power of two or 0
+	scr   []byte     // scratch for the digest input
+}
+
+type verified struct {
+	sum [sha256.Size]byte // SHA-256 of len(token) ‖ token ‖ signature; zero = empty
+	key int32             // index of the key that verified, +1 (0 = empty)
+}
+
+// NewVerifier returns a Verifier for keys that remembers up to cacheEntries verified pairs
+// (rounded down to a power of two; 0 disables the cache). Each entry costs 40 bytes.
+func NewVerifier(keys []*PublicKey, cacheEntries int) *Verifier {
+	v := &Verifier{keys: keys}
+	if cacheEntries > 0 {
+		size := 1
+		for size*2 <= cacheEntries && size < 1<<24 {
+			size *= 2
+		}
+		v.slots = make([]verified, size)
+	}
+	return v
+}
+
+// Keys returns the keys the Verifier tries, in order.
+func (v *Verifier) Keys() []*PublicKey { return v.keys }
+
+// Verify decodes signatureB64 (see DecodeSignature) and reports whether any key verifies it as a
+// signature of the token bytes. On success reason is the name of the key that verified; on
+// failure it says why, for the decision log:
+//
+//	"signature missing", "signature is not valid base64: …", "no signing keys configured",
+//	"signature does not verify with any of 2 keys"
+func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
+	if signatureB64 == "" {
+		return false, "signature missing"
+	}
+	var sum [sha256.Size]byte
+	var slot *verified
+	if len(v.slots) > 0 {
+		sum = v.digest(token, signatureB64)
+		slot = &v.slots[binaryIndex(sum, len(v.slots))]
+		if slot.key != 0 && slot.sum == sum {
+			return true, v.keys[slot.key-1].Name
+		}
+	}
+	sig, err := DecodeSignature(signatureB64)
+	if err != nil {
+		return false, err.Error()
+	}
+	if len(v.keys) == 0 {
+		return false, "no signing keys configured"
+	}
+	for i, k := range v.keys {
+		if k.Verify([]byte(token), sig) {
+			if slot != nil {
+				slot.sum = sum
+				slot.key = int32(i + 1)
+			}
+			return true, k.Name
+		}
+	}
+	if len(v.keys) == 1 {
+		return false, "signature does not verify with key " + strconv.Quote(v.keys[0].Name)
+	}
+	return false, "signature does not verify with any of " + strconv.Itoa(len(v.keys)) + " keys"
+}
+
+func (v *Verifier) digest(token, sig string) [sha256.Size]byte {
+	b := v.scr[:0]
+	l := uint32(len(token))
+	b = append(b, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
+	b = append(b, token...)
+	b = append(b, sig...)
+	if cap(b) <= 16<<10 {
+		v.scr = b
+	}
+	return sha256.Sum256(b)
+}
+
+func binaryIndex(sum [sha256.Size]byte, size int) int {
+	x := uint32(sum[0])<<24 | uint32(sum[1])<<16 | uint32(sum[2])<<8 | uint32(sum[3])
+	return int(x & uint32(size-1))
+}
