@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/binary"
+
+	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
+	"github.com/iotauthz/iotauthz/policy"
+)
+
+// decision is a validated, compiled authorizer answer.
+type decision struct {
+	authenticated  bool
+	principalID    string
+	set            *policy.Set
+	context        map[string]string
+	refreshSecs    int
+	disconnectSecs int
+	fetchedAt      int64 // ns
+	expiresAt      int64 // ns: fetchedAt + refreshAfterInSeconds
+}
+
+// decisionCache is a per-VM LRU of decisions, bounded by cache.maxEntries. Expired entries stay
+// until evicted so that staleIfErrorSeconds can still serve them when the authorizer fails. It is
+// used from one VM thread only.
+type decisionCache struct {
+	max        int
+	m          map[string]*cacheNode
+	head, tail *cacheNode // head = most recently used
+}
+
+type cacheNode struct {
+	key        string
+	d          *decision
+	prev, next *cacheNode
+}
+
+func newDecisionCache(max int) *decisionCache {
+	if max < 1 {
+		max = 1
+	}
+	return &decisionCache{max: max, m: make(map[string]*cacheNode)}
+}
+
+func (c *decisionCache) len() int { return len(c.m) }
+
+// get returns the entry for key, expired or not, and marks it recently used.
+func (c *decisionCache) get(key string) *decision {
+	n := c.m[key]
+	if n == nil {
+		return nil
+	}
+	c.unlink(n)
+	c.pushFront(n)
+	return n.d
+}
+
+func (c *decisionCache) put(key string, d *decision) {
+	if n := c.m[key]; n != nil {
+		n.d = d
+		c.unlink(n)
+		c.pushFront(n)
+		return
+	}
+	if len(c.m) >= c.max {
+		old := c.tail
+		c.unlink(old)
+		delete(c.m, old.key)
+	}
+	n := &cacheNode{key: key, d: d}
+	c.m[key] = n
+	c.pushFront(n)
+}
+
+func (c *decisionCache) unlink(n *cacheNode) {
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		c.head = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	} else {
+		c.tail = n.prev
+	}
+	n.prev, n.next = nil, nil
+}
+
+func (c *decisionCache) pushFront(n *cacheNode) {
+	n.next = c.head
+	if c.head != nil {
+		c.head.prev = n
+	}
+	c.head = n
+	if c.tail == nil {
+		c.tail = n
+	}
+}
+
+// sharedSlots keeps token-scope decisions in proxy-wasm shared data so that every worker VM (and
+// every plugin sharing the vm_id) reuses one authorizer answer. ABI 0.2.1 has no delete, so the
+// store is a fixed array of slots, not one key per token: a slot holds the latest answer for the
+// keys that hash to it, and a later answer overwrites it. The raw response body is stored; a VM
+// that reads it validates and compiles it again, exactly as if it had called the authorizer.
+//
+// Slot value: fetchedAt (8 bytes, little endian, ns) | key length (4 bytes) | key | response body.
+type sharedSlots struct {
+	n      uint64
+	prefix string
+	buf    []byte
+}
+
+// maxSharedSlots bounds the shared store: at most this many response bodies (each ≤ 64 KiB,
+// typically a few KiB) across all VMs.
+const maxSharedSlots = 1024
+
+func newSharedSlots(maxEntries int) *sharedSlots {
+	n := maxEntries
+	if n > maxSharedSlots {
+		n = maxSharedSlots
+	}
+	if n < 1 {
+		n = 1
+	}
+	return &sharedSlots{n: uint64(n), prefix: "iotauthz.v1.slot."}
+}
+
+func (s *sharedSlots) slotKey(key string) string {
+	return s.prefix + itoa(int(fnv64a(key)%s.n))
+}
+
+// load returns the stored answer for key, if the slot holds that key.
+func (s *sharedSlots) load(key string) (body []byte, fetchedAt int64, ok bool) {
+	v, _, err := proxywasm.GetSharedData(s.slotKey(key))
+	if err != nil || len(v) < 12 {
+		return nil, 0, false
+	}
+	fetchedAt = int64(binary.LittleEndian.Uint64(v))
+	kl := int(binary.LittleEndian.Uint32(v[8:]))
+	if kl != len(key) || len(v) < 12+kl || string(v[12:12+kl]) != key {
+		return nil, 0, false
+	}
+	return v[12+kl:], fetchedAt, true
+}
+
+// store writes the answer for key into its slot, unconditionally (cas 0): the newest answer wins.
+func (s *sharedSlots) store(key string, body []byte, fetchedAt int64) {
+	b := s.buf[:0]
+	b = binary.LittleEndian.AppendUint64(b, uint64(fetchedAt))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
+	b = append(b, key...)
+	b = append(b, body...)
+	s.buf = b
+	if err := proxywasm.SetSharedData(s.slotKey(key), b, 0); err != nil {
+		proxywasm.LogWarn("iotauthz: cannot store a decision in shared data: " + err.Error())
+	}
+}
+
+func fnv64a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

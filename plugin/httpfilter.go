@@ -1,0 +1,436 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/plugin/config"
+	"github.com/iotauthz/iotauthz/plugin/credentials"
+	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
+	"github.com/iotauthz/iotauthz/policy"
+)
+
+// HTTP stream modes.
+const (
+	modeNew     = iota
+	modePublish // POST /topics/{topic}: decided once, at the headers
+	modeWS      // GET /mqtt upgrade: MQTT inside WebSocket frames after the 101
+	modeDone    // decided and denied, or passed through
+)
+
+// httpStream is one HTTP request: an HTTPS publish or a WebSocket upgrade carrying MQTT.
+type httpStream struct {
+	proxywasm.DefaultHttpContext
+	p       *pluginContext
+	id      uint32
+	mode    int
+	done    bool // the stream is gone; late authorizer answers are dropped
+	traceID string
+
+	// what the request says
+	src      source
+	authName string
+	topic    string
+	retain   bool
+
+	req      *authRequest // the upgrade's authorizer request, kept for MQTT refreshes
+	ws       *mqttConn
+	upgraded bool
+}
+
+// source is the client's address.
+type source struct {
+	ip   string
+	port int
+	sni  string
+	conn uint64
+}
+
+// OnHttpRequestHeaders implements proxywasm.HttpContext. Every check that needs no call happens
+// here; a miss in the cache pauses the stream until the authorizer answers.
+func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
+	p := s.p
+	s.traceID = newUUID()
+	hs, err := proxywasm.GetHttpRequestHeaders()
+	if err != nil {
+		return s.deny(&denial{reasonUnsupported, "cannot read the request headers: " + err.Error()})
+	}
+	s.src = readSource()
+	method := headerValue(hs, ":method")
+	fullPath := headerValue(hs, ":path")
+	authority := headerValue(hs, ":authority")
+	path, rawQuery, _ := strings.Cut(fullPath, "?")
+
+	if !p.cfg.EndpointAllowed(authority) {
+		return s.deny(&denial{reasonEndpoint, "Host " + quote(authority) + " is not one of dataEndpoints"})
+	}
+	if s.src.sni != "" && !p.cfg.EndpointAllowed(s.src.sni) {
+		return s.deny(&denial{reasonEndpoint, "SNI " + quote(s.src.sni) + " is not one of dataEndpoints"})
+	}
+
+	isWS := isWebSocketUpgrade(hs, method, path)
+	switch {
+	case isWS:
+		s.mode = modeWS
+	case method == "POST" && strings.HasPrefix(path, "/topics/"):
+		s.mode = modePublish
+		topic, ok := percentDecode(path[len("/topics/"):])
+		if !ok || topic == "" {
+			return s.deny(&denial{reasonUnsupported, "the topic in " + quote(path) + " is empty or badly encoded"})
+		}
+		s.topic = topic
+	default:
+		return s.deny(&denial{reasonUnsupported, method + " " + quote(path) + " is not supported: only POST /topics/{topic} and the MQTT WebSocket upgrade GET /mqtt"})
+	}
+
+	q := credentials.ParseQuery(rawQuery)
+	if s.mode == modePublish {
+		if v, ok := q.Get("qos"); ok && v != "0" && v != "1" {
+			return s.deny(&denial{reasonUnsupported, "qos must be 0 or 1, not " + quote(v)})
+		}
+		if v, ok := q.Get("retain"); ok {
+			switch v {
+			case "true":
+				s.retain = true
+			case "false", "":
+			default:
+				return s.deny(&denial{reasonUnsupported, "retain must be true or false, not " + quote(v)})
+			}
+		}
+	}
+
+	var c presented
+	c.name, c.hasName = lookupHeader(hs, keyAuthorizerName)
+	c.signature, c.hasSig = lookupHeader(hs, keySignature)
+	c.nameFrom(q)
+	if s.mode == modeWS && !c.hasName && !c.hasSig && !s.anyTokenPresent(hs, q) {
+		// No credentials on the upgrade: they come in the MQTT CONNECT (username and password).
+		s.ws = s.newWSConn(nil)
+		s.ws.upgradeHeaders, s.ws.upgradeQuery = hs, rawQuery
+		return proxywasm.ActionContinue
+	}
+	a, den := p.selectAuthorizer(&c)
+	if den != nil {
+		return s.deny(den)
+	}
+	s.authName = a.Name
+	if !c.hasToken {
+		c.token, c.hasToken = lookupHeader(hs, a.TokenKeyName)
+	}
+	c.restFrom(q, a.TokenKeyName)
+	verified, den := p.checkToken(a, &c)
+	if den != nil {
+		return s.deny(den)
+	}
+
+	r := &authRequest{auth: a}
+	r.event = authorizer.Event{
+		Token:             c.token,
+		SignatureVerified: verified,
+		Protocols:         []string{"tls", "http"},
+		HTTP:              httpData(hs, rawQuery),
+		ConnectionID:      s.traceID,
+	}
+	if s.mode == modeWS {
+		r.event.Protocols = []string{"tls", "http", "mqtt"}
+	}
+	if s.src.sni != "" {
+		r.event.TLS = &authorizer.TLSData{ServerName: s.src.sni}
+	}
+	switch {
+	case p.cfg.Cache.Scope == "token" && c.token != "":
+		r.key, r.tokenScoped = "t\x00"+a.Name+"\x00"+c.token, true
+	case s.mode == modePublish && a.EnableCachingForHTTP:
+		r.key = "h\x00" + itoa(int(s.src.conn)) + "\x00" + a.Name + "\x00" + c.token
+	}
+	stripCredentials(hs, fullPath, a)
+	s.req = r
+
+	o, pending := p.decide(r, func(o outcome) {
+		if s.done || proxywasm.SetEffectiveContext(s.id) != nil {
+			return
+		}
+		if s.apply(o) == proxywasm.ActionContinue {
+			_ = proxywasm.ContinueHttpRequest()
+		}
+	})
+	if pending {
+		return proxywasm.ActionPause
+	}
+	return s.apply(o)
+}
+
+// anyTokenPresent reports whether a token header or query parameter of any configured
+// authorizer is on the upgrade request.
+func (s *httpStream) anyTokenPresent(hs [][2]string, q credentials.Query) bool {
+	for _, a := range s.p.cfg.Authorizers {
+		if a.TokenKeyName == "" {
+			continue
+		}
+		if _, ok := lookupHeader(hs, a.TokenKeyName); ok {
+			return true
+		}
+		if _, ok := q.Get(a.TokenKeyName); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// apply enforces an outcome: for a publish, iot:Publish (and iot:RetainPublish) on the topic; for
+// an upgrade, the connection keeps the policy for its MQTT packets.
+func (s *httpStream) apply(o outcome) proxywasm.Action {
+	if o.den != nil {
+		return s.deny(o.den)
+	}
+	d := o.d
+	p := s.p
+	if s.mode == modeWS {
+		s.ws = s.newWSConn(d)
+		s.ws.authName, s.ws.req = s.authName, s.req
+		p.m.allowed.Increment(1)
+		p.emit(&logLine{traceID: s.traceID, eventType: evConnect, protocol: "HTTP", status: statusSuccess,
+			principalID: d.principalID, sourceIP: s.src.ip, sourcePort: s.src.port,
+			authorizerName: s.authName, details: "WebSocket upgrade authorized"})
+		return proxywasm.ActionContinue
+	}
+	e := p.httpEvaluator(d, s.src.ip)
+	topic := unsafeBytes(s.topic)
+	if !e.allow(policy.ActionPublish, kindTopic, topic) {
+		return s.denyPolicy(d, e.denied(policy.ActionPublish))
+	}
+	if s.retain && !e.allow(policy.ActionRetainPublish, kindTopic, topic) {
+		return s.denyPolicy(d, e.denied(policy.ActionRetainPublish))
+	}
+	p.m.allowed.Increment(1)
+	s.mode = modeDone
+	details := ""
+	if o.stale {
+		details = "stale decision served (staleIfErrorSeconds)"
+	}
+	p.emit(&logLine{traceID: s.traceID, eventType: evPublishIn, protocol: "HTTP", status: statusSuccess,
+		principalID: d.principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
+		authorizerName: s.authName, details: details, debug: true})
+	return proxywasm.ActionContinue
+}
+
+func (s *httpStream) denyPolicy(d *decision, details string) proxywasm.Action {
+	return s.denyAs(&denial{reasonAuthorization, details}, d.principalID)
+}
+
+func (s *httpStream) deny(den *denial) proxywasm.Action { return s.denyAs(den, "") }
+
+// denyAs answers 403 {"message":"Forbidden","traceId":…} and logs why.
+func (s *httpStream) denyAs(den *denial, principalID string) proxywasm.Action {
+	p := s.p
+	event := evPublishIn
+	if s.mode == modeWS {
+		event = evConnect
+	}
+	s.mode = modeDone
+	p.m.denied.Increment(1)
+	p.emit(&logLine{traceID: s.traceID, eventType: event, protocol: "HTTP", status: statusFailure,
+		principalID: principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
+		authorizerName: s.authName, reason: den.reason, details: den.details})
+	body := make([]byte, 0, 80)
+	body = append(body, `{"message":"Forbidden","traceId":"`...)
+	body = append(body, s.traceID...)
+	body = append(body, `"}`...)
+	if err := proxywasm.SendHttpResponse(403, [][2]string{{"content-type", "application/json"}}, body, -1); err != nil {
+		proxywasm.LogError("iotauthz: cannot send the 403: " + err.Error())
+		_ = proxywasm.ResetHttpStream()
+	}
+	return proxywasm.ActionPause
+}
+
+// OnHttpRequestBody implements proxywasm.HttpContext: after the upgrade, client WebSocket frames.
+func (s *httpStream) OnHttpRequestBody(size int, eos bool) proxywasm.Action {
+	if s.mode != modeWS || s.ws == nil {
+		return proxywasm.ActionContinue
+	}
+	return s.ws.fromClient(size, eos)
+}
+
+// OnHttpResponseHeaders implements proxywasm.HttpContext: the upgrade took place only on a 101.
+func (s *httpStream) OnHttpResponseHeaders(int, bool) proxywasm.Action {
+	if s.mode == modeWS {
+		st, _ := proxywasm.GetHttpResponseHeader(":status")
+		s.upgraded = st == "101"
+		if !s.upgraded && s.ws != nil {
+			s.ws.abandon()
+			s.ws = nil
+		}
+	}
+	return proxywasm.ActionContinue
+}
+
+// OnHttpResponseBody implements proxywasm.HttpContext: server WebSocket frames.
+func (s *httpStream) OnHttpResponseBody(size int, eos bool) proxywasm.Action {
+	if s.mode != modeWS || s.ws == nil || !s.upgraded {
+		return proxywasm.ActionContinue
+	}
+	return s.ws.fromBroker(size, eos)
+}
+
+// OnHttpStreamDone implements proxywasm.HttpContext.
+func (s *httpStream) OnHttpStreamDone() {
+	s.done = true
+	if s.ws != nil {
+		s.ws.onClosed("CLIENT_INITIATED_DISCONNECT")
+	}
+}
+
+// newWSConn starts the MQTT connection inside the upgraded stream; pre is the decision made at
+// the upgrade, or nil when the credentials come in the CONNECT.
+func (s *httpStream) newWSConn(pre *decision) *mqttConn {
+	return s.p.newMQTTConn(s.id, wsTransport{}, true, s.src, s.traceID, pre)
+}
+
+// httpEvaluator returns the evaluator for an HTTP request (no client id on HTTP).
+func (p *pluginContext) httpEvaluator(d *decision, sourceIP string) *evaluator {
+	e := p.httpEval
+	if e == nil {
+		e = newEvaluator(p, d, "", false, sourceIP)
+		p.httpEval = e
+	}
+	e.set = d.set
+	e.vars.SourceIP = sourceIP
+	e.vars.Context = d.context
+	return e
+}
+
+func isWebSocketUpgrade(hs [][2]string, method, path string) bool {
+	if method == "CONNECT" { // HTTP/2 extended CONNECT (RFC 8441)
+		return strings.EqualFold(headerValue(hs, ":protocol"), "websocket") && path == "/mqtt"
+	}
+	if method != "GET" || path != "/mqtt" {
+		return false
+	}
+	up, _ := lookupHeader(hs, "upgrade")
+	return strings.EqualFold(up, "websocket")
+}
+
+// httpData is the event's protocolData.http: the request headers (pseudo-headers left out, the
+// authority as "host") and the raw query string with its leading '?'.
+func httpData(hs [][2]string, rawQuery string) *authorizer.HTTPData {
+	h := make([][2]string, 0, len(hs))
+	hasHost := false
+	for _, kv := range hs {
+		if strings.HasPrefix(kv[0], ":") {
+			continue
+		}
+		if kv[0] == "host" {
+			hasHost = true
+		}
+		h = append(h, kv)
+	}
+	if !hasHost {
+		if a := headerValue(hs, ":authority"); a != "" {
+			h = append(h, [2]string{"host", a})
+		}
+	}
+	d := &authorizer.HTTPData{Headers: h}
+	if rawQuery != "" {
+		d.QueryString = "?" + rawQuery
+	}
+	return d
+}
+
+// stripCredentials removes the credentials from the request before it goes upstream: the
+// x-amz-customauthorizer-* headers, the token header and the same query parameters.
+func stripCredentials(hs [][2]string, fullPath string, a *config.Authorizer) {
+	for _, name := range []string{keyAuthorizerName, keySignature, strings.ToLower(a.TokenKeyName)} {
+		if name == "" {
+			continue
+		}
+		if _, ok := lookupHeader(hs, name); ok {
+			_ = proxywasm.RemoveHttpRequestHeader(name)
+		}
+	}
+	path, rawQuery, ok := strings.Cut(fullPath, "?")
+	if !ok {
+		return
+	}
+	kept := stripQuery(rawQuery, keyAuthorizerName, keySignature, a.TokenKeyName)
+	if kept == rawQuery {
+		return
+	}
+	if kept != "" {
+		path += "?" + kept
+	}
+	_ = proxywasm.ReplaceHttpRequestHeader(":path", path)
+}
+
+// stripQuery removes the parameters whose decoded name is one of names.
+func stripQuery(raw string, names ...string) string {
+	var out []byte
+	changed := false
+	for part := range strings.SplitSeq(raw, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		dk, _ := percentDecode(k)
+		drop := false
+		for _, n := range names {
+			if n != "" && dk == n {
+				drop = true
+				break
+			}
+		}
+		if drop {
+			changed = true
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, '&')
+		}
+		out = append(out, part...)
+	}
+	if !changed {
+		return raw
+	}
+	return string(out)
+}
+
+// lookupHeader finds a header by name, case-insensitively (Envoy lower-cases names; a
+// tokenKeyName may not be).
+func lookupHeader(hs [][2]string, name string) (string, bool) {
+	for _, kv := range hs {
+		if strings.EqualFold(kv[0], name) {
+			return kv[1], true
+		}
+	}
+	return "", false
+}
+
+// percentDecode decodes %XX escapes; '+' stays '+'. It reports false on a malformed escape.
+func percentDecode(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 {
+		return s, true
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
+			return "", false
+		}
+		b = append(b, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
+		i += 2
+	}
+	return string(b), true
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+var _ proxywasm.HttpContext = (*httpStream)(nil)

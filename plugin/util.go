@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
+)
+
+// readSource reads the client's address, SNI and connection id from Envoy's properties.
+func readSource() source {
+	var s source
+	if v, err := proxywasm.GetProperty([]string{"connection", "requested_server_name"}); err == nil {
+		s.sni = strings.ToLower(string(v))
+	}
+	if v, err := proxywasm.GetProperty([]string{"source", "address"}); err == nil {
+		s.ip, s.port = splitHostPort(string(v))
+	}
+	if v, err := proxywasm.GetProperty([]string{"connection", "id"}); err == nil && len(v) == 8 {
+		s.conn = binary.LittleEndian.Uint64(v)
+	}
+	return s
+}
+
+// splitHostPort splits "ip:port" and "[v6]:port".
+func splitHostPort(a string) (string, int) {
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 || strings.Count(a, ":") > 1 && !strings.HasPrefix(a, "[") {
+		return a, 0
+	}
+	port, _ := strconv.Atoi(a[i+1:])
+	return strings.TrimSuffix(strings.TrimPrefix(a[:i], "["), "]"), port
+}
+
+// newUUID is a random version 4 UUID for trace ids and connection ids. The Go runtime seeds
+// math/rand/v2 from WASI random_get (Envoy: RAND_bytes).
+func newUUID() string {
+	return authorizer.NewUUID(func(b []byte) {
+		for i := 0; i < len(b); i += 8 {
+			var w [8]byte
+			binary.LittleEndian.PutUint64(w[:], rand.Uint64())
+			copy(b[i:], w[:])
+		}
+	})
+}
+
+// unsafeBytes views s as bytes without copying; the result must not be modified.
+func unsafeBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
