@@ -1,0 +1,116 @@
+package proxywasm
+
+import "unsafe"
+
+// Header maps cross the ABI in the spec's serialization: a little-endian u32 count, then count
+// pairs of u32 (key length, value length), then each key and each value followed by a NUL.
+// An empty map is 4 zero bytes (a host may also send 0 or 1 byte).
+//
+//	[][2]string{{":path", "/"}} → 01000000 05000000 01000000 ":path\x00" "/\x00"
+//
+// See https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#serialization
+
+// SerializeHeaders returns h in the spec's header-map serialization.
+func SerializeHeaders(h [][2]string) []byte { return appendHeaders(nil, h) }
+
+// DeserializeHeaders parses the spec's header-map serialization; nil for an empty or malformed
+// input. The strings are copies (one allocation for all of them).
+func DeserializeHeaders(b []byte) [][2]string {
+	h, err := parseHeaders(b, false)
+	if err != nil {
+		return nil
+	}
+	return h
+}
+
+func headersSize(h [][2]string) int {
+	n := 4 + 8*len(h)
+	for i := range h {
+		n += len(h[i][0]) + len(h[i][1]) + 2
+	}
+	return n
+}
+
+// appendHeaders appends the serialization of h to dst.
+func appendHeaders(dst []byte, h [][2]string) []byte {
+	n := headersSize(h)
+	if cap(dst)-len(dst) < n {
+		nd := make([]byte, len(dst), len(dst)+n)
+		copy(nd, dst)
+		dst = nd
+	}
+	dst = appendU32(dst, uint32(len(h)))
+	for i := range h {
+		dst = appendU32(dst, uint32(len(h[i][0])))
+		dst = appendU32(dst, uint32(len(h[i][1])))
+	}
+	for i := range h {
+		dst = append(dst, h[i][0]...)
+		dst = append(dst, 0)
+		dst = append(dst, h[i][1]...)
+		dst = append(dst, 0)
+	}
+	return dst
+}
+
+// parseHeaders decodes a serialized map. With owned set, b belongs to the caller for good and
+// the strings alias it; otherwise they alias one copy of b.
+func parseHeaders(b []byte, owned bool) ([][2]string, error) {
+	if len(b) < 4 {
+		return nil, nil
+	}
+	count := int(le32(b))
+	if count == 0 {
+		return nil, nil
+	}
+	if count > (len(b)-4)/10 { // each pair needs 8 size bytes and 2 NULs
+		return nil, ErrSerializationFailure
+	}
+	var s string
+	if owned {
+		s = unsafe.String(unsafe.SliceData(b), len(b))
+	} else {
+		s = string(b)
+	}
+	h := make([][2]string, count)
+	sizes := 4
+	data := 4 + 8*count
+	for i := 0; i < count; i++ {
+		kl := int(le32(b[sizes:]))
+		vl := int(le32(b[sizes+4:]))
+		sizes += 8
+		if kl < 0 || vl < 0 || data+kl+vl+2 > len(b) || kl > len(b) || vl > len(b) {
+			return nil, ErrSerializationFailure
+		}
+		h[i][0] = s[data : data+kl]
+		data += kl + 1
+		h[i][1] = s[data : data+vl]
+		data += vl + 1
+	}
+	return h, nil
+}
+
+// SerializePropertyPath joins path segments with NUL bytes, the encoding proxy_get_property
+// and proxy_set_property take.
+//
+//	[]string{"connection", "requested_server_name"} → "connection\x00requested_server_name"
+func SerializePropertyPath(path []string) []byte { return appendPath(nil, path) }
+
+func appendPath(dst []byte, path []string) []byte {
+	for i, p := range path {
+		if i > 0 {
+			dst = append(dst, 0)
+		}
+		dst = append(dst, p...)
+	}
+	return dst
+}
+
+func appendU32(b []byte, v uint32) []byte {
+	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+}
+
+func le32(b []byte) uint32 {
+	_ = b[3]
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
