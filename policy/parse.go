@@ -160,7 +160,7 @@ func parse(text string) (*Document, error) {
 		}
 	}
 	if n := significantChars(p.text); n > MaxDocumentChars {
-		return nil, &Error{Msg: "document has " + strconv.Itoa(n) + " characters (whitespace outside strings not counted); at most " + strconv.Itoa(MaxDocumentChars) + " are allowed", InString: p.inString}
+		return nil, &Error{Msg: "the policy has " + strconv.Itoa(n) + " characters (whitespace outside strings not counted); at most " + strconv.Itoa(MaxDocumentChars) + " are allowed", InString: p.inString}
 	}
 	d := p.document(root)
 	if p.err != nil {

@@ -70,7 +70,7 @@ const contextPrefix = "context:"
 func lookupName(name string) (varRef, string) {
 	colon := strings.IndexByte(name, ':')
 	if colon <= 0 || colon == len(name)-1 {
-		return varRef{}, "\"" + name + "\" is not a variable name; names look like iot:ClientId, aws:SourceIp or context:KEY"
+		return varRef{}, "\"" + name + "\" needs a namespace: names look like iot:ClientId, aws:SourceIp or context:KEY"
 	}
 	ns := name[:colon]
 	switch {
