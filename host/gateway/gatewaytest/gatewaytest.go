@@ -1,0 +1,196 @@
+// Package gatewaytest makes the throwaway credentials a gateway demo or an end-to-end test needs:
+// a certificate authority with a server certificate, and an RSA token-signing key pair that signs
+// tokens the way `iotauthz sign` (and openssl) do.
+//
+// Nothing here is for production: keys live in memory and certificates are valid for a day.
+// Everything is safe for concurrent use once made.
+package gatewaytest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// PKI is a self-signed certificate authority and one server certificate it issued.
+type PKI struct {
+	// CAPEM is the CA certificate (what clients pass as --cafile).
+	CAPEM []byte
+	// CertPEM and KeyPEM are the server certificate and its private key.
+	CertPEM, KeyPEM []byte
+	// Pool holds the CA certificate, for a client's tls.Config.RootCAs.
+	Pool *x509.CertPool
+	// Cert is CertPEM and KeyPEM, loaded for a server's tls.Config.
+	Cert tls.Certificate
+}
+
+// NewPKI makes a CA and a server certificate for hosts: DNS names, or IP addresses given as text.
+// The first host is also the certificate's common name.
+func NewPKI(hosts ...string) (*PKI, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "iotauthz demo CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for i, h := range hosts {
+		if i == 0 {
+			tmpl.Subject.CommonName = h
+		}
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	p := &PKI{
+		CAPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+		Pool:    x509.NewCertPool(),
+	}
+	p.Pool.AddCert(ca)
+	if p.Cert, err = tls.X509KeyPair(p.CertPEM, p.KeyPEM); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// WriteFiles writes ca.pem, server.pem and server-key.pem into dir and returns their paths.
+func (p *PKI) WriteFiles(dir string) (ca, cert, key string, err error) {
+	ca, cert, key = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem")
+	for _, f := range []struct {
+		path string
+		b    []byte
+		mode os.FileMode
+	}{{ca, p.CAPEM, 0o644}, {cert, p.CertPEM, 0o644}, {key, p.KeyPEM, 0o600}} {
+		if err = os.WriteFile(f.path, f.b, f.mode); err != nil {
+			return "", "", "", err
+		}
+	}
+	return ca, cert, key, nil
+}
+
+// ClientTLS returns a client configuration that trusts the CA and sends serverName as SNI, with
+// the ALPN protocols given (none: no ALPN extension).
+func (p *PKI) ClientTLS(serverName string, alpn ...string) *tls.Config {
+	return &tls.Config{RootCAs: p.Pool, ServerName: serverName, NextProtos: alpn, MinVersion: tls.VersionTLS12}
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return n
+}
+
+// SigningKey is an RSA-2048 token-signing key pair.
+type SigningKey struct {
+	Key *rsa.PrivateKey
+	// PublicPEM is the SPKI "PUBLIC KEY" PEM the plugin configuration's tokenSigningPublicKeys
+	// holds; PrivatePEM the PKCS#8 "PRIVATE KEY" that `iotauthz sign --key` reads.
+	PublicPEM, PrivatePEM []byte
+}
+
+// NewSigningKey generates an RSA-2048 key pair.
+func NewSigningKey() (*SigningKey, error) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return nil, err
+	}
+	return &SigningKey{
+		Key:        k,
+		PublicPEM:  pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
+		PrivatePEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: priv}),
+	}, nil
+}
+
+// Sign returns base64(RSASSA-PKCS1-v1_5(SHA-256(token))): the x-amz-customauthorizer-signature
+// value, equal to `openssl dgst -sha256 -sign KEY | base64 -w0`.
+func (k *SigningKey) Sign(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	sig, err := rsa.SignPKCS1v15(nil, k.Key, crypto.SHA256, sum[:])
+	if err != nil {
+		panic(err) // cannot fail for a valid 2048-bit key and a SHA-256 digest
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// Username is an MQTT CONNECT username carrying custom-authorizer credentials as AWS IoT reads
+// them: "prefix?x-amz-customauthorizer-name=AUTH&x-amz-customauthorizer-signature=SIG&KEY=TOKEN",
+// each value percent-encoded. An empty authorizer or signature leaves that parameter out.
+func Username(prefix, authorizer, tokenKey, token, signature string) string {
+	q := ""
+	add := func(k, v string) {
+		if q != "" {
+			q += "&"
+		}
+		q += k + "=" + url.QueryEscape(v)
+	}
+	if authorizer != "" {
+		add("x-amz-customauthorizer-name", authorizer)
+	}
+	if signature != "" {
+		add("x-amz-customauthorizer-signature", signature)
+	}
+	add(tokenKey, token)
+	return prefix + "?" + q
+}

@@ -1,0 +1,191 @@
+package host
+
+import (
+	"encoding/binary"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/iotauthz/iotauthz/host/internal/abi"
+)
+
+// property answers proxy_get_property for context c. Paths are segments
+// joined by NUL bytes. Values: strings raw, integers 8-byte little-endian,
+// maps in pair serialization.
+//
+// See https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/advanced/attributes
+func (vm *VM) property(c *vmContext, path string) ([]byte, abi.Status) {
+	segs := strings.Split(path, "\x00")
+	top := segs[0]
+	cfg := &vm.p.cfg
+	one := func(v []byte) ([]byte, abi.Status) {
+		if len(segs) != 1 {
+			return nil, abi.StatusNotFound
+		}
+		return v, abi.StatusOK
+	}
+	switch top {
+	case "plugin_name":
+		return one([]byte(cfg.PluginName))
+	case "plugin_root_id":
+		return one([]byte(cfg.RootID))
+	case "plugin_vm_id":
+		return one([]byte(cfg.VMID))
+	}
+	var props *Properties
+	var fs map[string][]byte
+	var st *HTTPStream
+	switch {
+	case c.stream != nil:
+		st = c.stream
+		props, fs = &st.props, st.filterState
+	case c.conn != nil:
+		props, fs = &c.conn.props, c.conn.filterState
+	default:
+		return nil, abi.StatusNotFound // no stream info on the root context
+	}
+	if v, ok := props.Extra[strings.Join(segs, ".")]; ok {
+		return v, abi.StatusOK
+	}
+	field := ""
+	if len(segs) > 1 {
+		field = segs[1]
+	}
+	le := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	two := func(v []byte, ok bool) ([]byte, abi.Status) {
+		if !ok || len(segs) != 2 {
+			return nil, abi.StatusNotFound
+		}
+		return v, abi.StatusOK
+	}
+	switch top {
+	case "connection_id":
+		return one(le(props.ConnectionID))
+	case "connection":
+		switch field {
+		case "id":
+			return two(le(props.ConnectionID), true)
+		case "requested_server_name":
+			return two([]byte(props.SNI), true)
+		}
+		return nil, abi.StatusNotFound
+	case "source", "destination":
+		addr := props.SourceAddress
+		if top == "destination" {
+			addr = props.DestinationAddress
+		}
+		if addr == "" {
+			return nil, abi.StatusNotFound
+		}
+		switch field {
+		case "address":
+			return two([]byte(addr), true)
+		case "port":
+			_, port, err := net.SplitHostPort(addr)
+			n, err2 := strconv.ParseUint(port, 10, 16)
+			return two(le(n), err == nil && err2 == nil)
+		}
+		return nil, abi.StatusNotFound
+	case "request":
+		if st == nil || st.req.headers == nil {
+			return nil, abi.StatusNotFound
+		}
+		return requestProperty(st, segs)
+	case "response":
+		if st == nil || st.resp.headers == nil {
+			return nil, abi.StatusNotFound
+		}
+		h := st.resp.headers
+		switch field {
+		case "code":
+			v, _ := h.Get(":status")
+			n, err := strconv.ParseInt(v, 10, 64)
+			return two(le(uint64(n)), err == nil)
+		case "headers":
+			return headersProperty(h, segs)
+		case "code_details":
+			return two([]byte(st.client.Details), st.client.Details != "")
+		}
+		return nil, abi.StatusNotFound
+	}
+	// Unknown names fall back to filter state "wasm.<name>" (proxy_set_property).
+	if v, ok := fs["wasm."+top]; ok {
+		return one(v)
+	}
+	return nil, abi.StatusNotFound
+}
+
+func requestProperty(st *HTTPStream, segs []string) ([]byte, abi.Status) {
+	h := st.req.headers
+	if len(segs) < 2 {
+		return nil, abi.StatusNotFound
+	}
+	str := func(v string, ok bool) ([]byte, abi.Status) {
+		if !ok || len(segs) != 2 {
+			return nil, abi.StatusNotFound
+		}
+		return []byte(v), abi.StatusOK
+	}
+	path, _ := h.Get(":path")
+	switch segs[1] {
+	case "path":
+		return str(h.Get(":path"))
+	case "url_path":
+		p, _, _ := strings.Cut(path, "?")
+		return str(p, true)
+	case "query":
+		_, q, _ := strings.Cut(path, "?")
+		return str(q, true)
+	case "host":
+		return str(h.Get(":authority"))
+	case "scheme":
+		return str(h.Get(":scheme"))
+	case "method":
+		return str(h.Get(":method"))
+	case "referer":
+		return str(h.Get("referer"))
+	case "useragent":
+		return str(h.Get("user-agent"))
+	case "id":
+		return str(h.Get("x-request-id"))
+	case "protocol":
+		p := st.props.Protocol
+		if p == "" {
+			p = "HTTP/1.1"
+		}
+		return str(p, true)
+	case "headers":
+		return headersProperty(h, segs)
+	}
+	return nil, abi.StatusNotFound
+}
+
+// headersProperty is request.headers / response.headers: the whole map in
+// pair serialization, or one header (values joined by ",").
+func headersProperty(h Headers, segs []string) ([]byte, abi.Status) {
+	switch len(segs) {
+	case 2:
+		return abi.AppendPairs(nil, h), abi.StatusOK
+	case 3:
+		vs := h.Values(segs[2])
+		if len(vs) == 0 {
+			return nil, abi.StatusNotFound
+		}
+		return []byte(strings.Join(vs, ",")), abi.StatusOK
+	}
+	return nil, abi.StatusNotFound
+}
+
+// setProperty is proxy_set_property: Envoy stores the value in the stream's
+// filter state under "wasm.<path>"; without a stream it answers NotFound.
+func (vm *VM) setProperty(c *vmContext, path string, value []byte) abi.Status {
+	switch {
+	case c.stream != nil:
+		c.stream.filterState["wasm."+path] = value
+	case c.conn != nil:
+		c.conn.filterState["wasm."+path] = value
+	default:
+		return abi.StatusNotFound
+	}
+	return abi.StatusOK
+}

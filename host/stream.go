@@ -1,0 +1,629 @@
+package host
+
+import (
+	"strconv"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// FilterStatus is what the filter chain made of a callback's result, in
+// Envoy's terms.
+type FilterStatus int
+
+const (
+	// Continue: the data went on (to the upstream, or to the client).
+	Continue FilterStatus = iota
+	// StopIteration: trailers or L4 data held until the filter continues.
+	StopIteration
+	// StopAllIteration: headers paused (Envoy turns a headers Pause into
+	// StopAllIterationAndWatermark); body and trailers are held and do not
+	// reach the filter until it continues.
+	StopAllIteration
+	// StopIterationAndBuffer: a body Pause; later chunks accumulate and the
+	// next body callback sees the whole buffered body.
+	StopIterationAndBuffer
+	// StopIterationNoBuffer: the filter sent a local reply in this callback.
+	StopIterationNoBuffer
+)
+
+// String returns Envoy's name for s.
+func (s FilterStatus) String() string {
+	return [...]string{"Continue", "StopIteration", "StopAllIterationAndWatermark",
+		"StopIterationAndBuffer", "StopIterationNoBuffer"}[s]
+}
+
+// LocalReply is a response the plugin sent with proxy_send_local_response.
+type LocalReply struct {
+	Status int
+	Body   []byte
+	// Headers are the additional headers the plugin asked for.
+	Headers Headers
+	// Details is the response code details, spaces replaced by "_".
+	Details string
+	// GRPCStatus is the grpc_status argument (-1: none).
+	GRPCStatus int32
+}
+
+// UpstreamRequest is what reached the upstream, byte for byte.
+type UpstreamRequest struct {
+	Headers     Headers // final request headers, after the filter's changes
+	HeadersSent bool
+	Body        []byte
+	Trailers    Headers
+	End         bool // end of stream reached the upstream
+}
+
+// ClientResponse is what reached the client, byte for byte.
+type ClientResponse struct {
+	Status   int // :status of the headers sent (0: none yet)
+	Headers  Headers
+	Body     []byte
+	Trailers Headers
+	End      bool
+	// LocalReply is set when the plugin (or a failed VM) answered locally.
+	LocalReply *LocalReply
+	// Reset is set when the stream was reset (proxy_close_stream, Close
+	// before the response ended); Details says why ("wasm_close_stream").
+	Reset   bool
+	Details string
+}
+
+// HTTPSink receives, as they happen, what an HTTP stream sends to the
+// upstream and to the client. A gateway implements it to write to its
+// sockets. Methods are called from the goroutine running the VM; they must
+// not call back into the same VM synchronously (hand the work to another
+// goroutine instead).
+type HTTPSink interface {
+	OnUpstreamHeaders(h Headers, endStream bool)
+	OnUpstreamData(b []byte, endStream bool)
+	OnUpstreamTrailers(h Headers)
+	OnClientHeaders(h Headers, endStream bool)
+	OnClientData(b []byte, endStream bool)
+	OnClientTrailers(h Headers)
+	// OnLocalReply announces a local reply; its headers and body then
+	// follow through OnClientHeaders/OnClientData, after the filter's own
+	// response callbacks have seen them, as in Envoy.
+	OnLocalReply(r LocalReply)
+	// OnReset: the stream is reset; the gateway drops both sides.
+	OnReset(details string)
+}
+
+// direction is one half of an HTTP stream (request: decoder side; response:
+// encoder side) as Envoy's filter manager and wasm Context hold it.
+type direction struct {
+	resp bool
+
+	headers       Headers // latest headers (kept for properties)
+	headersAvail  bool    // the map is readable/writable by the filter
+	trailers      Headers
+	hasTrailers   bool
+	trailersAvail bool
+	body          []byte // the body buffer the filter sees
+	bodyAvail     bool
+
+	stoppedAll      bool   // headers paused: StopAllIteration
+	held            []byte // data held while stoppedAll (not given to the filter)
+	buffering       bool   // body paused: StopIterationAndBuffer
+	trailersStopped bool
+	end             bool // end of stream received from the peer
+	headersSent     bool
+	sentEnd         bool
+}
+
+// HTTPStream is one HTTP stream through the plugin's HTTP filter on a VM.
+// Drive it with the Request*/Response* methods, in protocol order; read what
+// reached each side with Upstream and Client. Methods are safe for concurrent
+// use (they serialize on the VM).
+//
+// A WebSocket (or any upgrade) is a stream whose response headers carry
+// :status 101; after them the raw bytes go through RequestBody and
+// ResponseBody, unframed, as Envoy passes them.
+type HTTPStream struct {
+	vm    *VM
+	ctx   *vmContext
+	props Properties
+	sink  HTTPSink
+
+	req, resp   direction
+	filterState map[string][]byte
+	upstream    UpstreamRequest
+	client      ClientResponse
+
+	localReplied bool
+	reset        bool
+	finished     bool
+}
+
+// NewHTTPStream starts a stream on the VM with the connection's properties.
+// What reaches the upstream and the client is recorded (see Upstream,
+// Client).
+func (vm *VM) NewHTTPStream(props Properties) *HTTPStream {
+	return vm.NewHTTPStreamSink(props, nil)
+}
+
+// NewHTTPStreamSink is NewHTTPStream delivering to sink. With a sink, bodies
+// are not recorded (headers, status and end flags still are).
+func (vm *VM) NewHTTPStreamSink(props Properties, sink HTTPSink) *HTTPStream {
+	if props.ConnectionID == 0 {
+		props.ConnectionID = vm.p.connSeq.Add(1)
+	}
+	return &HTTPStream{vm: vm, props: props, sink: sink, resp: direction{resp: true},
+		filterState: map[string][]byte{}}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ensure creates the stream context lazily, as Envoy does at decodeHeaders.
+func (s *HTTPStream) ensure() {
+	if s.ctx != nil || s.vm.failed != nil {
+		return
+	}
+	s.ctx = s.vm.newContext()
+	s.ctx.stream = s
+	s.vm.call(s.ctx, s.vm.ex.contextCreate, uint64(s.ctx.id), uint64(s.vm.root.id))
+	s.vm.runDeferred()
+}
+
+func (s *HTTPStream) do(f func() FilterStatus) FilterStatus {
+	st := Continue
+	if err := s.vm.run(func() { st = f() }); err != nil {
+		return StopAllIteration
+	}
+	return st
+}
+
+// RequestHeaders delivers the request headers (proxy_on_request_headers).
+func (s *HTTPStream) RequestHeaders(h Headers, endStream bool) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied || s.req.headersSent || s.req.stoppedAll {
+			return Continue
+		}
+		s.ensure()
+		return s.onHeaders(&s.req, h, endStream)
+	})
+}
+
+// RequestBody delivers a request body chunk (proxy_on_request_body).
+func (s *HTTPStream) RequestBody(b []byte, endStream bool) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied {
+			return Continue
+		}
+		return s.onData(&s.req, b, endStream)
+	})
+}
+
+// RequestTrailers delivers the request trailers (proxy_on_request_trailers).
+func (s *HTTPStream) RequestTrailers(h Headers) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied {
+			return Continue
+		}
+		return s.onTrailers(&s.req, h)
+	})
+}
+
+// ResponseHeaders delivers the upstream's response headers
+// (proxy_on_response_headers). Ignored after a local reply.
+func (s *HTTPStream) ResponseHeaders(h Headers, endStream bool) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied || s.resp.headersSent || s.resp.stoppedAll {
+			return Continue
+		}
+		s.ensure()
+		return s.onHeaders(&s.resp, h, endStream)
+	})
+}
+
+// ResponseBody delivers an upstream response body chunk.
+func (s *HTTPStream) ResponseBody(b []byte, endStream bool) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied {
+			return Continue
+		}
+		return s.onData(&s.resp, b, endStream)
+	})
+}
+
+// ResponseTrailers delivers the upstream's response trailers.
+func (s *HTTPStream) ResponseTrailers(h Headers) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied {
+			return Continue
+		}
+		return s.onTrailers(&s.resp, h)
+	})
+}
+
+// Close ends the stream. If the response has not ended, this is a
+// downstream disconnect: the stream is reset. Either way the filter's
+// context ends with proxy_on_log, proxy_on_done and proxy_on_delete.
+func (s *HTTPStream) Close() {
+	_ = s.vm.run(func() {
+		if s.finished {
+			return
+		}
+		if !s.resp.sentEnd && !s.reset {
+			s.reset = true
+			s.client.Reset = true
+			if s.client.Details == "" {
+				s.client.Details = "downstream_remote_disconnect"
+			}
+		}
+		s.finish()
+	})
+}
+
+// Upstream returns what has reached the upstream so far.
+func (s *HTTPStream) Upstream() UpstreamRequest {
+	var u UpstreamRequest
+	_ = s.vm.run(func() {
+		u = s.upstream
+		u.Headers = u.Headers.Clone()
+		u.Body = append([]byte(nil), u.Body...)
+		u.Trailers = u.Trailers.Clone()
+	})
+	return u
+}
+
+// Client returns what has reached the client so far.
+func (s *HTTPStream) Client() ClientResponse {
+	var c ClientResponse
+	_ = s.vm.run(func() {
+		c = s.client
+		c.Headers = c.Headers.Clone()
+		c.Body = append([]byte(nil), c.Body...)
+		c.Trailers = c.Trailers.Clone()
+	})
+	return c
+}
+
+// FilterState returns a value the plugin stored with proxy_set_property.
+func (s *HTTPStream) FilterState(path string) ([]byte, bool) {
+	var v []byte
+	var ok bool
+	_ = s.vm.run(func() { v, ok = s.filterState["wasm."+path] })
+	return v, ok
+}
+
+// ContextID is the stream's proxy-wasm context id (0 before the first
+// callback).
+func (s *HTTPStream) ContextID() uint32 {
+	var id uint32
+	_ = s.vm.run(func() {
+		if s.ctx != nil {
+			id = s.ctx.id
+		}
+	})
+	return id
+}
+
+// Done reports whether the stream's context has ended.
+func (s *HTTPStream) Done() bool {
+	var d bool
+	_ = s.vm.run(func() { d = s.finished })
+	return d
+}
+
+// ---- filter-manager logic (runs inside a VM task) ----
+
+func (s *HTTPStream) fns(d *direction) (hdr, body, trl api.Function) {
+	e := &s.vm.ex
+	if d.resp {
+		return e.responseHeaders, e.responseBody, e.responseTrailers
+	}
+	return e.requestHeaders, e.requestBody, e.requestTrailers
+}
+
+// failed handles a failed VM as Envoy's CHECK_FAIL_HTTP: fail open passes
+// the data on, fail closed answers 503 "wasm_fail_stream".
+func (s *HTTPStream) failed() bool {
+	if s.vm.failed == nil {
+		return false
+	}
+	if !s.vm.p.cfg.FailOpen && !s.localReplied && !s.finished {
+		s.localReplied = true
+		r := LocalReply{Status: 503, Details: "wasm_fail_stream", GRPCStatus: 14}
+		s.client.LocalReply = &r
+		s.client.Details = r.Details
+		if s.sink != nil {
+			s.sink.OnLocalReply(r)
+		}
+		s.resp = direction{resp: true}
+		s.sendHeaders(&s.resp, Headers{{":status", "503"}}, true)
+	}
+	return true
+}
+
+func (s *HTTPStream) onHeaders(d *direction, h Headers, eos bool) FilterStatus {
+	d.headers = normalizeHeaders(h)
+	d.end = eos
+	if s.failed() {
+		if s.vm.p.cfg.FailOpen {
+			s.sendHeaders(d, d.headers, eos)
+			return Continue
+		}
+		return StopAllIteration
+	}
+	fn, _, _ := s.fns(d)
+	d.headersAvail = true
+	r, _ := s.vm.call(s.ctx, fn, uint64(s.ctx.id), uint64(len(d.headers)), b2u(eos))
+	if s.failed() {
+		return StopAllIteration
+	}
+	st := Continue
+	if uint32(r) != 0 || s.vm.stopNext {
+		d.stoppedAll = true
+		st = StopAllIteration
+	} else {
+		d.headersAvail = false
+		s.sendHeaders(d, d.headers, eos)
+	}
+	s.vm.runDeferred()
+	return st
+}
+
+func (s *HTTPStream) onData(d *direction, b []byte, eos bool) FilterStatus {
+	if eos {
+		d.end = true
+	}
+	if s.failed() {
+		if s.vm.p.cfg.FailOpen {
+			s.sendData(d, append([]byte(nil), b...), eos)
+			return Continue
+		}
+		return StopIterationNoBuffer
+	}
+	if d.stoppedAll || d.trailersStopped {
+		d.held = append(d.held, b...)
+		return StopAllIteration
+	}
+	var buf []byte
+	if d.buffering {
+		buf = append(d.body, b...)
+	} else {
+		buf = append([]byte(nil), b...)
+	}
+	return s.filterData(d, buf, eos)
+}
+
+func (s *HTTPStream) filterData(d *direction, buf []byte, eos bool) FilterStatus {
+	_, fn, _ := s.fns(d)
+	d.body, d.bodyAvail = buf, true
+	r, _ := s.vm.call(s.ctx, fn, uint64(s.ctx.id), uint64(len(buf)), b2u(eos))
+	if s.failed() {
+		return StopIterationNoBuffer
+	}
+	st := Continue
+	switch {
+	case s.vm.stopNext:
+		d.buffering, d.bodyAvail, d.body = false, false, nil
+		st = StopIterationNoBuffer
+	case uint32(r) != 0:
+		d.buffering = true
+		st = StopIterationAndBuffer
+	default:
+		body := d.body
+		d.buffering, d.bodyAvail, d.body = false, false, nil
+		s.sendData(d, body, eos)
+	}
+	s.vm.runDeferred()
+	return st
+}
+
+func (s *HTTPStream) onTrailers(d *direction, t Headers) FilterStatus {
+	d.end = true
+	d.trailers = normalizeHeaders(t)
+	d.hasTrailers = true
+	if s.failed() {
+		if s.vm.p.cfg.FailOpen {
+			s.sendTrailers(d)
+			return Continue
+		}
+		return StopIteration
+	}
+	if d.stoppedAll {
+		return StopAllIteration
+	}
+	return s.filterTrailers(d)
+}
+
+func (s *HTTPStream) filterTrailers(d *direction) FilterStatus {
+	_, _, fn := s.fns(d)
+	d.trailersAvail = true
+	r, _ := s.vm.call(s.ctx, fn, uint64(s.ctx.id), uint64(len(d.trailers)))
+	if s.failed() {
+		return StopIteration
+	}
+	st := Continue
+	if uint32(r) != 0 || s.vm.stopNext {
+		d.trailersStopped = true
+		st = StopIteration
+	} else {
+		d.trailersAvail = false
+		if d.buffering {
+			body := d.body
+			d.buffering, d.bodyAvail, d.body = false, false, nil
+			s.sendData(d, body, false)
+		}
+		s.sendTrailers(d)
+	}
+	s.vm.runDeferred()
+	return st
+}
+
+// resume is continueDecoding/continueEncoding, run after the VM call that
+// asked for it. After a headers StopAll, Envoy restarts iteration at this
+// filter: held body data and trailers are delivered to it.
+func (s *HTTPStream) resume(d *direction) {
+	if s.finished || s.reset || (!d.resp && s.localReplied) {
+		return
+	}
+	if d.stoppedAll {
+		d.stoppedAll = false
+		d.headersAvail = false
+		held := d.held
+		d.held = nil
+		s.sendHeaders(d, d.headers, d.end && len(held) == 0 && !d.hasTrailers)
+		if len(held) > 0 {
+			if st := s.filterData(d, held, d.end && !d.hasTrailers); st != Continue {
+				return
+			}
+		}
+		if d.hasTrailers && !d.sentEnd {
+			s.filterTrailers(d)
+		}
+		return
+	}
+	if d.buffering {
+		body := d.body
+		d.buffering, d.bodyAvail, d.body = false, false, nil
+		s.sendData(d, body, d.end && !d.hasTrailers)
+	}
+	if d.trailersStopped {
+		d.trailersStopped = false
+		d.trailersAvail = false
+		if len(d.held) > 0 {
+			held := d.held
+			d.held = nil
+			s.sendData(d, held, false)
+		}
+		s.sendTrailers(d)
+	}
+}
+
+func (s *HTTPStream) sendHeaders(d *direction, h Headers, eos bool) {
+	d.headersSent = true
+	h = h.Clone()
+	if d.resp {
+		s.client.Headers = h
+		if v, ok := h.Get(":status"); ok {
+			s.client.Status, _ = strconv.Atoi(v)
+		}
+		if s.sink != nil {
+			s.sink.OnClientHeaders(h.Clone(), eos)
+		}
+	} else {
+		s.upstream.Headers = h
+		s.upstream.HeadersSent = true
+		if s.sink != nil {
+			s.sink.OnUpstreamHeaders(h.Clone(), eos)
+		}
+	}
+	if eos {
+		s.ended(d)
+	}
+}
+
+func (s *HTTPStream) sendData(d *direction, b []byte, eos bool) {
+	if len(b) == 0 && !eos {
+		return
+	}
+	if d.resp {
+		if s.sink != nil {
+			s.sink.OnClientData(b, eos)
+		} else {
+			s.client.Body = append(s.client.Body, b...)
+		}
+	} else {
+		if s.sink != nil {
+			s.sink.OnUpstreamData(b, eos)
+		} else {
+			s.upstream.Body = append(s.upstream.Body, b...)
+		}
+	}
+	if eos {
+		s.ended(d)
+	}
+}
+
+func (s *HTTPStream) sendTrailers(d *direction) {
+	t := d.trailers.Clone()
+	if d.resp {
+		s.client.Trailers = t
+		if s.sink != nil {
+			s.sink.OnClientTrailers(t.Clone())
+		}
+	} else {
+		s.upstream.Trailers = t
+		if s.sink != nil {
+			s.sink.OnUpstreamTrailers(t.Clone())
+		}
+	}
+	s.ended(d)
+}
+
+func (s *HTTPStream) ended(d *direction) {
+	d.sentEnd = true
+	if d.resp {
+		s.client.End = true
+		s.finish()
+	} else {
+		s.upstream.End = true
+	}
+}
+
+// sendLocalReply is Envoy's sendLocalReply, deferred after the VM call: the
+// reply is encoded through the encoder filters (this filter's response
+// callbacks see it), then reaches the client; nothing more goes upstream.
+func (s *HTTPStream) sendLocalReply(r LocalReply) {
+	if s.finished || s.reset || s.localReplied {
+		return
+	}
+	if s.resp.headersSent {
+		s.resetStream(r.Details)
+		return
+	}
+	s.localReplied = true
+	s.client.LocalReply = &r
+	s.client.Details = r.Details
+	if s.sink != nil {
+		s.sink.OnLocalReply(r)
+	}
+	s.req.stoppedAll, s.req.buffering, s.req.held = false, false, nil
+	h := Headers{{":status", strconv.Itoa(r.Status)}}
+	if len(r.Body) > 0 {
+		h = append(h, [2]string{"content-length", strconv.Itoa(len(r.Body))}, [2]string{"content-type", "text/plain"})
+	}
+	for _, p := range r.Headers {
+		h = h.add(p[0], p[1])
+	}
+	s.resp = direction{resp: true}
+	s.onHeaders(&s.resp, h, len(r.Body) == 0)
+	if len(r.Body) > 0 && !s.finished {
+		s.onData(&s.resp, r.Body, true)
+	}
+}
+
+// resetStream is Envoy's resetStream (proxy_close_stream on HTTP).
+func (s *HTTPStream) resetStream(details string) {
+	if s.finished || s.reset {
+		return
+	}
+	s.reset = true
+	s.client.Reset = true
+	if s.client.Details == "" {
+		s.client.Details = details
+	}
+	if s.sink != nil {
+		s.sink.OnReset(details)
+	}
+	s.finish()
+}
+
+// finish ends the context: proxy_on_log, proxy_on_done, proxy_on_delete
+// (Envoy logs the stream before it destroys the filters).
+func (s *HTTPStream) finish() {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	if s.ctx != nil && s.vm.failed == nil {
+		s.vm.finishContext(s.ctx, true, true)
+	}
+}

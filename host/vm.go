@@ -1,0 +1,530 @@
+package host
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/iotauthz/iotauthz/host/internal/abi"
+)
+
+// VM is one instance of the module, as one Envoy worker thread holds it. It
+// is single-threaded like an Envoy worker: every call into the instance
+// (stream callbacks, ticks, HTTP-call responses) runs one at a time. VM
+// methods are safe for concurrent use; they wait their turn.
+type VM struct {
+	p     *Plugin
+	index int // -1: the configuration canary
+	mod   api.Module
+	mem   api.Memory
+	ctx   context.Context // carries the *VM to host functions
+
+	ex         exports
+	stack      [8]uint64
+	allocStack [2]uint64
+
+	// Executor state, guarded by mu.
+	mu       sync.Mutex
+	cond     *sync.Cond
+	running  bool
+	queue    []func()
+	inflight int
+	closed   bool
+
+	// The state below is touched only by the running task.
+	phase          int
+	failed         error
+	contexts       map[uint32]*vmContext
+	nextContextID  uint32
+	root           *vmContext
+	current        *vmContext
+	effective      uint32
+	stopNext       bool
+	deferred       []func()
+	inConfigure    bool
+	nextHTTPCallID uint32
+	calls          map[uint32]*httpCall
+	metricIDs      map[uint32]*metric
+	nextMetricID   [3]uint32
+	tick           struct {
+		period time.Duration
+		stop   func() bool
+		gen    uint64
+	}
+	nextConnID uint64
+}
+
+const (
+	phaseNormal = iota
+	phaseStart
+	phaseMalloc
+)
+
+type vmKey struct{}
+
+type exports struct {
+	initialize, main, mainVoid, start  api.Function
+	malloc                             api.Function
+	contextCreate, vmStart, configure  api.Function
+	done, log, delete, tick            api.Function
+	newConnection, downstreamData      api.Function
+	upstreamData, downstreamClose      api.Function
+	upstreamClose                      api.Function
+	requestHeaders, requestBody        api.Function
+	requestTrailers, responseHeaders   api.Function
+	responseBody, responseTrailers     api.Function
+	httpCallResponse, foreignFunction  api.Function
+	queueReady, validateConfiguration  api.Function
+	grpcClose, grpcReceive             api.Function
+	grpcReceiveInitial, grpcReceiveTrl api.Function
+}
+
+// vmContext is a proxy-wasm context: the root context or a stream/connection.
+type vmContext struct {
+	id     uint32
+	isRoot bool
+	stream *HTTPStream
+	conn   *Connection
+
+	// Root only: the HTTP-call response being delivered, and the status
+	// proxy_get_status reports.
+	callResp  *callResponse
+	status    uint32
+	statusMsg string
+}
+
+// ErrClosed is returned by calls on a closed Plugin or VM.
+var ErrClosed = errors.New("host: plugin closed")
+
+// restrictedError is the trap of a call outside Envoy's allowed list during a
+// restricted phase.
+type restrictedError struct {
+	fn    string
+	phase int
+}
+
+func (e *restrictedError) Error() string {
+	where := "module start (_initialize)"
+	if e.phase == phaseMalloc {
+		where = "proxy_on_memory_allocate"
+	}
+	return fmt.Sprintf("restricted_callback: %s is not allowed during %s", e.fn, where)
+}
+
+func (vm *VM) lookupExports() {
+	f := func(name string) api.Function {
+		if _, ok := vm.mod.ExportedFunctionDefinitions()[name]; !ok {
+			return nil
+		}
+		return vm.mod.ExportedFunction(name)
+	}
+	e := &vm.ex
+	e.initialize = f("_initialize")
+	e.start = f("_start")
+	if d, ok := vm.mod.ExportedFunctionDefinitions()["main"]; ok && len(d.ParamTypes()) == 2 && len(d.ResultTypes()) == 1 {
+		e.main = vm.mod.ExportedFunction("main")
+	}
+	e.mainVoid = f("__main_void")
+	e.malloc = f("malloc")
+	if e.malloc == nil {
+		e.malloc = f("proxy_on_memory_allocate")
+	}
+	e.contextCreate = f("proxy_on_context_create")
+	e.vmStart = f("proxy_on_vm_start")
+	e.configure = f("proxy_on_configure")
+	e.validateConfiguration = f("proxy_validate_configuration")
+	e.done = f("proxy_on_done")
+	e.log = f("proxy_on_log")
+	e.delete = f("proxy_on_delete")
+	e.tick = f("proxy_on_tick")
+	e.newConnection = f("proxy_on_new_connection")
+	e.downstreamData = f("proxy_on_downstream_data")
+	e.upstreamData = f("proxy_on_upstream_data")
+	e.downstreamClose = f("proxy_on_downstream_connection_close")
+	e.upstreamClose = f("proxy_on_upstream_connection_close")
+	e.requestHeaders = f("proxy_on_request_headers")
+	e.requestBody = f("proxy_on_request_body")
+	e.requestTrailers = f("proxy_on_request_trailers")
+	e.responseHeaders = f("proxy_on_response_headers")
+	e.responseBody = f("proxy_on_response_body")
+	e.responseTrailers = f("proxy_on_response_trailers")
+	e.httpCallResponse = f("proxy_on_http_call_response")
+	e.foreignFunction = f("proxy_on_foreign_function")
+	e.queueReady = f("proxy_on_queue_ready")
+	e.grpcClose = f("proxy_on_grpc_close")
+	e.grpcReceive = f("proxy_on_grpc_receive")
+	e.grpcReceiveInitial = f("proxy_on_grpc_receive_initial_metadata")
+	e.grpcReceiveTrl = f("proxy_on_grpc_receive_trailing_metadata")
+}
+
+// ---- executor ----
+
+// run executes f with exclusive use of the instance and returns when f (and
+// any task that was queued meanwhile, if this goroutine drained them) is done.
+func (vm *VM) run(f func()) error {
+	vm.mu.Lock()
+	if vm.closed {
+		vm.mu.Unlock()
+		return ErrClosed
+	}
+	if !vm.running {
+		vm.running = true
+		vm.mu.Unlock()
+		f()
+		vm.drain()
+		return nil
+	}
+	done := make(chan struct{})
+	vm.queue = append(vm.queue, func() { f(); close(done) })
+	vm.mu.Unlock()
+	<-done
+	return nil
+}
+
+func (vm *VM) drain() {
+	for {
+		vm.mu.Lock()
+		if len(vm.queue) == 0 {
+			vm.running = false
+			vm.cond.Broadcast()
+			vm.mu.Unlock()
+			return
+		}
+		t := vm.queue[0]
+		vm.queue[0] = nil
+		vm.queue = vm.queue[1:]
+		vm.mu.Unlock()
+		t()
+	}
+}
+
+func (vm *VM) addInflight(d int) {
+	vm.mu.Lock()
+	vm.inflight += d
+	if vm.inflight == 0 {
+		vm.cond.Broadcast()
+	}
+	vm.mu.Unlock()
+}
+
+// Settle waits until the VM is idle: no call running, none queued and no
+// HTTP call waiting for its response or timeout. With a VirtualClock, an HTTP
+// call whose upstream never answers keeps the VM busy until the clock is
+// advanced past its timeout.
+func (vm *VM) Settle(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		vm.mu.Lock()
+		vm.cond.Broadcast()
+		vm.mu.Unlock()
+	})
+	defer stop()
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	for vm.running || len(vm.queue) > 0 || vm.inflight > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		vm.cond.Wait()
+	}
+	return nil
+}
+
+// Index is the worker index (0…Workers-1).
+func (vm *VM) Index() int { return vm.index }
+
+// Err reports why the VM failed (a trap), or nil.
+func (vm *VM) Err() error {
+	var err error
+	_ = vm.run(func() { err = vm.failed })
+	return err
+}
+
+// MemorySize is the size in bytes of the instance's linear memory.
+func (vm *VM) MemorySize() uint32 {
+	var n uint32
+	_ = vm.run(func() { n = vm.mem.Size() })
+	return n
+}
+
+// RootContextID is the id of the VM's root (plugin) context.
+func (vm *VM) RootContextID() uint32 { return vm.root.id }
+
+// ---- calls into the guest ----
+
+func (vm *VM) newContext() *vmContext {
+	for {
+		id := vm.nextContextID
+		vm.nextContextID++
+		if _, ok := vm.contexts[id]; !ok && id != 0 {
+			c := &vmContext{id: id}
+			vm.contexts[id] = c
+			return c
+		}
+	}
+}
+
+// call invokes fn for context c at the top level (not re-entrantly). It
+// returns ok=false when the function is absent or the VM has failed.
+func (vm *VM) call(c *vmContext, fn api.Function, args ...uint64) (uint64, bool) {
+	if fn == nil || vm.failed != nil {
+		return 0, false
+	}
+	prev := vm.current
+	vm.current = c
+	vm.effective = 0
+	vm.stopNext = false
+	n := copy(vm.stack[:], args)
+	_ = n
+	err := fn.CallWithStack(vm.ctx, vm.stack[:])
+	vm.current = prev
+	vm.effective = 0
+	if err != nil {
+		vm.fail(err)
+		return 0, false
+	}
+	return vm.stack[0], true
+}
+
+// runDeferred runs the actions Envoy defers until the current VM call has
+// returned (continue/close stream, local replies).
+func (vm *VM) runDeferred() {
+	for len(vm.deferred) > 0 {
+		a := vm.deferred[0]
+		vm.deferred = vm.deferred[1:]
+		a()
+	}
+	vm.deferred = vm.deferred[:0]
+}
+
+func (vm *VM) defer_(f func()) { vm.deferred = append(vm.deferred, f) }
+
+func (vm *VM) fail(err error) {
+	if vm.failed == nil {
+		vm.failed = err
+		vm.p.logf(vm, LogCritical, "Function failed: %v", err)
+	}
+	vm.cancelTimers()
+}
+
+// active is contextOrEffectiveContext().
+func (vm *VM) active() *vmContext {
+	if vm.effective != 0 {
+		if c, ok := vm.contexts[vm.effective]; ok {
+			return c
+		}
+	}
+	if vm.current == nil {
+		return vm.root
+	}
+	return vm.current
+}
+
+// ---- memory ----
+
+func (vm *VM) read(ptr, size uint32) ([]byte, bool) {
+	if size == 0 {
+		return nil, true
+	}
+	return vm.mem.Read(ptr, size)
+}
+
+func (vm *VM) readString(ptr, size uint32) (string, bool) {
+	b, ok := vm.read(ptr, size)
+	return string(b), ok
+}
+
+func (vm *VM) writeU32(ptr, v uint32) bool { return vm.mem.WriteUint32Le(ptr, v) }
+func (vm *VM) writeU64(ptr uint32, v uint64) bool {
+	return vm.mem.WriteUint64Le(ptr, v)
+}
+
+// allocate calls proxy_on_memory_allocate (or malloc) while the guest may be
+// inside a host call, under Envoy's malloc restrictions. A trap inside the
+// allocator propagates as a trap of the enclosing call.
+func (vm *VM) allocate(size uint32) (uint32, bool) {
+	prev := vm.phase
+	vm.phase = phaseMalloc
+	vm.allocStack[0] = uint64(size)
+	err := vm.ex.malloc.CallWithStack(vm.ctx, vm.allocStack[:])
+	vm.phase = prev
+	if err != nil {
+		panic(err)
+	}
+	ptr := uint32(vm.allocStack[0])
+	if ptr == 0 {
+		return 0, false
+	}
+	return ptr, true
+}
+
+// copyOut hands data to the guest in memory it allocates, writing the pointer
+// and size; zero-length data gives ptr 0 and size 0 without an allocation.
+func (vm *VM) copyOut(data []byte, ptrPtr, sizePtr uint32) abi.Status {
+	if len(data) == 0 {
+		if !vm.writeU32(ptrPtr, 0) || !vm.writeU32(sizePtr, 0) {
+			return abi.StatusInvalidMemoryAccess
+		}
+		return abi.StatusOK
+	}
+	ptr, ok := vm.allocate(uint32(len(data)))
+	if !ok || !vm.mem.Write(ptr, data) {
+		return abi.StatusInvalidMemoryAccess
+	}
+	if !vm.writeU32(ptrPtr, ptr) || !vm.writeU32(sizePtr, uint32(len(data))) {
+		return abi.StatusInvalidMemoryAccess
+	}
+	return abi.StatusOK
+}
+
+func u64le(v uint64) []byte {
+	return binary.LittleEndian.AppendUint64(nil, v)
+}
+
+// ---- lifecycle ----
+
+// startModule runs _initialize (then main or __main_void), or _start, under
+// the restricted start-phase list.
+func (vm *VM) startModule() error {
+	vm.phase = phaseStart
+	defer func() { vm.phase = phaseNormal }()
+	callVoid := func(name string, fn api.Function, args ...uint64) error {
+		if fn == nil {
+			return nil
+		}
+		copy(vm.stack[:], args)
+		if err := fn.CallWithStack(vm.ctx, vm.stack[:]); err != nil {
+			vm.failed = err
+			return fmt.Errorf("Wasm VM failed to start: %s: %w", name, err)
+		}
+		return nil
+	}
+	if vm.ex.initialize != nil {
+		if err := callVoid("_initialize", vm.ex.initialize); err != nil {
+			return err
+		}
+		if vm.ex.main != nil {
+			return callVoid("main", vm.ex.main, 0, 0)
+		}
+		return callVoid("__main_void", vm.ex.mainVoid)
+	}
+	return callVoid("_start", vm.ex.start)
+}
+
+// startRoot creates the root context and runs proxy_on_vm_start and
+// proxy_on_configure on it.
+func (vm *VM) startRoot() error {
+	vm.root = vm.newContext()
+	vm.root.isRoot = true
+	if _, ok := vm.call(vm.root, vm.ex.contextCreate, uint64(vm.root.id), 0); !ok && vm.failed != nil {
+		return fmt.Errorf("proxy_on_context_create: %w", vm.failed)
+	}
+	vm.runDeferred()
+	if vm.ex.vmStart != nil {
+		r, ok := vm.call(vm.root, vm.ex.vmStart, uint64(vm.root.id), uint64(len(vm.p.cfg.VMConfig)))
+		vm.runDeferred()
+		if !ok {
+			return fmt.Errorf("Failed to start base Wasm: proxy_on_vm_start: %w", vm.failed)
+		}
+		if uint32(r) == 0 {
+			return errors.New("Failed to start base Wasm: proxy_on_vm_start returned false")
+		}
+	}
+	if vm.ex.configure != nil {
+		vm.inConfigure = true
+		r, ok := vm.call(vm.root, vm.ex.configure, uint64(vm.root.id), uint64(len(vm.p.cfg.PluginConfig)))
+		vm.inConfigure = false
+		vm.runDeferred()
+		if !ok {
+			return fmt.Errorf("Failed to configure base Wasm plugin: proxy_on_configure: %w", vm.failed)
+		}
+		if uint32(r) == 0 {
+			return errors.New("Failed to configure base Wasm plugin: proxy_on_configure returned false")
+		}
+	}
+	return nil
+}
+
+// deleteContext runs proxy_on_done, (proxy_on_log,) proxy_on_delete.
+func (vm *VM) finishContext(c *vmContext, withLog bool, logFirst bool) {
+	if withLog && logFirst {
+		vm.call(c, vm.ex.log, uint64(c.id))
+		vm.runDeferred()
+	}
+	vm.call(c, vm.ex.done, uint64(c.id))
+	vm.runDeferred()
+	if withLog && !logFirst {
+		vm.call(c, vm.ex.log, uint64(c.id))
+		vm.runDeferred()
+	}
+	vm.call(c, vm.ex.delete, uint64(c.id))
+	vm.runDeferred()
+	delete(vm.contexts, c.id)
+}
+
+func (vm *VM) cancelTimers() {
+	vm.tick.gen++
+	if vm.tick.stop != nil {
+		vm.tick.stop()
+		vm.tick.stop = nil
+	}
+	for tok, c := range vm.calls {
+		c.cancel()
+		delete(vm.calls, tok)
+	}
+}
+
+// shutdown runs the root context's done/delete and closes the instance.
+// Called inside a task.
+func (vm *VM) shutdown(ctx context.Context) {
+	if vm.root != nil && vm.failed == nil {
+		vm.call(vm.root, vm.ex.done, uint64(vm.root.id))
+		vm.runDeferred()
+		vm.call(vm.root, vm.ex.delete, uint64(vm.root.id))
+		vm.runDeferred()
+	}
+	vm.cancelTimers()
+	_ = vm.mod.Close(ctx)
+}
+
+func (vm *VM) close(ctx context.Context) {
+	_ = vm.run(func() { vm.shutdown(ctx) })
+	vm.mu.Lock()
+	vm.closed = true
+	vm.mu.Unlock()
+}
+
+// ---- ticks ----
+
+func (vm *VM) setTickPeriod(d time.Duration) {
+	vm.tick.gen++
+	if vm.tick.stop != nil {
+		vm.tick.stop()
+		vm.tick.stop = nil
+	}
+	vm.tick.period = d
+	if d > 0 {
+		vm.armTick(vm.tick.gen)
+	}
+}
+
+func (vm *VM) armTick(gen uint64) {
+	vm.tick.stop = vm.p.clock.AfterFunc(vm.tick.period, func() {
+		_ = vm.run(func() {
+			if vm.tick.gen != gen || vm.failed != nil {
+				return
+			}
+			vm.tick.stop = nil
+			vm.call(vm.root, vm.ex.tick, uint64(vm.root.id))
+			vm.runDeferred()
+			// Envoy re-arms after the tick, if the period still stands.
+			if vm.tick.gen == gen && vm.tick.period > 0 && vm.failed == nil {
+				vm.armTick(gen)
+			}
+		})
+	})
+}
