@@ -98,5 +98,7 @@
 // # Counters
 //
 // Hits counts every request that reached the handler (bad ones too), HitsFor the requests per
-// token, and Events keeps the last 1000 parsed events for assertions in tests.
+// token, and Events keeps the last 1000 parsed events for assertions in tests. With Admin set
+// (iotauthz authorizer --admin), the same are served over HTTP under /admin/, and the rules can be
+// replaced and the counters reset there, for tests that run the server in another process.
 package refauth

@@ -78,6 +78,16 @@ type Server struct {
 	// Set it before serving.
 	Log func(line string)
 
+	// Admin turns on the /admin/ endpoints, for tests that drive a server in another process
+	// (the docker compose tester). Set it before serving. Never on a real deployment: anyone who
+	// reaches the port can change the answers.
+	//
+	//	GET  /admin/hits[?token=T]  {"hits":N}: Hits, or HitsFor(T)
+	//	GET  /admin/events          the kept events, a JSON array, oldest first
+	//	PUT  /admin/rules           replace the rules with the body (a rules file); 400 names the error
+	//	POST /admin/reset           Reset
+	Admin bool
+
 	mu     sync.Mutex
 	rules  *Rules
 	hits   int
@@ -138,6 +148,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && r.URL.Path == "/healthz" {
 		w.Header().Set("content-type", "text/plain")
 		io.WriteString(w, "ok\n")
+		return
+	}
+	if s.Admin && strings.HasPrefix(r.URL.Path, "/admin/") {
+		s.serveAdmin(w, r)
 		return
 	}
 	s.mu.Lock()
@@ -221,6 +235,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 	w.Write(out)
 	s.logf("token %q hit %d rule %s: %d isAuthenticated=%v", short(ev.Token), hit, ruleName, status, ans.IsAuthenticated)
+}
+
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	reply := func(v any) {
+		w.Header().Set("content-type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/admin/hits":
+		if tok, ok := r.URL.Query()["token"]; ok && len(tok) > 0 {
+			reply(map[string]int{"hits": s.HitsFor(tok[0])})
+			return
+		}
+		reply(map[string]int{"hits": s.Hits()})
+	case r.Method == http.MethodGet && r.URL.Path == "/admin/events":
+		ev := s.Events()
+		if ev == nil {
+			ev = []Event{}
+		}
+		reply(ev)
+	case r.Method == http.MethodPut && r.URL.Path == "/admin/rules":
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rules, err := Parse(b)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.SetRules(rules)
+		s.logf("admin: %d rules set", len(rules.Rules))
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && r.URL.Path == "/admin/reset":
+		s.Reset()
+		s.logf("admin: counters reset")
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.Error(w, "unknown admin endpoint", http.StatusNotFound)
+	}
 }
 
 func (s *Server) logf(format string, args ...any) {

@@ -215,3 +215,62 @@ func TestServer_EventsBounded(t *testing.T) {
 		t.Errorf("HitsFor(t) = %d", s.HitsFor("t"))
 	}
 }
+
+func TestServer_Admin(t *testing.T) {
+	s := New(nil)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	// Off by default: /admin/ is an ordinary (counted, non-POST) request.
+	if resp, _ := http.Get(ts.URL + "/admin/hits"); resp.StatusCode != 405 {
+		t.Fatalf("admin reachable when off: %d", resp.StatusCode)
+	}
+	s.Admin = true
+	s.Reset()
+	put := func(body string) (int, string) {
+		req, _ := http.NewRequest("PUT", ts.URL+"/admin/rules", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, msg := put(`{"rules":[{"match":{"protocol":"x"}}]}`); code != 400 || !strings.Contains(msg, "rules[0].match.protocol") {
+		t.Fatalf("bad rules: %d %q", code, msg)
+	}
+	if code, _ := put(`{"rules":[{"match":{"token":"a"},"isAuthenticated":true,"principalId":"a"}]}`); code != 204 {
+		t.Fatalf("PUT rules: %d", code)
+	}
+	if _, m, _ := post(t, ts.URL, `{"token":"a"}`); m["principalId"] != "a" {
+		t.Fatalf("rules not applied: %v", m)
+	}
+	post(t, ts.URL, `{"token":"b"}`)
+	get := func(path string) string {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(b))
+	}
+	if got := get("/admin/hits"); got != `{"hits":2}` {
+		t.Errorf("hits %s", got)
+	}
+	if got := get("/admin/hits?token=a"); got != `{"hits":1}` {
+		t.Errorf("hits for a: %s", got)
+	}
+	if got := get("/admin/hits?token="); got != `{"hits":0}` {
+		t.Errorf("hits for the empty token: %s", got)
+	}
+	if got := get("/admin/events"); !strings.Contains(got, `"token":"b"`) {
+		t.Errorf("events %s", got)
+	}
+	if resp, _ := http.Post(ts.URL+"/admin/reset", "", nil); resp.StatusCode != 204 || s.Hits() != 0 {
+		t.Errorf("reset: %d, hits %d", resp.StatusCode, s.Hits())
+	}
+	if got := get("/admin/events"); got != `[]` {
+		t.Errorf("events after reset %s", got)
+	}
+}

@@ -17,7 +17,7 @@ import (
 )
 
 const authorizerHelp = `
-usage: iotauthz authorizer --rules FILE [--listen ADDR] [--quiet]
+usage: iotauthz authorizer --rules FILE [--listen ADDR] [--quiet] [--admin]
 
 Serves the reference authorizer: the HTTP service the plugin calls in place of AWS IoT's Lambda
 authorizer (DESIGN contract 2). It takes POST requests carrying the AWS custom-authorizer event as
@@ -49,6 +49,11 @@ refresh tests). Answers may use {{token}}, {{tokenSuffix}}, {{clientId}}, {{user
 (raw text instead of the JSON answer), close (drop the connection). Without a default, unmatched
 events are denied. The full reference is the refauth package documentation (go doc ./refauth).
 
+--admin turns on a test-only HTTP API on the same port (never expose it): GET /admin/hits
+[?token=T] ({"hits":N}: all requests, or those carrying token T), GET /admin/events (the last 1000
+events), PUT /admin/rules (replace the rules with the body), POST /admin/reset (zero the counters).
+The docker compose tester uses it to set each scenario's rules and read the hit counts.
+
 Every request is logged on stderr (token, rule, decision) unless --quiet. On start it prints
 "iotauthz authorizer: listening on http://HOST:PORT" on stdout.
 `
@@ -72,6 +77,7 @@ func serveAuthorizer(ctx context.Context, reload <-chan os.Signal, args []string
 	rulesPath := fs.String("rules", "", "JSON rules file (required; see above)")
 	listen := fs.String("listen", "127.0.0.1:9000", "address to listen on, HOST:PORT (port 0 picks a free one)")
 	quiet := fs.Bool("quiet", false, "do not log each request")
+	admin := fs.Bool("admin", false, "serve the test-only /admin/ API (hits, events, rules, reset)")
 	pos, code := parseFlags(fs, args, stdout)
 	if code >= 0 {
 		return code
@@ -90,6 +96,7 @@ func serveAuthorizer(ctx context.Context, reload <-chan os.Signal, args []string
 		return 1
 	}
 	srv := refauth.New(rules)
+	srv.Admin = *admin
 	var logMu sync.Mutex
 	logf := func(format string, a ...any) {
 		logMu.Lock()

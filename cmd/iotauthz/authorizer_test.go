@@ -43,7 +43,7 @@ func TestAuthorizerCommand(t *testing.T) {
 	var stderr lockedBuffer
 	exit := make(chan int, 1)
 	go func() {
-		exit <- serveAuthorizer(ctx, reload, []string{"--rules", rules, "--listen", "127.0.0.1:0"}, pw, &stderr)
+		exit <- serveAuthorizer(ctx, reload, []string{"--rules", rules, "--listen", "127.0.0.1:0", "--admin"}, pw, &stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -76,6 +76,11 @@ func TestAuthorizerCommand(t *testing.T) {
 	waitFor(t, func() bool { return strings.Contains(stderr.String(), "reloaded 1 rules") })
 	if got := ask(); !strings.Contains(got, `"principalId":"p2"`) {
 		t.Fatalf("after reload: %s", got)
+	}
+	if resp, err := http.Get(url + "/admin/hits?token=ok"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("--admin: %v", err)
+	} else if b, _ := io.ReadAll(resp.Body); strings.TrimSpace(string(b)) != `{"hits":3}` {
+		t.Fatalf("admin hits %s", b)
 	}
 	cancel()
 	select {
