@@ -205,6 +205,9 @@ func (e *Emulator) Start() error {
 // Close ends every open stream and connection, then runs proxy_on_done and proxy_on_delete
 // on the root context and uninstalls the emulator. It reports whether OnPluginDone agreed.
 func (e *Emulator) Close() bool {
+	if hostabi.Current != hostabi.Host((*host)(e)) {
+		return false // replaced by a newer emulator: its state is gone
+	}
 	ids := make([]uint32, 0, len(e.contexts))
 	for id := range e.contexts {
 		ids = append(ids, id)
@@ -224,9 +227,7 @@ func (e *Emulator) Close() bool {
 		e.call(&e.root, func() { ok = e.guest.OnDone(e.root.id) })
 		e.call(&e.root, func() { e.guest.OnDelete(e.root.id) })
 	}
-	if hostabi.Current == hostabi.Host((*host)(e)) {
-		hostabi.Current = nil
-	}
+	hostabi.Current = nil
 	return ok != 0
 }
 
