@@ -1,0 +1,430 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iotauthz/iotauthz/host"
+)
+
+// Config configures New. Module, PluginConfig, TLS and Broker are required.
+type Config struct {
+	// Module is the plugin binary (dist/iotauthz.wasm).
+	Module []byte
+	// PluginConfig is the plugin configuration JSON (what Envoy puts in the wasm filter's
+	// "configuration"), read by proxy_on_configure.
+	PluginConfig []byte
+	// Workers is the number of worker VMs; connections are spread over them round-robin, as
+	// Envoy spreads connections over its worker threads. Default 1.
+	Workers int
+	// Clusters maps each cluster name the plugin configuration uses (authorizerFunction.cluster)
+	// to a base URL, "http://127.0.0.1:9000".
+	Clusters map[string]string
+	// TLS is the server's TLS configuration: at least one certificate. The gateway sets
+	// NextProtos itself ("mqtt", "http/1.1").
+	TLS *tls.Config
+	// Broker is the MQTT broker's TCP address for MQTT over TLS: "tcp://host:port",
+	// "mqtt://host:port" or "host:port".
+	Broker string
+	// BrokerWS is the broker's WebSocket endpoint for MQTT over WSS, "ws://host:port/mqtt".
+	// Empty: WebSocket upgrades are answered 502 after the plugin let them through.
+	BrokerWS string
+	// HTTPUpstream is where other HTTP requests the plugin lets through go (HTTPS publish,
+	// POST /topics/{topic}), "http://host:port". Empty: they are answered 502.
+	HTTPUpstream string
+	// LogLevel is the plugin's log level (proxy_get_log_level). Default info.
+	LogLevel host.LogLevel
+	// LogSink receives each plugin log line as it is written. It must not block for long.
+	LogSink func(host.LogEntry)
+	// Logf, if set, receives the gateway's own log lines (listener errors, upstream failures).
+	Logf func(format string, args ...any)
+	// ShutdownGrace bounds how long Shutdown waits for requests and published messages in
+	// flight before it closes every connection. Default 10s.
+	ShutdownGrace time.Duration
+}
+
+// Gateway serves MQTT over TLS, HTTPS and MQTT over WSS through the plugin. It is safe for
+// concurrent use.
+type Gateway struct {
+	cfg          Config
+	plugin       *host.Plugin
+	tls          *tls.Config
+	broker       string
+	brokerWS     *url.URL
+	httpUpstream *url.URL
+	transport    *http.Transport
+
+	next    atomic.Uint64 // round-robin worker counter
+	connSeq atomic.Uint64 // connection ids (connection.id), one per TCP connection
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*serverConn]struct{}
+	shutting  bool
+	done      chan struct{}
+	wg        sync.WaitGroup
+}
+
+// ErrServerClosed is what Serve returns after Shutdown or Close.
+var ErrServerClosed = errors.New("gateway: server closed")
+
+// New loads the plugin (host.New with the real clock, one VM per worker) and returns a gateway
+// ready to Serve. A plugin configuration the plugin refuses is an error here, as Envoy refuses it.
+func New(ctx context.Context, cfg Config) (*Gateway, error) {
+	if cfg.TLS == nil || (len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil) {
+		return nil, errors.New("gateway: Config.TLS needs a certificate")
+	}
+	broker, err := brokerAddr(cfg.Broker)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, broker: broker, listeners: map[net.Listener]struct{}{},
+		conns: map[*serverConn]struct{}{}, done: make(chan struct{})}
+	if cfg.BrokerWS != "" {
+		if g.brokerWS, err = url.Parse(cfg.BrokerWS); err != nil || (g.brokerWS.Scheme != "ws" && g.brokerWS.Scheme != "http") || g.brokerWS.Host == "" {
+			return nil, fmt.Errorf("gateway: BrokerWS %q: want ws://host:port/path", cfg.BrokerWS)
+		}
+	}
+	if cfg.HTTPUpstream != "" {
+		if g.httpUpstream, err = url.Parse(cfg.HTTPUpstream); err != nil || g.httpUpstream.Scheme != "http" || g.httpUpstream.Host == "" {
+			return nil, fmt.Errorf("gateway: HTTPUpstream %q: want http://host:port", cfg.HTTPUpstream)
+		}
+	}
+	if g.cfg.ShutdownGrace <= 0 {
+		g.cfg.ShutdownGrace = 10 * time.Second
+	}
+	clusters := map[string]host.Cluster{}
+	for name, u := range cfg.Clusters {
+		clusters[name] = host.Cluster{URL: strings.TrimRight(u, "/")}
+	}
+	level := cfg.LogLevel
+	if level == 0 && cfg.LogSink == nil {
+		level = host.LogInfo
+	}
+	p, err := host.New(ctx, host.Config{
+		Module:       cfg.Module,
+		PluginConfig: cfg.PluginConfig,
+		VMID:         "iotauthz",
+		RootID:       "iotauthz",
+		PluginName:   "iotauthz",
+		Workers:      cfg.Workers,
+		Clock:        host.RealClock(),
+		Clusters:     clusters,
+		LogLevel:     level,
+		LogSink:      cfg.LogSink,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.plugin = p
+	g.tls = cfg.TLS.Clone()
+	g.tls.NextProtos = []string{"mqtt", "http/1.1"}
+	if g.tls.MinVersion == 0 {
+		g.tls.MinVersion = tls.VersionTLS12
+	}
+	// A client offering only protocols we do not speak (no "mqtt", no "http/1.1") gets no ALPN
+	// answer and HTTP/1.1, as an Envoy listener whose HTTP filter chain matches any ALPN; Go's
+	// default would fail the handshake.
+	base := g.tls
+	g.tls = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if len(hello.SupportedProtos) > 0 && !slices.Contains(hello.SupportedProtos, "mqtt") && !slices.Contains(hello.SupportedProtos, "http/1.1") {
+			c := base.Clone()
+			c.NextProtos = nil
+			return c, nil
+		}
+		return base, nil
+	}}
+	if base.GetConfigForClient != nil {
+		return nil, errors.New("gateway: Config.TLS.GetConfigForClient is not supported")
+	}
+	g.transport = &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+	}
+	return g, nil
+}
+
+func brokerAddr(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("gateway: Config.Broker is required")
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "tcp" && u.Scheme != "mqtt") || u.Host == "" {
+			return "", fmt.Errorf("gateway: Broker %q: want tcp://host:port", s)
+		}
+		s = u.Host
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return "", fmt.Errorf("gateway: Broker %q: %v", s, err)
+	}
+	return s, nil
+}
+
+// Plugin is the loaded plugin: its metrics and logs.
+func (g *Gateway) Plugin() *host.Plugin { return g.plugin }
+
+// ListenAndServe listens on addr ("127.0.0.1:8443", ":8443") and serves.
+func (g *Gateway) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return g.Serve(ln)
+}
+
+// Serve accepts TCP connections on ln, does the TLS handshake and serves each connection as MQTT
+// (negotiated ALPN "mqtt") or HTTP/1.1 (anything else). It returns ErrServerClosed after
+// Shutdown or Close, or the listener's error.
+func (g *Gateway) Serve(ln net.Listener) error {
+	g.mu.Lock()
+	if g.shutting {
+		g.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	g.listeners[ln] = struct{}{}
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.listeners, ln)
+		g.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-g.done:
+				return ErrServerClosed
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		sc := &serverConn{g: g, raw: c, id: g.connSeq.Add(1)}
+		if !g.track(sc) {
+			c.Close()
+			return ErrServerClosed
+		}
+		go sc.serve()
+	}
+}
+
+func (g *Gateway) track(sc *serverConn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.shutting {
+		return false
+	}
+	g.conns[sc] = struct{}{}
+	g.wg.Add(1)
+	return true
+}
+
+func (g *Gateway) untrack(sc *serverConn) {
+	g.mu.Lock()
+	delete(g.conns, sc)
+	g.mu.Unlock()
+	g.wg.Done()
+}
+
+// vm picks the next worker, round-robin.
+func (g *Gateway) vm() *host.VM {
+	n := g.plugin.Workers()
+	return g.plugin.Worker(int((g.next.Add(1) - 1) % uint64(n)))
+}
+
+func (g *Gateway) logf(format string, args ...any) {
+	if g.cfg.Logf != nil {
+		g.cfg.Logf(format, args...)
+	}
+}
+
+// Shutdown stops accepting, then lets what is in flight finish: HTTP requests complete and MQTT
+// connections stop reading from their clients, while every byte already read (a PUBLISH waiting
+// for the authorizer included) goes through the plugin to the broker and the broker's answers
+// come back. Then it closes every connection and the plugin. It waits at most the configured
+// ShutdownGrace (or until ctx ends) before closing what remains.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	if g.shutting {
+		g.mu.Unlock()
+		return ErrServerClosed
+	}
+	g.shutting = true
+	close(g.done)
+	for ln := range g.listeners {
+		ln.Close()
+	}
+	conns := make([]*serverConn, 0, len(g.conns))
+	for sc := range g.conns {
+		conns = append(conns, sc)
+	}
+	g.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.ShutdownGrace)
+	defer cancel()
+	for _, sc := range conns {
+		sc.drain()
+	}
+	finished := make(chan struct{})
+	go func() { g.wg.Wait(); close(finished) }()
+	var err error
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		err = ctx.Err()
+		g.mu.Lock()
+		for sc := range g.conns {
+			sc.abort()
+		}
+		g.mu.Unlock()
+		<-finished
+	}
+	g.transport.CloseIdleConnections()
+	if cerr := g.plugin.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close closes the listeners, every connection and the plugin at once.
+func (g *Gateway) Close() error {
+	g.mu.Lock()
+	if g.shutting {
+		g.mu.Unlock()
+		return nil
+	}
+	g.shutting = true
+	close(g.done)
+	for ln := range g.listeners {
+		ln.Close()
+	}
+	for sc := range g.conns {
+		sc.abort()
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+	g.transport.CloseIdleConnections()
+	return g.plugin.Close()
+}
+
+// serverConn is one accepted TCP connection.
+type serverConn struct {
+	g   *Gateway
+	raw net.Conn
+	id  uint64
+
+	mu       sync.Mutex
+	tls      *tls.Conn
+	drainFn  func() // set by the protocol handler: stop reading, finish in flight
+	abortFn  func()
+	draining bool
+}
+
+func (sc *serverConn) serve() {
+	defer sc.g.untrack(sc)
+	defer sc.raw.Close()
+	tc := tls.Server(sc.raw, sc.g.tls)
+	sc.mu.Lock()
+	sc.tls = tc
+	sc.abortFn = func() { sc.raw.Close() }
+	sc.drainFn = sc.abortFn
+	draining := sc.draining
+	sc.mu.Unlock()
+	if draining {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err := tc.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		sc.g.logf("gateway: TLS handshake from %s: %v", sc.raw.RemoteAddr(), err)
+		return
+	}
+	cs := tc.ConnectionState()
+	props := host.Properties{
+		SNI:                cs.ServerName,
+		SourceAddress:      sc.raw.RemoteAddr().String(),
+		DestinationAddress: sc.raw.LocalAddr().String(),
+		ConnectionID:       sc.id,
+		Extra: map[string][]byte{
+			"connection.tls_version": []byte(tlsVersion(cs.Version)),
+		},
+	}
+	if cs.NegotiatedProtocol == "mqtt" {
+		serveMQTT(sc, tc, props)
+		return
+	}
+	serveHTTP(sc, tc, props)
+}
+
+// setHandlers installs the protocol's drain and abort; it reports false when a shutdown began
+// before (the caller then stops).
+func (sc *serverConn) setHandlers(drain, abort func()) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.drainFn, sc.abortFn = drain, abort
+	return !sc.draining
+}
+
+func (sc *serverConn) drain() {
+	sc.mu.Lock()
+	sc.draining = true
+	f := sc.drainFn
+	sc.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func (sc *serverConn) isDraining() bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.draining
+}
+
+func (sc *serverConn) abort() {
+	sc.mu.Lock()
+	f := sc.abortFn
+	sc.mu.Unlock()
+	if f != nil {
+		f()
+	} else {
+		sc.raw.Close()
+	}
+}
+
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return ""
+}

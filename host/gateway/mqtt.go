@@ -1,0 +1,222 @@
+package gateway
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/iotauthz/iotauthz/host"
+)
+
+// mqttConn is one MQTT-over-TLS connection: the plugin's network filter between the client and
+// the broker, as Envoy's wasm network filter in front of tcp_proxy.
+//
+// Three goroutines: the client reader feeds DownstreamData; the broker reader feeds UpstreamData;
+// the queue runner writes what the plugin lets through (host sinks run on the VM's goroutine and
+// must not block it). The broker is dialled when the plugin first lets bytes through, so a
+// refused CONNECT never reaches it.
+type mqttConn struct {
+	sc     *serverConn
+	client net.Conn
+	conn   *host.Connection
+	q      *queue
+
+	mu       sync.Mutex
+	broker   net.Conn
+	closed   bool
+	closedCh chan struct{}
+	reading  sync.WaitGroup // client and broker readers
+}
+
+func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
+	m := &mqttConn{sc: sc, client: client, q: newQueue(), closedCh: make(chan struct{})}
+	if !sc.setHandlers(m.drain, m.abort) {
+		return
+	}
+	m.conn = sc.g.vm().NewConnectionSink(props, m)
+	runDone := make(chan struct{})
+	go func() { m.q.run(m.closedCh); close(runDone) }()
+
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := client.Read(buf)
+		if n > 0 {
+			m.conn.DownstreamData(buf[:n], false)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if sc.isDraining() {
+		// Shutdown: no more client bytes are read, but what was read finishes its way.
+		m.finishInFlight()
+	}
+	m.conn.Close()
+	m.shutdown()
+	<-runDone
+}
+
+// finishInFlight waits (bounded by the gateway's grace period; Shutdown aborts after it) until
+// the plugin has answered what it holds (the authorizer calls in flight) and the queue has written
+// it to the broker, then half-closes the broker side and waits for the broker to answer and close.
+func (m *mqttConn) finishInFlight() {
+	deadline := time.Now().Add(m.sc.g.cfg.ShutdownGrace)
+	for time.Now().Before(deadline) {
+		if m.isClosed() {
+			return
+		}
+		if !m.q.pending() && m.vmIdle() {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m.mu.Lock()
+	b := m.broker
+	m.mu.Unlock()
+	if tc, ok := b.(*net.TCPConn); ok {
+		// Let the broker read everything and answer it (PUBACKs), then see the end.
+		m.q.push(func() { _ = tc.CloseWrite() })
+		select {
+		case <-m.closedCh:
+		case <-time.After(time.Until(deadline)):
+		}
+	}
+}
+
+func (m *mqttConn) vmIdle() bool {
+	// Settle returns when the connection's VM has no call running or queued and no HTTP call
+	// waiting; a short timeout keeps this a poll.
+	ctx, cancel := contextWithTimeout(20 * time.Millisecond)
+	defer cancel()
+	for i := 0; i < m.sc.g.plugin.Workers(); i++ {
+		if m.sc.g.plugin.Worker(i).Settle(ctx) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *mqttConn) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
+}
+
+// OnUpstreamData implements host.ConnSink: bytes the plugin lets through to the broker.
+func (m *mqttConn) OnUpstreamData(b []byte, endStream bool) {
+	b = append([]byte(nil), b...)
+	m.q.push(func() {
+		br := m.dialBroker()
+		if br == nil {
+			return
+		}
+		if len(b) > 0 {
+			if _, err := br.Write(b); err != nil {
+				m.sc.g.logf("gateway: write to broker: %v", err)
+				m.shutdown()
+				return
+			}
+		}
+		if endStream {
+			if tc, ok := br.(*net.TCPConn); ok {
+				_ = tc.CloseWrite()
+			}
+		}
+	})
+}
+
+// OnClientData implements host.ConnSink: broker bytes the plugin lets through to the client.
+func (m *mqttConn) OnClientData(b []byte, endStream bool) {
+	b = append([]byte(nil), b...)
+	m.q.push(func() {
+		if len(b) > 0 {
+			_ = m.client.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			if _, err := m.client.Write(b); err != nil {
+				m.shutdown()
+				return
+			}
+		}
+		if endStream {
+			m.shutdown()
+		}
+	})
+}
+
+// OnClose implements host.ConnSink: the plugin closed the connection. Bytes queued before it
+// (a CONNACK refusal, say) are written first.
+func (m *mqttConn) OnClose(string) {
+	m.q.push(m.shutdown)
+}
+
+// dialBroker returns the broker connection, dialling it on first use (queue goroutine only).
+func (m *mqttConn) dialBroker() net.Conn {
+	m.mu.Lock()
+	b, closed := m.broker, m.closed
+	m.mu.Unlock()
+	if b != nil || closed {
+		return b
+	}
+	b, err := net.DialTimeout("tcp", m.sc.g.broker, 5*time.Second)
+	if err != nil {
+		m.sc.g.logf("gateway: broker %s: %v", m.sc.g.broker, err)
+		m.shutdown()
+		return nil
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		b.Close()
+		return nil
+	}
+	m.broker = b
+	m.mu.Unlock()
+	m.reading.Add(1)
+	go m.readBroker(b)
+	return b
+}
+
+func (m *mqttConn) readBroker(b net.Conn) {
+	defer m.reading.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := b.Read(buf)
+		if n > 0 {
+			m.conn.UpstreamData(buf[:n], false)
+		}
+		if err != nil {
+			if !m.isClosed() {
+				// The broker closed: the plugin sees the end, then the client is closed.
+				m.conn.UpstreamData(nil, true)
+				m.q.push(m.shutdown)
+			}
+			return
+		}
+	}
+}
+
+// shutdown closes both sockets once; the readers then end.
+func (m *mqttConn) shutdown() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	b := m.broker
+	m.mu.Unlock()
+	m.client.Close()
+	if b != nil {
+		b.Close()
+	}
+	close(m.closedCh)
+	m.q.close()
+}
+
+// drain stops reading from the client; serveMQTT then finishes what is in flight.
+func (m *mqttConn) drain() {
+	_ = m.client.SetReadDeadline(time.Now())
+}
+
+func (m *mqttConn) abort() { m.shutdown() }
+
+var _ host.ConnSink = (*mqttConn)(nil)
