@@ -13,7 +13,7 @@ const (
 	MinBits = 2048
 	MaxBits = 16384
 
-	maxLimbs = MaxBits / 32
+	maxLimbs = MaxBits/32 + limbBlock
 )
 
 // PublicKey is an RSA public key prepared for fast PKCS#1 v1.5 SHA-256 verification.
@@ -22,7 +22,7 @@ type PublicKey struct {
 	// Name is the key's name in the authorizer's tokenSigningPublicKeys map.
 	Name string
 
-	n     []uint32 // modulus, little-endian 32-bit limbs, top limb non-zero
+	n     []uint32 // modulus, little-endian 32-bit limbs, zero-padded to a multiple of limbBlock
 	e     uint32   // public exponent, odd, ≥ 3
 	bits  int      // modulus bit length
 	k     int      // modulus length in bytes (signature length)
@@ -105,7 +105,9 @@ func newPublicKey(name string, nb, eb []byte) (*PublicKey, error) {
 		return nil, errors.New("RSA public exponent " + strconv.FormatUint(uint64(e), 10) + " is even")
 	}
 	k := &PublicKey{Name: name, e: e, bits: bits, k: len(nb)}
-	k.n = bytesToLimbs(make([]uint32, (len(nb)+3)/4), nb)
+	s := (len(nb) + 3) / 4
+	s = (s + limbBlock - 1) / limbBlock * limbBlock // zero limbs on top keep Montgomery valid
+	k.n = bytesToLimbs(make([]uint32, s), nb)
 	k.n0inv = negInv32(k.n[0])
 	k.rr = rSquared(k.n)
 	k.em = expectedEM(k.k, len(k.n))

@@ -1,0 +1,116 @@
+package token
+
+// Squaring and the separate multiply / reduce passes of the Montgomery arithmetic.
+
+// mulAddRow sets z += x·y and returns the carry out; len(z) must equal len(x).
+// The body is unrolled by limbBlock: Go's WebAssembly back end pays a br_table dispatch for each
+// loop iteration.
+func mulAddRow(z, x []uint32, y uint32) uint64 {
+	yw := uint64(y)
+	var c uint64
+	x = x[:len(z)]
+	j := 0
+	for ; j+limbBlock <= len(z); j += limbBlock {
+		zz := (*[limbBlock]uint32)(z[j : j+limbBlock])
+		xx := (*[limbBlock]uint32)(x[j : j+limbBlock])
+		c += uint64(zz[0]) + uint64(xx[0])*yw
+		zz[0] = uint32(c)
+		c >>= 32
+		c += uint64(zz[1]) + uint64(xx[1])*yw
+		zz[1] = uint32(c)
+		c >>= 32
+		c += uint64(zz[2]) + uint64(xx[2])*yw
+		zz[2] = uint32(c)
+		c >>= 32
+		c += uint64(zz[3]) + uint64(xx[3])*yw
+		zz[3] = uint32(c)
+		c >>= 32
+		c += uint64(zz[4]) + uint64(xx[4])*yw
+		zz[4] = uint32(c)
+		c >>= 32
+		c += uint64(zz[5]) + uint64(xx[5])*yw
+		zz[5] = uint32(c)
+		c >>= 32
+		c += uint64(zz[6]) + uint64(xx[6])*yw
+		zz[6] = uint32(c)
+		c >>= 32
+		c += uint64(zz[7]) + uint64(xx[7])*yw
+		zz[7] = uint32(c)
+		c >>= 32
+	}
+	for ; j < len(z); j++ {
+		c += uint64(z[j]) + uint64(x[j])*yw
+		z[j] = uint32(c)
+		c >>= 32
+	}
+	return c
+}
+
+// montSqr sets z = x·x·R⁻¹ mod n: the square with each cross product computed once, then a
+// Montgomery reduction. About 1.5·s² multiplies instead of montMul's 2·s². t is scratch of at
+// least 2·len(n)+1 limbs; z must not alias x.
+func montSqr(z, x, n []uint32, n0inv uint32, t []uint32) {
+	s := len(n)
+	x = x[:s]
+	t = t[:2*s+1]
+	for i := range t {
+		t[i] = 0
+	}
+	// Cross products x[i]·x[j], i < j, at t[i+j].
+	for i := 0; i < s-1; i++ {
+		t[i+s] = uint32(mulAddRow(t[2*i+1:i+s], x[i+1:], x[i]))
+	}
+	// Double them and add the squares x[i]² at t[2i].
+	var c uint64
+	var prevTop uint32
+	for i := 0; i < s; i++ {
+		lo, hi := t[2*i], t[2*i+1]
+		sq := uint64(x[i]) * uint64(x[i])
+		v := uint64(lo<<1 | prevTop) // with the bit shifted in from below
+		prevTop = lo >> 31
+		v += uint64(uint32(sq)) + c
+		t[2*i] = uint32(v)
+		c = v >> 32
+		v = uint64(hi<<1 | prevTop)
+		prevTop = hi >> 31
+		v += sq>>32 + c
+		t[2*i+1] = uint32(v)
+		c = v >> 32
+	}
+	redc(z, t, n, n0inv)
+}
+
+// montMulSep sets z = x·y·R⁻¹ mod n with separate multiply and reduce passes (see montMul for
+// the fused form). t is scratch of at least 2·len(n)+1 limbs.
+func montMulSep(z, x, y, n []uint32, n0inv uint32, t []uint32) {
+	s := len(n)
+	x = x[:s]
+	t = t[:2*s+1]
+	for i := range t {
+		t[i] = 0
+	}
+	for i, yi := range y[:s] {
+		t[i+s] = uint32(mulAddRow(t[i:i+s], x, yi))
+	}
+	redc(z, t, n, n0inv)
+}
+
+// redc sets z = t·R⁻¹ mod n for t < n·R held in 2·len(n)+1 limbs (t is destroyed).
+func redc(z, t, n []uint32, n0inv uint32) {
+	s := len(n)
+	t = t[:2*s+1]
+	var top uint64
+	for i := 0; i < s; i++ {
+		m := t[i] * n0inv
+		v := uint64(t[i+s]) + mulAddRow(t[i:i+s], n, m) + top
+		t[i+s] = uint32(v)
+		top = v >> 32
+	}
+	t[2*s] = uint32(top)
+	r := t[s : 2*s]
+	if t[2*s] != 0 || !less(r, n) {
+		subInto(z, r, n)
+	} else {
+		copy(z, r)
+	}
+}
