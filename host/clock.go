@@ -61,11 +61,13 @@ func (c *VirtualClock) Now() time.Time {
 	return c.now
 }
 
-// Monotonic implements Clock: the time advanced since NewVirtualClock.
+// Monotonic implements Clock: one second plus the time advanced since
+// NewVirtualClock (never zero: the Go runtime refuses a zero monotonic
+// clock at start-up).
 func (c *VirtualClock) Monotonic() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.now.Sub(c.start)
+	return time.Second + c.now.Sub(c.start)
 }
 
 // AfterFunc implements Clock.

@@ -1,0 +1,130 @@
+package gatewaytest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// Broker is an embedded MQTT broker (mochi-mqtt) on loopback, with a TCP listener, a WebSocket
+// listener, and an HTTP handler that publishes POST /topics/{topic} bodies into it: what an
+// upstream of the gateway's HTTPS publish does. It accepts every client; the gateway in front of
+// it is what authorizes.
+type Broker struct {
+	// TCPAddr is "127.0.0.1:PORT" (MQTT over TCP); WSURL is "ws://127.0.0.1:PORT/mqtt".
+	TCPAddr, WSURL string
+	server         *mqtt.Server
+}
+
+// NewBroker starts a broker on free loopback ports. logger may be nil (no broker logs).
+func NewBroker(logger *slog.Logger) (*Broker, error) {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := mqtt.New(&mqtt.Options{InlineClient: true, Logger: logger})
+	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	// mochi's WebSocket listener binds its own address: take a free port and give it back.
+	wsAddr, err := FreeAddr()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.AddListener(listeners.NewWebsocket(listeners.Config{ID: "ws", Address: wsAddr})); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.Serve(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &Broker{TCPAddr: ln.Addr().String(), WSURL: "ws://" + wsAddr + "/mqtt", server: s}, nil
+}
+
+// FreeAddr returns a loopback "127.0.0.1:PORT" that was free a moment ago.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr, nil
+}
+
+// Publish publishes payload on topic from inside the broker.
+func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	return b.server.Publish(topic, payload, retain, qos)
+}
+
+// Close stops the broker and disconnects its clients.
+func (b *Broker) Close() error { return b.server.Close() }
+
+// PublishHandler serves POST /topics/{urlencoded topic}?qos=0|1&retain=true|false by publishing
+// the request body into the broker, answering 200 {"message":"OK","traceId":"..."} as AWS IoT's
+// HTTPS publish does; other requests get 404.
+func (b *Broker) PublishHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw := r.URL.EscapedPath()
+		if r.Method != http.MethodPost || !strings.HasPrefix(raw, "/topics/") {
+			http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+			return
+		}
+		topic, err := url.PathUnescape(strings.TrimPrefix(raw, "/topics/"))
+		if err != nil || topic == "" {
+			http.Error(w, `{"message":"bad topic"}`, http.StatusBadRequest)
+			return
+		}
+		qos := byte(0)
+		if q := r.URL.Query().Get("qos"); q != "" {
+			n, err := strconv.Atoi(q)
+			if err != nil || n < 0 || n > 1 {
+				http.Error(w, `{"message":"qos must be 0 or 1"}`, http.StatusBadRequest)
+				return
+			}
+			qos = byte(n)
+		}
+		retain := r.URL.Query().Get("retain") == "true"
+		body, err := io.ReadAll(io.LimitReader(r.Body, 128<<10))
+		if err != nil {
+			http.Error(w, `{"message":"body unreadable"}`, http.StatusBadRequest)
+			return
+		}
+		if err := b.Publish(topic, body, retain, qos); err != nil {
+			if errors.Is(err, mqtt.ErrInlineClientNotEnabled) {
+				err = errors.New("inline client disabled")
+			}
+			http.Error(w, fmt.Sprintf(`{"message":%q}`, err.Error()), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("content-type", "application/json")
+		_, _ = io.WriteString(w, `{"message":"OK","traceId":"`+traceID()+`"}`)
+	})
+}
+
+func traceID() string {
+	s := serial().Text(16)
+	for len(s) < 32 {
+		s = "0" + s
+	}
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}

@@ -1,0 +1,177 @@
+package host_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iotauthz/iotauthz/host"
+)
+
+// The test guests are built once per package run, from testdata/guests, with
+// the same command the plugin uses:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o X.wasm ./testdata/guests/X
+var guests struct {
+	once sync.Once
+	dir  string
+	mods map[string][]byte
+	err  error
+}
+
+var guestNames = []string{"conformance", "missingimport"}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if guests.dir != "" {
+		os.RemoveAll(guests.dir)
+	}
+	os.Exit(code)
+}
+
+func guest(t testing.TB, name string) []byte {
+	t.Helper()
+	guests.once.Do(func() {
+		guests.dir, guests.err = os.MkdirTemp("", "host-guests-")
+		if guests.err != nil {
+			return
+		}
+		guests.mods = map[string][]byte{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, n := range guestNames {
+			wg.Add(1)
+			go func(n string) {
+				defer wg.Done()
+				out := filepath.Join(guests.dir, n+".wasm")
+				cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-o", out, ".")
+				cmd.Dir = filepath.Join("testdata", "guests", n)
+				cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+				msg, err := cmd.CombinedOutput()
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					guests.err = fmt.Errorf("building guest %s: %v\n%s", n, err, msg)
+					return
+				}
+				b, err := os.ReadFile(out)
+				if err != nil {
+					guests.err = err
+					return
+				}
+				guests.mods[n] = b
+			}(n)
+		}
+		wg.Wait()
+	})
+	if guests.err != nil {
+		t.Fatal(guests.err)
+	}
+	return guests.mods[name]
+}
+
+var testStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+var vmSeq struct {
+	sync.Mutex
+	n int
+}
+
+// uniqueVMID keeps tests from sharing a shared-data store by accident.
+func uniqueVMID(t testing.TB) string {
+	vmSeq.Lock()
+	defer vmSeq.Unlock()
+	vmSeq.n++
+	return fmt.Sprintf("%s-%d", t.Name(), vmSeq.n)
+}
+
+// newPlugin loads the conformance guest with a virtual clock unless cfg says
+// otherwise.
+func newPlugin(t testing.TB, cfg host.Config) (*host.Plugin, *host.VirtualClock) {
+	t.Helper()
+	if cfg.Module == nil {
+		cfg.Module = guest(t, "conformance")
+	}
+	var clock *host.VirtualClock
+	if cfg.Clock == nil {
+		clock = host.NewVirtualClock(testStart)
+		cfg.Clock = clock
+	}
+	if cfg.VMID == "" {
+		cfg.VMID = uniqueVMID(t)
+	}
+	p, err := host.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("host.New: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, clock
+}
+
+func settle(t testing.TB, p *host.Plugin) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Settle(ctx); err != nil {
+		t.Fatalf("Settle: %v", err)
+	}
+}
+
+func reqHeaders(action string, extra ...string) host.Headers {
+	h := host.Headers{{":method", "GET"}, {":path", "/p?q=1"}, {":authority", "example.com"}, {":scheme", "https"}}
+	if action != "" {
+		h = append(h, [2]string{"x-action", action})
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		h = append(h, [2]string{extra[i], extra[i+1]})
+	}
+	return h
+}
+
+// localBody runs one request with action and returns the local reply body.
+func localBody(t testing.TB, vm *host.VM, h host.Headers) string {
+	t.Helper()
+	s := vm.NewHTTPStream(host.Properties{SourceAddress: "10.0.0.1:1234"})
+	s.RequestHeaders(h, true)
+	c := s.Client()
+	if c.LocalReply == nil {
+		t.Fatalf("no local reply; client=%+v", c)
+	}
+	return string(c.Body)
+}
+
+func hasLog(p *host.Plugin, substr string) bool {
+	for _, e := range p.Logs() {
+		if strings.Contains(e.Message, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func logsContaining(p *host.Plugin, substr string) []string {
+	var out []string
+	for _, e := range p.Logs() {
+		if strings.Contains(e.Message, substr) {
+			out = append(out, e.Message)
+		}
+	}
+	return out
+}
+
+func patch(b []byte, from, to string) []byte {
+	if len(from) != len(to) {
+		panic("patch: lengths differ")
+	}
+	return bytes.ReplaceAll(b, []byte(from), []byte(to))
+}

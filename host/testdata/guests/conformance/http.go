@@ -1,0 +1,317 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+func st(v uint32) string { return u32(v) }
+
+//go:wasmexport proxy_on_request_headers
+func onRequestHeaders(ctx, n, eos uint32) uint32 {
+	enter()
+	s := streams[ctx]
+	s.action, _ = header(0, "x-action")
+	s.body, _ = header(0, "x-body")
+	s.onCall, _ = header(0, "x-on-response")
+	logf(1, "request_headers ctx="+u32(ctx)+" n="+u32(n)+" eos="+u32(eos))
+	switch s.action {
+	case "", "pass":
+		return 0
+	case "pause":
+		return 1
+	case "pause-tick":
+		pendingTick = ctx
+		return 1
+	case "local":
+		localReply(403, "denied by test", "nope", [][2]string{{"x-extra", "1"}})
+		return 0 // forced to stop by the host
+	case "close":
+		proxyCloseStream(0)
+		return 1
+	case "headers":
+		return headersAction()
+	case "shared-set":
+		k, _ := header(0, "x-key")
+		v, _ := header(0, "x-value")
+		c, _ := header(0, "x-cas")
+		cas, _ := strconv.ParseUint(c, 10, 32)
+		localReply(200, "", "st="+st(setShared(k, v, uint32(cas))), nil)
+	case "shared-get":
+		k, _ := header(0, "x-key")
+		v, cas, s := getShared(k)
+		localReply(200, "", "st="+st(s)+" val="+string(v)+" cas="+u32(cas), nil)
+	case "shared-incr":
+		retries := 0
+		for {
+			v, cas, s := getShared("hammer")
+			n := 0
+			if s == 0 {
+				n, _ = strconv.Atoi(string(v))
+			}
+			if setShared("hammer", strconv.Itoa(n+1), cas) == 0 {
+				break
+			}
+			retries++
+		}
+		return 0
+	case "http-call":
+		return httpCallAction(ctx)
+	case "metric":
+		localReply(200, "", metricAction(), nil)
+	case "props":
+		localReply(200, "", propsAction(), nil)
+	case "setprop":
+		k, _ := header(0, "x-key")
+		v, _ := header(0, "x-value")
+		s := proxySetProperty(sp(k), uint32(len(k)), sp(v), uint32(len(v)))
+		got, gs := getProperty(k)
+		localReply(200, "", "set="+st(s)+" get="+st(gs)+" val="+string(got), nil)
+	case "log":
+		var lvl uint32
+		proxyGetLogLevel(unsafe.Pointer(&lvl))
+		for i := uint32(0); i <= 5; i++ {
+			logf(i, "level "+u32(i))
+		}
+		bad := proxyLog(6, sp("x"), 1)
+		println("to stdout via fd_write?") // println goes to stderr
+		localReply(200, "", "level="+u32(lvl)+" bad="+st(bad), nil)
+	case "time":
+		var now uint64
+		proxyGetCurrentTime(unsafe.Pointer(&now))
+		goNow := time.Now().UnixNano()
+		localReply(200, "", "now="+strconv.FormatUint(now, 10)+" go="+strconv.FormatInt(goNow, 10), nil)
+	case "tick":
+		p, _ := header(0, "x-period")
+		ms, _ := strconv.Atoi(p)
+		proxySetTickPeriod(uint32(ms))
+		return 0
+	case "effective":
+		localReply(200, "", "bad="+st(proxySetEffectiveContext(99999))+" root="+st(proxySetEffectiveContext(rootID)), nil)
+	case "misc":
+		var ptr, size uint32
+		ff := proxyCallForeignFunction(sp("f"), 1, nil, 0, unsafe.Pointer(&ptr), unsafe.Pointer(&size))
+		var q uint32
+		sq := proxyRegisterSharedQueue(sp("q"), 1, unsafe.Pointer(&q))
+		gc := proxyGrpcCall(sp("c"), 1, sp("s"), 1, sp("m"), 1, nil, 0, nil, 0, 100, unsafe.Pointer(&q))
+		done := proxyDone()
+		var bl, bf uint32
+		bs := proxyGetBufferStatus(4, unsafe.Pointer(&bl), unsafe.Pointer(&bf))
+		_, b9 := getBuffer(9, 0, 10)
+		_, b7 := getBuffer(7, 0, 10)
+		vm, b6 := getBuffer(6, 0, 100)
+		localReply(200, "", "foreign="+st(ff)+" queue="+st(sq)+" grpc="+st(gc)+" done="+st(done)+
+			" callbody="+st(bs)+" buf9="+st(b9)+" plugincfg="+st(b7)+" vmcfg="+st(b6)+":"+string(vm), nil)
+	case "alloc":
+		allocHeavy()
+		return 0
+	case "malloc-restricted":
+		mallocHook = func() { getProperty("plugin_name") }
+		pairs(0)
+		return 0
+	case "malloc-allowed":
+		mallocHook = func() {
+			logf(2, "inside malloc")
+			_ = time.Now()
+		}
+		pairs(0)
+		return 0
+	case "wasi":
+		var sub [48]byte
+		var ev [32]byte
+		nevents := uint32(77)
+		r := pollOneoff(unsafe.Pointer(&sub[0]), unsafe.Pointer(&ev[0]), 1, unsafe.Pointer(&nevents))
+		msg := "via fd_write\n"
+		iov := [2]uint32{uint32(uintptr(unsafe.Pointer(unsafe.StringData(msg)))), uint32(len(msg))}
+		var nw uint32
+		w1 := fdWrite(1, unsafe.Pointer(&iov[0]), 1, unsafe.Pointer(&nw))
+		w9 := fdWrite(9, unsafe.Pointer(&iov[0]), 1, unsafe.Pointer(&nw))
+		localReply(200, "", "poll="+u32(r)+" nevents="+u32(nevents)+" write1="+u32(w1)+" nw="+u32(nw)+" write9="+u32(w9), nil)
+	case "continue-now":
+		replaceHeader(0, "x-mutated", "before-continue")
+		proxyContinueStream(0)
+		return 1
+	}
+	return 0
+}
+
+func headersAction() uint32 {
+	before, _, _ := pairs(0)
+	var size uint32
+	ss := proxyGetHeaderMapSize(0, unsafe.Pointer(&size))
+	_, missing := header(0, "x-missing")
+	addHeader(0, "x-added", "a1")
+	addHeader(0, "X-Added", "a2")
+	replaceHeader(0, "x-rep", "new")
+	k := "x-rem"
+	proxyRemoveHeaderMapValue(0, sp(k), uint32(len(k)))
+	addHeader(0, ":pseudo", "p")
+	addHeader(0, "x-info", "n="+strconv.Itoa(len(before))+" size="+u32(size)+" sizest="+st(ss)+" missing="+st(missing))
+	_, badMap := header(9, "x")
+	_, respMap := header(2, "x")
+	_, callMap := header(6, "x")
+	var emptyPtr, emptyLen uint32
+	proxyGetHeaderMapPairs(6, unsafe.Pointer(&emptyPtr), unsafe.Pointer(&emptyLen))
+	addHeader(0, "x-maps", "bad="+st(badMap)+" resp="+st(respMap)+" call="+st(callMap)+" empty="+u32(emptyPtr)+"/"+u32(emptyLen))
+	_, addCall := header(7, "x")
+	_ = addCall
+	addSt := addHeader(6, "x", "y")
+	addHeader(0, "x-callmut", st(addSt))
+	return 0
+}
+
+func httpCallAction(ctx uint32) uint32 {
+	cluster, _ := header(0, "x-cluster")
+	path, _ := header(0, "x-path")
+	timeout, _ := header(0, "x-timeout")
+	omit, _ := header(0, "x-omit")
+	body, _ := header(0, "x-call-body")
+	ms, _ := strconv.Atoi(timeout)
+	hs := [][2]string{{":method", "POST"}, {":path", path}, {":authority", "authz.example"}, {"x-from", "wasm"}}
+	var keep [][2]string
+	for _, h := range hs {
+		if h[0] != omit {
+			keep = append(keep, h)
+		}
+	}
+	h := marshalPairs(keep)
+	tr := marshalPairs([][2]string{{"x-trailer", "t1"}})
+	var token uint32
+	s := proxyHTTPCall(sp(cluster), uint32(len(cluster)), bp(h), uint32(len(h)), sp(body), uint32(len(body)), bp(tr), uint32(len(tr)), uint32(ms), unsafe.Pointer(&token))
+	logf(2, "http_call st="+st(s)+" token="+u32(token))
+	if s != 0 {
+		localReply(500, "", "call-st="+st(s), nil)
+		return 0
+	}
+	callCtx[token] = ctx
+	return 1
+}
+
+//go:wasmexport proxy_on_http_call_response
+func onHTTPCallResponse(ctx, token, nh, nb, nt uint32) {
+	enter()
+	stream := callCtx[token]
+	delete(callCtx, token)
+	hs, _, _ := pairs(6)
+	body, bst := getBuffer(4, 0, nb)
+	ts, _, _ := pairs(7)
+	var code, ptr, size uint32
+	proxyGetStatus(unsafe.Pointer(&code), unsafe.Pointer(&ptr), unsafe.Pointer(&size))
+	msg := string(hostBytes(ptr, size))
+	var hb strings.Builder
+	for _, h := range hs {
+		hb.WriteString(h[0] + ":" + h[1] + ",")
+	}
+	var tb strings.Builder
+	for _, t := range ts {
+		tb.WriteString(t[0] + ":" + t[1] + ",")
+	}
+	summary := "cb ctx=" + u32(ctx) + " root=" + u32(rootID) + " token=" + u32(token) + " nh=" + u32(nh) + " nb=" + u32(nb) + " nt=" + u32(nt) +
+		" status=" + u32(code) + ":" + msg + " bodyst=" + st(bst) + " body=" + string(body) + " headers=" + hb.String() + " trailers=" + tb.String()
+	logf(2, summary)
+	if proxySetEffectiveContext(stream) != 0 {
+		return
+	}
+	switch streams[stream].onCall {
+	case "continue":
+		replaceHeader(0, "x-auth", u32(code)+"/"+strconv.Itoa(len(body)))
+		proxyContinueStream(0)
+	case "close":
+		proxyCloseStream(0)
+	default:
+		localReply(200, "", summary, nil)
+	}
+}
+
+//go:wasmexport proxy_on_request_body
+func onRequestBody(ctx, size, eos uint32) uint32 {
+	enter()
+	s := streams[ctx]
+	logf(1, "request_body ctx="+u32(ctx)+" len="+u32(size)+" eos="+u32(eos))
+	var bl, bf uint32
+	proxyGetBufferStatus(0, unsafe.Pointer(&bl), unsafe.Pointer(&bf))
+	if bl != size {
+		logf(4, "buffer status mismatch "+u32(bl)+" != "+u32(size))
+	}
+	switch s.body {
+	case "pause-until-end":
+		if eos == 0 {
+			return 1
+		}
+		b, _ := getBuffer(0, 0, size)
+		setBuffer(0, 0, size, "REPLACED:"+string(b))
+		return 0
+	case "edit":
+		b, _ := getBuffer(0, 1, 3)
+		r1 := setBuffer(0, 0, 2, "<<")      // replace a 2-byte prefix
+		r2 := setBuffer(0, 1000, 0, ">>")   // append
+		r3 := setBuffer(0, 1, 1, "mid")     // BadArgument
+		logf(2, "edit sub="+string(b)+" r="+st(r1)+","+st(r2)+","+st(r3))
+		return 0
+	case "pause-once":
+		if s.calls == 0 {
+			s.calls++
+			return 1
+		}
+		return 0
+	}
+	return 0
+}
+
+//go:wasmexport proxy_on_request_trailers
+func onRequestTrailers(ctx, n uint32) uint32 {
+	enter()
+	addHeader(1, "x-trailer-added", "1")
+	logf(1, "request_trailers ctx="+u32(ctx)+" n="+u32(n))
+	return 0
+}
+
+//go:wasmexport proxy_on_response_headers
+func onResponseHeaders(ctx, n, eos uint32) uint32 {
+	enter()
+	logf(1, "response_headers ctx="+u32(ctx)+" n="+u32(n)+" eos="+u32(eos))
+	addHeader(2, "x-wasm", "on")
+	_, reqSt := header(0, "x-action")
+	addHeader(2, "x-req-map", st(reqSt))
+	if s := streams[ctx]; s != nil && s.action == "pause-resp" {
+		return 1
+	}
+	return 0
+}
+
+//go:wasmexport proxy_on_response_body
+func onResponseBody(ctx, size, eos uint32) uint32 {
+	enter()
+	logf(1, "response_body ctx="+u32(ctx)+" len="+u32(size)+" eos="+u32(eos))
+	if s := streams[ctx]; s != nil && s.action == "resp-buffer" && eos == 0 {
+		return 1
+	}
+	return 0
+}
+
+//go:wasmexport proxy_on_response_trailers
+func onResponseTrailers(ctx, n uint32) uint32 {
+	enter()
+	return 0
+}
+
+// allocHeavy allocates the way a real filter does: maps, strings, slices.
+func allocHeavy() {
+	hs, _, _ := pairs(0)
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		m[strings.ToUpper(h[0])] = strings.Repeat(h[1], 4)
+	}
+	parts := make([]string, 0, 64)
+	for i := 0; i < 64; i++ {
+		parts = append(parts, strconv.Itoa(i*len(m)))
+	}
+	s := strings.Join(parts, ",")
+	buf := make([]byte, 0, 4096)
+	for i := 0; i < 16; i++ {
+		buf = append(buf, s...)
+	}
+	addHeader(0, "x-alloc", strconv.Itoa(len(buf)))
+}
