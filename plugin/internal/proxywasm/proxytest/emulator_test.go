@@ -247,30 +247,62 @@ func TestHTTPStream_Trailers(t *testing.T) {
 
 func TestHTTPStream_LocalResponse(t *testing.T) {
 	done := 0
+	var respStatus string
 	h := &hooks{
 		reqHeaders: func(uint32, int, bool) pw.Action {
-			must(t, pw.SendHttpResponse(403, [][2]string{{"Content-Type", "text/plain"}}, []byte("denied"), -1))
+			must(t, pw.SendHttpResponse(403, [][2]string{{"X-Reason", "policy"}}, []byte("denied"), -1))
 			return pw.ActionContinue // ignored: Envoy stops the stream
+		},
+		respHeaders: func(uint32, int, bool) pw.Action {
+			respStatus, _ = pw.GetHttpResponseHeader(":status")
+			must(t, pw.AddHttpResponseHeader("x-passthrough", "1"))
+			return pw.ActionContinue
 		},
 		httpDone: func(uint32) { done++ },
 	}
 	e := start(t, h, Options{})
 	s := e.NewHTTPStream(nil)
-	if a := s.RequestHeaders([][2]string{{":path", "/"}}, true); a != pw.ActionPause {
+	if a := s.RequestHeaders([][2]string{{":path", "/"}}, false); a != pw.ActionPause {
 		t.Fatalf("action %d", a)
 	}
 	lr := s.LocalResponse()
 	if lr == nil || lr.Status != 403 || string(lr.Body) != "denied" ||
-		lr.Header("content-type") != "text/plain" || lr.GRPCStatus != nil {
+		lr.Header("x-reason") != "policy" || lr.GRPCStatus != nil {
 		t.Fatalf("local response %+v", lr)
 	}
 	if s.Upstream().HeadersSent {
 		t.Fatal("request reached upstream")
 	}
-	s.Close()
+	c := s.Client()
+	if respStatus != "403" || c.Header(":status") != "403" || c.Header("content-length") != "6" ||
+		c.Header("x-passthrough") != "1" || string(c.Body) != "denied" || !c.EndStream {
+		t.Fatalf("client %+v", c)
+	}
+	if !s.Finished() || done != 1 || s.WasReset() {
+		t.Fatalf("finished %v done %d reset %v", s.Finished(), done, s.WasReset())
+	}
+	if s.RequestBody([]byte("late"), true) != pw.ActionPause || s.ResponseHeaders(nil, true) != pw.ActionPause {
+		t.Fatal("data accepted after the local response")
+	}
 	s.Close()
 	if done != 1 {
 		t.Fatalf("done %d times", done)
+	}
+}
+
+// Headers are readable only until they are passed on, as in Envoy.
+func TestHTTPStream_HeadersGoneAfterContinue(t *testing.T) {
+	var inBody error
+	h := &hooks{reqBody: func(uint32, int, bool) pw.Action {
+		_, inBody = pw.GetHttpRequestHeader(":path")
+		return pw.ActionContinue
+	}}
+	e := start(t, h, Options{})
+	s := e.NewHTTPStream(nil)
+	s.RequestHeaders([][2]string{{":path", "/"}}, false)
+	s.RequestBody([]byte("x"), true)
+	if inBody != pw.ErrNotFound {
+		t.Fatalf("request headers in the body callback: %v", inBody)
 	}
 }
 

@@ -173,19 +173,19 @@ func (e *Emulator) headerMap(mt uint32) (m *[][2]string, writable bool, st uint3
 	c := e.cur
 	switch proxywasm.MapType(mt) {
 	case proxywasm.MapTypeHttpRequestHeaders:
-		if c.http != nil && c.http.req.gotHeaders && !c.http.req.dropped {
+		if c.http != nil && c.http.req.gotHeaders && c.http.req.stage == stageHeaders {
 			return &c.http.req.headers, true, ok
 		}
 	case proxywasm.MapTypeHttpRequestTrailers:
-		if c.http != nil && c.http.req.gotTrailers && !c.http.req.dropped {
+		if c.http != nil && c.http.req.stage == stageTrailers {
 			return &c.http.req.trailers, true, ok
 		}
 	case proxywasm.MapTypeHttpResponseHeaders:
-		if c.http != nil && c.http.resp.gotHeaders && !c.http.resp.dropped {
+		if c.http != nil && c.http.resp.gotHeaders && c.http.resp.stage == stageHeaders {
 			return &c.http.resp.headers, true, ok
 		}
 	case proxywasm.MapTypeHttpResponseTrailers:
-		if c.http != nil && c.http.resp.gotTrailers && !c.http.resp.dropped {
+		if c.http != nil && c.http.resp.stage == stageTrailers {
 			return &c.http.resp.trailers, true, ok
 		}
 	case proxywasm.MapTypeHttpCallResponseHeaders:
