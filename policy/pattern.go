@@ -176,6 +176,15 @@ func globMatch(toks []token, vals *[maxVarsPerString]string, s string, fold bool
 			case tokStar:
 				starTi, starSi = ti+1, si
 				ti++
+				// Jump to the next place where the literal after the star occurs.
+				if !fold {
+					if j, ok := nextLiteral(toks, ti, vals, s, si); !ok {
+						return false
+					} else {
+						starSi += j
+						si = starSi
+					}
+				}
 				continue
 			case tokQuest:
 				if si < len(s) {
@@ -207,8 +216,35 @@ func globMatch(toks []token, vals *[maxVarsPerString]string, s string, fold bool
 			return false
 		}
 		starSi += runeWidth(s[starSi:])
+		if !fold {
+			j, ok := nextLiteral(toks, starTi, vals, s, starSi)
+			if !ok {
+				return false
+			}
+			starSi += j
+		}
 		ti, si = starTi, starSi
 	}
+}
+
+// nextLiteral returns how far after s[from:] the literal token toks[ti] next occurs, or 0 if
+// toks[ti] is not a literal. ok is false when the literal does not occur at all: then no later
+// position of the star can match, and neither can an earlier star.
+func nextLiteral(toks []token, ti int, vals *[maxVarsPerString]string, s string, from int) (int, bool) {
+	if ti >= len(toks) {
+		return 0, true
+	}
+	var lit string
+	switch t := &toks[ti]; t.kind {
+	case tokLit:
+		lit = t.lit
+	case tokVar:
+		lit = vals[t.vi]
+	default:
+		return 0, true
+	}
+	j := strings.Index(s[from:], lit)
+	return j, j >= 0
 }
 
 func runeWidth(s string) int {
