@@ -1,0 +1,194 @@
+package credentials
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseQuery(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		want [][2]string // pairs in order
+	}{
+		{name: "empty", raw: "", want: nil},
+		{name: "simple", raw: "a=1&b=2", want: [][2]string{{"a", "1"}, {"b", "2"}}},
+		{name: "plus stays plus", raw: "sig=ab+cd==", want: [][2]string{{"sig", "ab+cd=="}}},
+		{name: "encoded plus slash equals", raw: "sig=ab%2Bc%2fd%3D%3d", want: [][2]string{{"sig", "ab+c/d=="}}},
+		{name: "encoded key", raw: "x%2Damz=1", want: [][2]string{{"x-amz", "1"}}},
+		{name: "malformed escapes kept", raw: "a=%zz%4&b=%&c=%%41", want: [][2]string{{"a", "%zz%4"}, {"b", "%"}, {"c", "%A"}}},
+		{name: "no value", raw: "a&b=", want: [][2]string{{"a", ""}, {"b", ""}}},
+		{name: "value with equals", raw: "a=b=c", want: [][2]string{{"a", "b=c"}}},
+		{name: "empty keys ignored", raw: "=x&&a=1&=&%=", want: [][2]string{{"a", "1"}, {"%", ""}}},
+		{name: "duplicates kept in order", raw: "a=1&a=2", want: [][2]string{{"a", "1"}, {"a", "2"}}},
+		{name: "space encodings", raw: "a=%20x+y", want: [][2]string{{"a", " x+y"}}},
+		{name: "utf8", raw: "t=%C3%A9", want: [][2]string{{"t", "é"}}},
+		{name: "trailing amp", raw: "a=1&", want: [][2]string{{"a", "1"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q := ParseQuery(tc.raw)
+			if q.Len() != len(tc.want) {
+				t.Fatalf("Len() = %d, want %d (%q)", q.Len(), len(tc.want), q.kv)
+			}
+			for i, p := range tc.want {
+				if k, v := q.At(i); k != p[0] || v != p[1] {
+					t.Fatalf("At(%d) = %q=%q, want %q=%q", i, k, v, p[0], p[1])
+				}
+			}
+		})
+	}
+}
+
+func TestQuery_Get(t *testing.T) {
+	q := ParseQuery("a=1&b=&a=2&c")
+	for _, tc := range []struct {
+		key, want string
+		ok        bool
+	}{
+		{"a", "1", true}, // first wins
+		{"b", "", true},
+		{"c", "", true},
+		{"d", "", false},
+		{"A", "", false}, // keys are case-sensitive
+	} {
+		if v, ok := q.Get(tc.key); v != tc.want || ok != tc.ok {
+			t.Errorf("Get(%q) = %q, %v; want %q, %v", tc.key, v, ok, tc.want, tc.ok)
+		}
+	}
+	if _, ok := (Query{}).Get("a"); ok {
+		t.Error("zero Query has a key")
+	}
+}
+
+func TestSplitUsername(t *testing.T) {
+	tests := []struct {
+		name, username, prefix string
+		has                    bool
+		pairs                  map[string]string
+	}{
+		{name: "plain", username: "device", prefix: "device"},
+		{name: "empty", username: "", prefix: ""},
+		{name: "aws form", username: "?x-amz-customauthorizer-name=A&x-amz-customauthorizer-signature=ab%2Bc%3D%3D&tok=T", has: true,
+			pairs: map[string]string{NameKey: "A", SignatureKey: "ab+c==", "tok": "T"}},
+		{name: "prefix and sdk keys", username: "user?SDK=JavaV2&Version=1.2&x-amz-customauthorizer-name=A", prefix: "user", has: true,
+			pairs: map[string]string{"SDK": "JavaV2", "Version": "1.2", NameKey: "A"}},
+		{name: "unencoded signature", username: "u?x-amz-customauthorizer-signature=a+b/c==", prefix: "u", has: true,
+			pairs: map[string]string{SignatureKey: "a+b/c=="}},
+		{name: "second question mark is data", username: "u?a=b?c", prefix: "u", has: true, pairs: map[string]string{"a": "b?c"}},
+		{name: "trailing question mark", username: "u?", prefix: "u", has: true, pairs: map[string]string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix, q, has := SplitUsername(tc.username)
+			if prefix != tc.prefix || has != tc.has || q.Len() != len(tc.pairs) {
+				t.Fatalf("= %q, %d pairs, %v", prefix, q.Len(), has)
+			}
+			for k, want := range tc.pairs {
+				if v, ok := q.Get(k); !ok || v != want {
+					t.Errorf("Get(%q) = %q, %v; want %q", k, v, ok, want)
+				}
+			}
+		})
+	}
+}
+
+func TestStripUsername(t *testing.T) {
+	keys := []string{NameKey, SignatureKey, "tok"}
+	tests := []struct{ name, in, want string }{
+		{"no query", "device", "device"},
+		{"nothing to strip", "dev?SDK=Go&&x=1", "dev?SDK=Go&&x=1"},
+		{"all credentials", "dev?x-amz-customauthorizer-name=A&x-amz-customauthorizer-signature=S&tok=T", "dev"},
+		{"empty prefix", "?tok=T", ""},
+		{"keeps the rest verbatim", "dev?x-amz-customauthorizer-name=A&SDK=Java%20V2&tok=T&Version=1", "dev?SDK=Java%20V2&Version=1"},
+		{"encoded key", "dev?x-amz-customauthorizer-%6Eame=A&a=1", "dev?a=1"},
+		{"duplicate credentials", "dev?tok=1&tok=2&a", "dev?a"},
+		{"key without value", "dev?tok&a=1", "dev?a=1"},
+		{"empty segments dropped", "dev?&tok=T&&a=1&", "dev?a=1"},
+		{"similar key kept", "dev?token=T&tok=1", "dev?token=T"},
+		{"trailing question mark", "dev?", "dev?"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := StripUsername(tc.in, keys...); got != tc.want {
+				t.Fatalf("StripUsername(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHostOnly(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"iot.example.com", "iot.example.com"},
+		{"IoT.Example.COM:443", "iot.example.com"},
+		{"iot.example.com.", "iot.example.com"},
+		{"iot.example.com.:443", "iot.example.com"},
+		{"[::1]:8443", "::1"},
+		{"[2001:DB8::1]", "2001:db8::1"},
+		{"2001:db8::1", "2001:db8::1"},
+		{"10.0.0.1:80", "10.0.0.1"},
+		{"", ""},
+		{":443", ""},
+		{"[::1", "[::1"},
+	}
+	for _, tc := range tests {
+		if got := HostOnly(tc.in); got != tc.want {
+			t.Errorf("HostOnly(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestUnescape_NoAllocWithoutEscape(t *testing.T) {
+	s := strings.Repeat("abc+/=", 10)
+	if n := testing.AllocsPerRun(100, func() { _ = Unescape(s) }); n != 0 {
+		t.Fatalf("%v allocs", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = HostOnly("iot.example.com:443") }); n != 0 {
+		t.Fatalf("HostOnly: %v allocs", n)
+	}
+}
+
+// FuzzParseQuery: never panics; Get finds the first value of every key; a pair list without
+// '%' or '&' in keys and values round-trips.
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{"", "a=1&b=2", "x-amz-customauthorizer-signature=ab%2Bc%3D%3D&tok=T", "%zz=%&=&&", "a=b=c&a=d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q := ParseQuery(raw)
+		seen := map[string]bool{}
+		for i := 0; i < q.Len(); i++ {
+			k, v := q.At(i)
+			if k == "" {
+				t.Fatal("empty key kept")
+			}
+			if !seen[k] {
+				seen[k] = true
+				if got, ok := q.Get(k); !ok || got != v {
+					t.Fatalf("Get(%q) = %q, %v; want first value %q", k, got, ok, v)
+				}
+			}
+		}
+		if !strings.Contains(raw, "%") && q.Len() > 0 {
+			// Without escapes the pairs are substrings of raw.
+			k, v := q.At(0)
+			if !strings.Contains(raw, k) || !strings.Contains(raw, v) {
+				t.Fatalf("pair %q=%q not from %q", k, v, raw)
+			}
+		}
+		_ = StripUsername("p?"+raw, "a", "tok")
+		_, _, _ = SplitUsername(raw)
+		_ = HostOnly(raw)
+	})
+}
+
+func BenchmarkParseQuery(b *testing.B) {
+	raw := "qos=1&x-amz-customauthorizer-name=tokens&x-amz-customauthorizer-signature=ab%2Bcd%3D%3D&x-device-token=eyJhbGciOi"
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		q := ParseQuery(raw)
+		if _, ok := q.Get("x-device-token"); !ok {
+			b.Fatal("missing")
+		}
+	}
+}
