@@ -245,9 +245,9 @@ func onRequestBody(ctx, size, eos uint32) uint32 {
 		return 0
 	case "edit":
 		b, _ := getBuffer(0, 1, 3)
-		r1 := setBuffer(0, 0, 2, "<<")      // replace a 2-byte prefix
-		r2 := setBuffer(0, 1000, 0, ">>")   // append
-		r3 := setBuffer(0, 1, 1, "mid")     // BadArgument
+		r1 := setBuffer(0, 0, 2, "<<")    // replace a 2-byte prefix
+		r2 := setBuffer(0, 1000, 0, ">>") // append
+		r3 := setBuffer(0, 1, 1, "mid")   // BadArgument
 		logf(2, "edit sub="+string(b)+" r="+st(r1)+","+st(r2)+","+st(r3))
 		return 0
 	case "pause-once":

@@ -173,19 +173,19 @@ func u32(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 // ---- lifecycle ----
 
 var (
-	rootID     uint32
-	pluginConf string
-	tickCount  uint32
-	tickMetric uint32
+	rootID      uint32
+	pluginConf  string
+	tickCount   uint32
+	tickMetric  uint32
 	pendingTick uint32 // stream context to continue on the next tick
 )
 
 type streamState struct {
-	action  string
-	body    string // x-body behaviour
-	onCall  string // x-on-response behaviour
-	l4      string
-	calls   int
+	action string
+	body   string // x-body behaviour
+	onCall string // x-on-response behaviour
+	l4     string
+	calls  int
 }
 
 var streams = map[uint32]*streamState{}
