@@ -42,7 +42,17 @@ func serveHTTP(sc *serverConn, c net.Conn, props host.Properties) {
 	}
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute)) // idle keep-alive timeout
-		req, err := http.ReadRequest(hc.br)
+		// A request line starts with a method token; anything else (an MQTT CONNECT from a
+		// client that sent no ALPN) is refused at once, as Envoy's HTTP codec does, instead of
+		// waiting for a line end that never comes.
+		var req *http.Request
+		first, err := hc.br.Peek(1)
+		if err == nil && !isTokenChar(first[0]) {
+			err = errors.New("not an HTTP request")
+		}
+		if err == nil {
+			req, err = http.ReadRequest(hc.br)
+		}
 		if err != nil {
 			var ne net.Error
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !(errors.As(err, &ne) && ne.Timeout()) {
@@ -572,3 +582,7 @@ func (x *exchange) pumpClient() {
 }
 
 var _ host.HTTPSink = (*exchange)(nil)
+
+func isTokenChar(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
+}

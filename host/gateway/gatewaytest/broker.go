@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -24,6 +25,7 @@ type Broker struct {
 	// TCPAddr is "127.0.0.1:PORT" (MQTT over TCP); WSURL is "ws://127.0.0.1:PORT/mqtt".
 	TCPAddr, WSURL string
 	server         *mqtt.Server
+	closeOnce      sync.Once
 }
 
 // NewBroker starts a broker on free loopback ports. logger may be nil (no broker logs).
@@ -77,7 +79,11 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) er
 }
 
 // Close stops the broker and disconnects its clients.
-func (b *Broker) Close() error { return b.server.Close() }
+func (b *Broker) Close() error {
+	var err error
+	b.closeOnce.Do(func() { err = b.server.Close() })
+	return err
+}
 
 // PublishHandler serves POST /topics/{urlencoded topic}?qos=0|1&retain=true|false by publishing
 // the request body into the broker, answering 200 {"message":"OK","traceId":"..."} as AWS IoT's
