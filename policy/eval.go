@@ -66,8 +66,9 @@ func (r Result) Allowed() bool { return r == Allowed }
 
 // Match names a statement that decided a request.
 type Match struct {
-	Document  int // index of the document in the Set, from 0
-	Statement int // index of the statement in its document, from 0
+	Document  int    // index of the document in the Set, from 0
+	Statement int    // index of the statement in its document, from 0
+	Path      string // the statement's JSON path in its document: "Statement[1]", or "Statement" when it is the only one, given as an object
 	Sid       string
 	Effect    Effect
 }
@@ -75,6 +76,7 @@ type Match struct {
 // stmt is a compiled statement.
 type stmt struct {
 	doc, idx    int
+	path        string
 	sid         string
 	effect      Effect
 	notAction   bool
@@ -242,7 +244,7 @@ func (s *Set) Explain(action, resource string, v *Vars) (Result, []Match) {
 		var out []Match
 		for _, st := range list {
 			if (known || st.actionMatches(action)) && st.applies(resource, v) {
-				out = append(out, Match{Document: st.doc, Statement: st.idx, Sid: st.sid, Effect: st.effect})
+				out = append(out, Match{Document: st.doc, Statement: st.idx, Path: st.path, Sid: st.sid, Effect: st.effect})
 			}
 		}
 		return out

@@ -253,7 +253,7 @@ func (p *parser) statement(d *Document, v *jsonValue, path string) {
 		}
 	}
 	st.Sid = sid
-	s := &stmt{sid: sid}
+	s := &stmt{sid: sid, path: path}
 	var haveEffect, haveAction, haveResource bool
 	var condVal *jsonValue
 	for _, m := range v.members {
