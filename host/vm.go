@@ -227,7 +227,7 @@ func (vm *VM) Settle(ctx context.Context) error {
 	defer vm.mu.Unlock()
 	for vm.running || len(vm.queue) > 0 || vm.inflight > 0 {
 		if err := ctx.Err(); err != nil {
-			return err
+			return fmt.Errorf("%w (worker %d: running %v, queued %d, HTTP calls in flight %d)", err, vm.index, vm.running, len(vm.queue), vm.inflight)
 		}
 		vm.cond.Wait()
 	}
