@@ -23,6 +23,7 @@ import (
 
 type outcome struct {
 	upstreamAuth string // x-auth as it reached the upstream
+	upstreamBody string
 	calloutBody  string // what the plugin sent to the authorizer
 	clientStatus string
 	passthrough  string // x-passthrough on the client response
@@ -38,7 +39,7 @@ const dualConfig = `{"k":1}`
 
 var dualRequest = [][2]string{{":method", "GET"}, {":path", "/x"}, {":authority", "gw.example"}}
 
-func runNative(t *testing.T, allow bool) outcome {
+func runNative(t *testing.T, scenario string) outcome {
 	e := proxytest.New(proxytest.Options{VMContext: &dual.VM{}, PluginConfig: []byte(dualConfig)})
 	defer e.Close()
 	if err := e.Start(); err != nil {
@@ -46,19 +47,25 @@ func runNative(t *testing.T, allow bool) outcome {
 	}
 	var o outcome
 	s := e.NewHTTPStream(map[string]string{"source.address": "10.1.2.3:4567"})
-	s.RequestHeaders(dualRequest, true)
+	s.RequestHeaders(dualRequest, false)
+	s.RequestBody([]byte("ab"), false)
+	s.RequestBody([]byte("c"), true)
 	calls := e.PendingCalls()
 	if len(calls) != 1 {
 		t.Fatalf("calls %v", calls)
 	}
 	o.calloutBody = string(calls[0].Body)
-	if allow {
+	switch scenario {
+	case "allow":
 		e.Respond(calls[0].ID, [][2]string{{":status", "200"}}, []byte("principal-1"))
 		s.ResponseHeaders([][2]string{{":status", "204"}}, true)
-	} else {
+	case "deny":
 		e.Respond(calls[0].ID, [][2]string{{":status", "401"}}, nil)
+	case "reset":
+		e.RespondReset(calls[0].ID)
 	}
 	o.upstreamAuth = s.Upstream().Header("x-auth")
+	o.upstreamBody = string(s.Upstream().Body)
 	o.clientStatus = s.Client().Header(":status")
 	o.passthrough = s.Client().Header("x-passthrough")
 	o.denied = s.Client().Header("x-denied")
@@ -93,17 +100,20 @@ func buildDual(t *testing.T) []byte {
 	return bin
 }
 
-func runWasm(t *testing.T, bin []byte, allow bool) outcome {
+func runWasm(t *testing.T, bin []byte, scenario string) outcome {
 	ctx := context.Background()
 	var callout string
 	authz := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		callout = string(b)
-		if !allow {
+		switch scenario {
+		case "deny":
 			w.WriteHeader(401)
-			return
+		case "reset":
+			panic(http.ErrAbortHandler)
+		default:
+			w.Write([]byte("principal-1"))
 		}
-		w.Write([]byte("principal-1"))
 	})
 	p, err := host.New(ctx, host.Config{
 		Module:       bin,
@@ -118,15 +128,18 @@ func runWasm(t *testing.T, bin []byte, allow bool) outcome {
 	vm := p.Worker(0)
 	var o outcome
 	s := vm.NewHTTPStream(host.Properties{SourceAddress: "10.1.2.3:4567"})
-	s.RequestHeaders(host.Headers(dualRequest), true)
+	s.RequestHeaders(host.Headers(dualRequest), false)
+	s.RequestBody([]byte("ab"), false)
+	s.RequestBody([]byte("c"), true)
 	if err := p.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	o.calloutBody = callout
-	if allow {
+	if scenario == "allow" {
 		s.ResponseHeaders(host.Headers{{":status", "204"}}, true)
 	}
 	o.upstreamAuth, _ = s.Upstream().Headers.Get("x-auth")
+	o.upstreamBody = string(s.Upstream().Body)
 	c := s.Client()
 	o.clientStatus, _ = c.Headers.Get(":status")
 	o.passthrough, _ = c.Headers.Get("x-passthrough")
@@ -145,27 +158,31 @@ func runWasm(t *testing.T, bin []byte, allow bool) outcome {
 }
 
 func TestDual_NativeAndWasmAgree(t *testing.T) {
-	want := map[bool]outcome{
-		true: {upstreamAuth: "principal-1", calloutBody: "gw.example 10.1.2.3:4567", clientStatus: "204",
-			passthrough: "1", requests: 1, shared: "gw.example", configLog: true, l4Upstream: "HELLO\n", l4Paused: true},
-		false: {calloutBody: "gw.example 10.1.2.3:4567", clientStatus: "403", passthrough: "1", denied: "401",
-			requests: 1, shared: "gw.example", configLog: true, l4Upstream: "HELLO\n", l4Paused: true},
-	}
-	for _, allow := range []bool{true, false} {
-		name := map[bool]string{true: "allow", false: "deny"}[allow]
-		t.Run(name+"/native", func(t *testing.T) {
-			if got := runNative(t, allow); got != want[allow] {
-				t.Fatalf("got  %+v\nwant %+v", got, want[allow])
+	common := outcome{calloutBody: "gw.example 10.1.2.3:4567", passthrough: "1", requests: 1,
+		shared: "gw.example", configLog: true, l4Upstream: "HELLO\n", l4Paused: true}
+	want := map[string]outcome{}
+	o := common
+	o.upstreamAuth, o.upstreamBody, o.clientStatus = "principal-1", "ABC!", "204"
+	want["allow"] = o
+	o = common
+	o.clientStatus, o.denied = "403", "401"
+	want["deny"] = o
+	o = common
+	o.clientStatus, o.denied = "403", "reset:11:reset"
+	want["reset"] = o
+	scenarios := []string{"allow", "deny", "reset"}
+	for _, sc := range scenarios {
+		t.Run(sc+"/native", func(t *testing.T) {
+			if got := runNative(t, sc); got != want[sc] {
+				t.Fatalf("got  %+v\nwant %+v", got, want[sc])
 			}
 		})
 	}
 	bin := buildDual(t)
-	for _, allow := range []bool{true, false} {
-		name := map[bool]string{true: "allow", false: "deny"}[allow]
-		t.Run(name+"/wasm", func(t *testing.T) {
-			got := runWasm(t, bin, allow)
-			if got != want[allow] {
-				t.Fatalf("got  %+v\nwant %+v", got, want[allow])
+	for _, sc := range scenarios {
+		t.Run(sc+"/wasm", func(t *testing.T) {
+			if got := runWasm(t, bin, sc); got != want[sc] {
+				t.Fatalf("got  %+v\nwant %+v", got, want[sc])
 			}
 		})
 	}

@@ -3,6 +3,8 @@
 package dual
 
 import (
+	"strconv"
+
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 )
 
@@ -67,6 +69,10 @@ func (s *stream) OnHttpRequestHeaders(int, bool) proxywasm.Action {
 				proxywasm.LogError("dual: " + err.Error())
 				return
 			}
+			if numHeaders == 0 {
+				st, msg, _ := proxywasm.GetStatus()
+				code = "reset:" + strconv.Itoa(int(st)) + ":" + msg
+			}
 			if code != "200" {
 				proxywasm.SendHttpResponse(403, [][2]string{{"x-denied", code}}, []byte("denied"), -1)
 				return
@@ -79,6 +85,23 @@ func (s *stream) OnHttpRequestHeaders(int, bool) proxywasm.Action {
 		return proxywasm.ActionContinue
 	}
 	return proxywasm.ActionPause
+}
+
+// OnHttpRequestBody implements proxywasm.HttpContext: buffer the whole body, then
+// upper-case it and append "!".
+func (s *stream) OnHttpRequestBody(n int, eos bool) proxywasm.Action {
+	if !eos {
+		return proxywasm.ActionPause
+	}
+	b, _ := proxywasm.GetHttpRequestBody(0, n)
+	for i, ch := range b {
+		if 'a' <= ch && ch <= 'z' {
+			b[i] = ch - 'a' + 'A'
+		}
+	}
+	proxywasm.ReplaceHttpRequestBody(b)
+	proxywasm.AppendHttpRequestBody([]byte("!"))
+	return proxywasm.ActionContinue
 }
 
 // OnHttpResponseHeaders implements proxywasm.HttpContext.
