@@ -53,18 +53,19 @@
 // Rule fields:
 //
 //   - name: a label for logs and HitsFor-style counters (optional).
-//   - match: every field given must hold; an empty or absent match matches every request.
-//   - token: the token equals this string.
-//   - tokenPrefix: the token starts with this string ({{tokenSuffix}} is the rest).
-//   - username: the MQTT username equals this string, or its part before '?' does (so "dev1"
+//   - match: the conditions, all optional; every one given must hold; an empty or absent match
+//     matches every request:
+//   - match.token: the token equals this string.
+//   - match.tokenPrefix: the token starts with this string ({{tokenSuffix}} is the rest).
+//   - match.username: the MQTT username equals this string, or its part before '?' does (so "dev1"
 //     matches "dev1?x-amz-customauthorizer-name=…").
-//   - password: the MQTT password, decoded from the event's base64, equals this string.
-//   - clientId / clientIdPrefix: the MQTT client ID equals / starts with this string.
-//   - serverName: the TLS SNI equals this string (case-insensitive).
-//   - protocol: "mqtt" or "http": the event's protocols list holds it ("tls", "http", "mqtt").
-//   - signatureVerified: true or false: the event's signatureVerified equals it.
-//   - header: {"name": "value", …}: each HTTP header (name case-insensitive) has exactly this value.
-//   - fromHit: the rule applies only from the Nth request carrying this token on (1-based, counted
+//   - match.password: the MQTT password, decoded from the event's base64, equals this string.
+//   - match.clientId / match.clientIdPrefix: the MQTT client ID equals / starts with this string.
+//   - match.serverName: the TLS SNI equals this string (case-insensitive).
+//   - match.protocol: "mqtt" or "http": the event's protocols list holds it ("tls", "http", "mqtt").
+//   - match.signatureVerified: true or false: the event's signatureVerified equals it.
+//   - match.header: {"name": "value", …}: each HTTP header (name case-insensitive) has exactly this value.
+//   - match.fromHit: the rule applies only from the Nth request carrying this token on (1-based, counted
 //     by this server, this request included). Put such a rule before the token's usual rule to
 //     change the answer on a refresh: {"match": {"token": "t", "fromHit": 2}, "isAuthenticated": false}.
 //   - isAuthenticated, principalId, refreshAfterInSeconds, disconnectAfterInSeconds,
@@ -73,13 +74,14 @@
 //     defaults to 300 and disconnectAfterInSeconds to 86400 when absent; principalId defaults to
 //     "anonymous"; other values, even invalid ones (say 10, to test the plugin's validation), are
 //     sent unchanged. context values are strings.
-//   - fault: misbehave instead of, or before, answering:
-//   - delayMillis: wait this long before answering (the wait ends early if the caller goes away).
-//   - status: answer with this HTTP status instead of 200 (the body is still the answer unless
-//     "body" is given).
-//   - body: send this text as the body instead of the JSON answer (for invalid JSON, wrong types,
-//     missing fields).
-//   - close: drop the connection without any answer (a reset, as seen by the caller).
+//   - fault: misbehave instead of, or before, answering, with these fields:
+//   - fault.delayMillis: wait this long before answering (the wait ends early if the caller goes
+//     away).
+//   - fault.status: answer with this HTTP status instead of 200 (the body is still the answer
+//     unless fault.body is given).
+//   - fault.body: send this text as the body instead of the JSON answer (for invalid JSON, wrong
+//     types, missing fields).
+//   - fault.close: drop the connection without any answer (a reset, as seen by the caller).
 //
 // # Templates
 //
