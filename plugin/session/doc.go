@@ -1,0 +1,59 @@
+// Package session enforces AWS IoT Core policies on an MQTT connection, packet by packet, as a pure
+// stream processor: bytes in, the bytes to forward out. It knows nothing of proxy-wasm; the filter
+// glue feeds it Envoy's buffers and applies the Result.
+//
+// # Why a stream processor
+//
+// A proxy-wasm filter can only rewrite the bytes of the direction whose callback is running, and
+// cannot inject bytes on its own (not from a timer nor from an HTTP-call callback). So FromClient and
+// FromBroker consume each chunk whole and return what replaces it: complete, allowed, possibly
+// rewritten packets; incomplete packets are held until the rest arrives. When nothing needs changing
+// (Result.Unchanged) the glue leaves Envoy's buffer alone: the common case costs one decode and one
+// policy lookup per packet, with no copy and no allocation.
+//
+// # Flow
+//
+//   - CONNECT: FromClient returns NeedAuth and holds the CONNECT and what follows. The glue reads
+//     Connect (client id, user name, password) for the authorizer, then calls Authorize with the
+//     policy: iot:Connect is checked on the client id; Out is the CONNECT (user name rewritten by
+//     Options.RewriteUsername) and the held packets after it, already processed. With
+//     Options.Preauthorized (WebSocket upgrades that carried credentials) the CONNECT is checked
+//     at once instead. MQTT 3.1 (protocol level 3) is refused, as AWS IoT Core does.
+//   - Client PUBLISH: iot:Publish on the topic, and iot:RetainPublish when RETAIN is set.
+//   - SUBSCRIBE: iot:Subscribe on each topic filter.
+//   - Broker PUBLISH: iot:Receive on the topic; a denied one is dropped, and the acknowledgement
+//     the broker expects (PUBACK; PUBREC then PUBCOMP for its PUBREL) is queued and sent before the
+//     client's next bytes (the client's keep-alive PINGREQ at the latest).
+//   - MQTT 5 topic aliases are tracked in both directions, so decisions are always on the real
+//     topic; an alias set by a dropped PUBLISH is taught to the receiver by rewriting the next
+//     allowed PUBLISH that uses it.
+//   - Every decision goes to Options.OnDecision; a per-connection memo (Options.MemoEntries)
+//     avoids re-evaluating the policy for repeated names and is cleared by SetPolicy.
+//   - Malformed packets and protocol violations close the connection with a reason.
+//
+// # Denials and what the client sees
+//
+// DenyDisconnect (the default) closes the connection on a denied PUBLISH or SUBSCRIBE (the glue
+// closes it; nothing can be sent to the client from a client-direction callback). DenyReject
+// answers instead; since only the broker's direction can carry bytes to the client, the session
+// replaces the denied packet by a PINGREQ to the broker and substitutes the answer for the matching
+// PINGRESP (the broker answers PINGREQs in order; the client's own PINGREQs are tracked in the same
+// FIFO):
+//
+//   - QoS 0 PUBLISH: dropped silently.
+//   - QoS 1 PUBLISH: PUBACK (MQTT 5: reason 0x87 Not authorized).
+//   - QoS 2 PUBLISH: PUBREC (MQTT 5: reason 0x87, which ends the exchange; 3.1.1: the client's
+//     PUBREL is swallowed and answered PUBCOMP the same way).
+//   - SUBSCRIBE with some filters denied: the allowed filters go to the broker, and its SUBACK is
+//     rewritten to put 0x80 (3.1.1) / 0x87 (MQTT 5) back at the denied positions. All filters
+//     denied: SUBACK with only failure codes, through a PINGREQ.
+//
+// # WebSocket
+//
+// WSSession runs the same processor inside RFC 6455 frames (see its documentation).
+//
+// # Concurrency
+//
+// A Session is not safe for concurrent use (a proxy-wasm VM is single-threaded). Result.Out and
+// the Name of a Decision are only valid until the next call in the same direction.
+package session

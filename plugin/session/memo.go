@@ -1,0 +1,74 @@
+package session
+
+import "bytes"
+
+// memo is a bounded, direct-mapped cache of (action, name) → allowed for one connection. A slot is
+// valid only for the generation it was written in, so reset (a policy change) is O(1).
+type memo struct {
+	slots []memoSlot
+	mask  uint32
+	gen   uint32
+}
+
+type memoSlot struct {
+	gen  uint32
+	hash uint32
+	a    Action
+	ok   bool
+	name []byte
+}
+
+const memoMaxName = 256
+
+func (m *memo) init(n int) {
+	if n <= 0 {
+		return
+	}
+	size := 1
+	for size < n {
+		size <<= 1
+	}
+	m.slots = make([]memoSlot, size)
+	m.mask = uint32(size - 1)
+	m.gen = 1
+}
+
+func (m *memo) reset() {
+	m.gen++
+	if m.gen == 0 { // wrapped: forget every slot for real
+		for i := range m.slots {
+			m.slots[i].gen = 0
+		}
+		m.gen = 1
+	}
+}
+
+// memoHash is FNV-1a over the action and the name.
+func memoHash(a Action, name []byte) uint32 {
+	h := uint32(2166136261)
+	h = (h ^ uint32(a)) * 16777619
+	for _, c := range name {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+
+func (m *memo) get(h uint32, a Action, name []byte) (ok, hit bool) {
+	if m.slots == nil {
+		return false, false
+	}
+	s := &m.slots[h&m.mask]
+	if s.gen == m.gen && s.hash == h && s.a == a && bytes.Equal(s.name, name) {
+		return s.ok, true
+	}
+	return false, false
+}
+
+func (m *memo) put(h uint32, a Action, name []byte, ok bool) {
+	if m.slots == nil || len(name) > memoMaxName {
+		return
+	}
+	s := &m.slots[h&m.mask]
+	s.gen, s.hash, s.a, s.ok = m.gen, h, a, ok
+	s.name = append(s.name[:0], name...)
+}

@@ -1,0 +1,676 @@
+package session
+
+import (
+	"bytes"
+
+	"github.com/iotauthz/iotauthz/plugin/mqtt"
+)
+
+type phase uint8
+
+const (
+	phaseConnect phase = iota // waiting for the CONNECT
+	phaseAuth                 // CONNECT held, waiting for Authorize
+	phaseOpen                 // CONNECT forwarded
+	phaseClosed
+)
+
+// Limits on state a peer can make the session keep.
+const (
+	maxPending = 4096 // synthetic answers waiting for a PINGRESP, SUBACK fixes, QoS 2 ids
+)
+
+// Session is the MQTT enforcement processor of one connection (MQTT over TLS: the bytes of the
+// MQTT stream itself). It is not safe for concurrent use; a proxy-wasm VM is single-threaded.
+type Session struct {
+	o       Options
+	max     int
+	phase   phase
+	version byte
+	policy  Policy
+	memo    memo
+
+	reason, details string
+
+	connect []byte      // copy of the CONNECT packet
+	conn    mqtt.Packet // decoded from connect
+	info    ConnectInfo
+
+	cHeld, cOut []byte // client → broker: bytes held (incomplete packet, or all while NeedAuth); output
+	toBroker    []byte // acknowledgements owed to the broker, sent before the next client bytes
+	bHeld, bOut []byte // broker → client
+	connack     bool
+	clientGone  bool // the client sent DISCONNECT
+
+	fifo      []pending // answers owed for PINGREQs, in order
+	fifoHead  int
+	subs      []subFix // partially denied SUBSCRIBEs waiting for their SUBACK
+	rejected2 []uint16 // MQTT 3.1.1: client QoS 2 publishes answered with PUBREC, waiting for PUBREL
+	dropped2  []uint16 // broker QoS 2 publishes dropped, waiting for the broker's PUBREL
+	verdicts  []bool   // scratch: per-filter verdicts of one SUBSCRIBE
+	payload   []byte   // scratch: rebuilt SUBSCRIBE payload
+
+	cAlias, bAlias aliases // topic aliases set by the client, by the broker
+
+	// State of the current run.
+	src  []byte
+	out  []byte
+	pass bool // the output so far is src[:mark] itself
+	mark int  // offset of the current packet in src
+}
+
+// pending is one PINGRESP the broker owes: either for pings client PINGREQs (a run of them), or for
+// a PINGREQ the session sent in place of a packet, to be replaced by pkt.
+type pending struct {
+	pings int
+	pkt   []byte
+}
+
+type subFix struct {
+	id    uint16
+	codes []byte // one per filter of the client's SUBSCRIBE: the failure code, or placeholder
+}
+
+const placeholder = 0xff // not a valid SUBACK code
+
+// New returns a session for one connection.
+func New(o Options) *Session {
+	s := &Session{o: o, max: o.MaxPacketBytes}
+	if s.max <= 0 {
+		s.max = DefaultMaxPacketBytes
+	}
+	n := o.MemoEntries
+	if n == 0 {
+		n = DefaultMemoEntries
+	}
+	s.memo.init(n)
+	return s
+}
+
+// Version returns the MQTT protocol level of the connection: 4 (3.1.1) or 5, or 0 before the
+// CONNECT.
+func (s *Session) Version() byte { return s.version }
+
+// Connect returns what the CONNECT carried, or nil before it arrived.
+func (s *Session) Connect() *ConnectInfo {
+	if s.connect == nil {
+		return nil
+	}
+	return &s.info
+}
+
+// SetPolicy replaces the policy (a refresh): the next packet is judged by p. The memo is cleared.
+func (s *Session) SetPolicy(p Policy) {
+	s.policy = p
+	s.memo.reset()
+}
+
+// FromClient processes bytes from the client toward the broker. See Result.
+func (s *Session) FromClient(in []byte) Result {
+	switch s.phase {
+	case phaseClosed:
+		return s.closedResult()
+	case phaseAuth:
+		if len(s.cHeld)+len(in) > 2*s.max {
+			s.closeWith(ReasonClientError, "protocol error: too much data before the CONNECT was authorized")
+			return s.closedResult()
+		}
+		s.cHeld = append(s.cHeld, in...)
+		return Result{Out: s.cOut[:0], Status: NeedAuth}
+	}
+	out := s.cOut[:0]
+	direct := true
+	if len(s.toBroker) > 0 {
+		out = append(out, s.toBroker...)
+		s.toBroker = s.toBroker[:0]
+		direct = false
+	}
+	if len(s.cHeld) > 0 {
+		s.cHeld = append(s.cHeld, in...)
+		return s.run(s.cHeld, true, out, false, true)
+	}
+	return s.run(in, false, out, direct, true)
+}
+
+// FromBroker processes bytes from the broker toward the client. See Result.
+func (s *Session) FromBroker(in []byte) Result {
+	switch s.phase {
+	case phaseClosed:
+		return s.closedResult()
+	case phaseConnect, phaseAuth:
+		if len(in) == 0 {
+			return Result{Out: in, Unchanged: true}
+		}
+		s.closeWith(ReasonServerError, "protocol error: the broker sent data before the CONNECT")
+		return s.closedResult()
+	}
+	if len(s.bHeld) > 0 {
+		s.bHeld = append(s.bHeld, in...)
+		return s.run(s.bHeld, true, s.bOut[:0], false, false)
+	}
+	return s.run(in, false, s.bOut[:0], true, false)
+}
+
+// Authorize resumes a session that returned NeedAuth: p is the connection's policy. It checks
+// iot:Connect on the client id; allowed, Out is the CONNECT (user name rewritten if asked) followed
+// by the held packets that came after it, processed under p. Denied, the Status is Close.
+func (s *Session) Authorize(p Policy) Result {
+	if s.phase == phaseClosed {
+		return s.closedResult()
+	}
+	if s.phase != phaseAuth {
+		s.closeWith(ReasonServerError, "Authorize called without a CONNECT waiting")
+		return s.closedResult()
+	}
+	s.SetPolicy(p)
+	s.src, s.out, s.pass, s.mark = nil, s.cOut[:0], false, 0
+	if s.authorizeConnect(s.connect) == Close {
+		return s.closedResult()
+	}
+	s.phase = phaseOpen
+	return s.run(s.cHeld, true, s.out, false, true)
+}
+
+func (s *Session) closedResult() Result {
+	return Result{Status: Close, Reason: s.reason, Details: s.details}
+}
+
+// run processes the packets of src. held: src is the direction's held buffer (so the remainder is
+// moved down rather than copied). direct: out is empty and src is the caller's input, so the output
+// may be src itself.
+func (s *Session) run(src []byte, held bool, out []byte, direct bool, client bool) Result {
+	s.src, s.out, s.pass, s.mark = src, out, direct, 0
+	if client && s.phase == phaseConnect && len(src) > 0 && mqtt.Type(src[0]>>4) != mqtt.Connect {
+		s.closeWith(ReasonClientError, "protocol error: the first packet is not CONNECT")
+		return s.result(client, Close, 0, held)
+	}
+	off := 0
+	for off < len(src) {
+		p, n, err := mqtt.ReadPacket(src[off:], s.version, s.max)
+		if err != nil {
+			if client {
+				s.closeWith(ReasonClientError, "protocol error: "+err.Error())
+			} else {
+				s.closeWith(ReasonServerError, "broker protocol error: "+err.Error())
+			}
+			return s.result(client, Close, off, held)
+		}
+		if n == 0 {
+			break
+		}
+		s.mark = off
+		raw := src[off : off+n]
+		var st Status
+		if client {
+			st = s.clientPacket(&p, raw)
+		} else {
+			st = s.brokerPacket(&p, raw)
+		}
+		off += n
+		if st == Continue {
+			s.mark = off
+			continue
+		}
+		return s.result(client, st, off, held) // on Close, a pass-through output ends before this packet
+	}
+	return s.result(client, Continue, off, held)
+}
+
+// result finishes a run: the output, and the bytes from off kept for later.
+func (s *Session) result(client bool, st Status, off int, held bool) Result {
+	var r Result
+	r.Status = st
+	if s.pass {
+		r.Out = s.src[:s.mark]
+		r.Unchanged = st == Continue && off == len(s.src)
+	} else {
+		r.Out = s.out
+	}
+	rest := s.src[off:]
+	if st == Close {
+		rest = nil
+		r.Reason, r.Details = s.reason, s.details
+	}
+	if client {
+		if !s.pass {
+			s.cOut = s.out[:0]
+		}
+		s.cHeld = keepRest(s.cHeld, rest, held)
+	} else {
+		if !s.pass {
+			s.bOut = s.out[:0]
+		}
+		s.bHeld = keepRest(s.bHeld, rest, held)
+	}
+	s.src, s.out = nil, nil
+	return r
+}
+
+func keepRest(buf, rest []byte, held bool) []byte {
+	if held {
+		return buf[:copy(buf, rest)]
+	}
+	return append(buf[:0], rest...)
+}
+
+// Output helpers for the current run.
+
+// materialize switches from pass-through to a built output.
+func (s *Session) materialize() {
+	if s.pass {
+		s.out = append(s.out, s.src[:s.mark]...)
+		s.pass = false
+	}
+}
+
+func (s *Session) keep(raw []byte) {
+	if !s.pass {
+		s.out = append(s.out, raw...)
+	}
+}
+
+func (s *Session) drop() { s.materialize() }
+
+func (s *Session) emit(p *mqtt.Packet) {
+	s.materialize()
+	s.out = p.Append(s.out, s.version)
+}
+
+var pingreq = []byte{0xc0, 0x00}
+
+// replaceByPing replaces the current packet by a PINGREQ whose PINGRESP becomes answer.
+func (s *Session) replaceByPing(answer *mqtt.Packet) Status {
+	if len(s.fifo)-s.fifoHead >= maxPending {
+		return s.closeWith(ReasonClientError, "protocol error: too many rejected packets waiting for the broker")
+	}
+	s.materialize()
+	s.out = append(s.out, pingreq...)
+	s.fifo = append(s.fifo, pending{pkt: answer.Append(nil, s.version)})
+	return Continue
+}
+
+func (s *Session) closeWith(reason, details string) Status {
+	s.phase = phaseClosed
+	s.reason, s.details = reason, details
+	if s.o.OnDecision != nil {
+		s.o.OnDecision(Decision{Event: EventDisconnect, Allowed: true, Reason: reason, Details: details})
+	}
+	return Close
+}
+
+func (s *Session) event(reason string) {
+	if s.o.OnDecision != nil {
+		s.o.OnDecision(Decision{Event: EventDisconnect, Allowed: true, Reason: reason})
+	}
+}
+
+// allow decides one action, through the memo, and reports the decision.
+func (s *Session) allow(ev string, a Action, name []byte, qos byte, retain bool) bool {
+	h := memoHash(a, name)
+	ok, hit := s.memo.get(h, a, name)
+	if !hit {
+		ok = s.policy != nil && s.policy.Allow(a, name)
+		s.memo.put(h, a, name, ok)
+	}
+	if s.o.OnDecision != nil {
+		d := Decision{Event: ev, Action: a, Name: name, Allowed: ok, QoS: qos, Retain: retain}
+		if !ok {
+			d.Reason = ReasonAuthorization
+		}
+		s.o.OnDecision(d)
+	}
+	return ok
+}
+
+func (s *Session) reject() byte {
+	if s.version == mqtt.V5 {
+		return mqtt.ReasonNotAuthorized
+	}
+	return 0
+}
+
+func (s *Session) subackFailure() byte {
+	if s.version == mqtt.V5 {
+		return mqtt.ReasonNotAuthorized
+	}
+	return mqtt.SubackFailure
+}
+
+// ---- client → broker ----
+
+func (s *Session) clientPacket(p *mqtt.Packet, raw []byte) Status {
+	if s.phase == phaseConnect {
+		return s.onConnect(p, raw)
+	}
+	if s.clientGone {
+		return s.closeWith(ReasonClientError, "protocol error: "+p.Type.String()+" after DISCONNECT")
+	}
+	switch p.Type {
+	case mqtt.Publish:
+		return s.clientPublish(p, raw)
+	case mqtt.Subscribe:
+		return s.clientSubscribe(p, raw)
+	case mqtt.Pubrel:
+		if len(s.rejected2) > 0 && removeID(&s.rejected2, p.PacketID) {
+			return s.replaceByPing(&mqtt.Packet{Type: mqtt.Pubcomp, PacketID: p.PacketID})
+		}
+		s.keep(raw)
+	case mqtt.Pingreq:
+		if n := len(s.fifo); n > s.fifoHead && s.fifo[n-1].pkt == nil {
+			s.fifo[n-1].pings++
+		} else {
+			s.fifo = append(s.fifo, pending{pings: 1})
+		}
+		s.keep(raw)
+	case mqtt.Disconnect:
+		s.clientGone = true
+		s.event(ReasonClientDisconnect)
+		s.keep(raw)
+	case mqtt.Puback, mqtt.Pubrec, mqtt.Pubcomp, mqtt.Unsubscribe, mqtt.Auth:
+		s.keep(raw)
+	case mqtt.Connect:
+		return s.closeWith(ReasonClientError, "protocol error: second CONNECT")
+	default:
+		return s.closeWith(ReasonClientError, "protocol error: "+p.Type.String()+" sent by the client")
+	}
+	return Continue
+}
+
+func (s *Session) onConnect(p *mqtt.Packet, raw []byte) Status {
+	if p.ProtocolLevel == mqtt.V31 {
+		return s.closeWith(ReasonClientError, "protocol error: unsupported protocol version 3 (MQTT 3.1)")
+	}
+	s.version = p.ProtocolLevel
+	s.connect = append(s.connect[:0], raw...)
+	s.conn, _, _ = mqtt.ReadPacket(s.connect, 0, 0)
+	c := &s.conn
+	s.info = ConnectInfo{Version: s.version, ClientID: c.ClientID, Username: c.Username, HasUsername: c.HasUsername,
+		Password: c.Password, HasPassword: c.HasPassword, KeepAlive: c.KeepAlive, CleanStart: c.CleanStart}
+	if pr, ok := c.Properties.Get(mqtt.PropTopicAliasMaximum); ok {
+		s.bAlias.max = uint16(pr.Int)
+	}
+	if s.o.Preauthorized != nil {
+		s.SetPolicy(s.o.Preauthorized)
+		if s.authorizeConnect(raw) == Close {
+			return Close
+		}
+		s.phase = phaseOpen
+		return Continue
+	}
+	s.phase = phaseAuth
+	s.drop()
+	return NeedAuth
+}
+
+// authorizeConnect checks iot:Connect and writes the CONNECT (raw, or rewritten).
+func (s *Session) authorizeConnect(raw []byte) Status {
+	if !s.allow(EventConnect, Connect, s.conn.ClientID, 0, false) {
+		return s.closeWith(ReasonForbidden, "iot:Connect denied")
+	}
+	if s.o.RewriteUsername == nil || !s.conn.HasUsername {
+		s.keep(raw)
+		return Continue
+	}
+	user := s.o.RewriteUsername(s.conn.Username)
+	if bytes.Equal(user, s.conn.Username) {
+		s.keep(raw)
+		return Continue
+	}
+	q := s.conn
+	q.Username = user
+	if len(user) == 0 && (s.version == mqtt.V5 || !q.HasPassword) {
+		q.HasUsername = false
+	}
+	s.emit(&q)
+	return Continue
+}
+
+func (s *Session) clientPublish(p *mqtt.Packet, raw []byte) Status {
+	topic := p.Topic
+	alias := p.TopicAlias
+	if alias != 0 {
+		if alias > s.cAlias.max {
+			return s.closeWith(ReasonClientError, "protocol error: topic alias above the broker's Topic Alias Maximum")
+		}
+		if len(topic) > 0 {
+			s.cAlias.set(alias, topic)
+		} else if topic = s.cAlias.get(alias); topic == nil {
+			return s.closeWith(ReasonClientError, "protocol error: unknown topic alias")
+		}
+	}
+	ok := s.allow(EventPublishIn, Publish, topic, p.QoS, p.Retain)
+	if ok && p.Retain {
+		ok = s.allow(EventPublishIn, RetainPublish, topic, p.QoS, p.Retain)
+	}
+	if ok {
+		if p.QoS == 2 && len(s.rejected2) > 0 {
+			removeID(&s.rejected2, p.PacketID)
+		}
+		return s.forwardPublish(p, raw, &s.cAlias, topic)
+	}
+	if s.o.DenyAction != DenyReject {
+		if p.Retain {
+			return s.closeWith(ReasonForbidden, "iot:Publish or iot:RetainPublish denied")
+		}
+		return s.closeWith(ReasonForbidden, "iot:Publish denied")
+	}
+	switch p.QoS {
+	case 0:
+		s.drop()
+		return Continue
+	case 1:
+		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Puback, PacketID: p.PacketID, ReasonCode: s.reject()})
+	default:
+		if s.version != mqtt.V5 {
+			if len(s.rejected2) >= maxPending {
+				return s.closeWith(ReasonClientError, "protocol error: too many rejected QoS 2 publishes in flight")
+			}
+			if !hasID(s.rejected2, p.PacketID) {
+				s.rejected2 = append(s.rejected2, p.PacketID)
+			}
+		}
+		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Pubrec, PacketID: p.PacketID, ReasonCode: s.reject()})
+	}
+}
+
+// forwardPublish forwards an allowed PUBLISH; one that uses an alias its receiver never learned
+// (the packet that set it was dropped) is rewritten to carry the topic.
+func (s *Session) forwardPublish(p *mqtt.Packet, raw []byte, t *aliases, topic []byte) Status {
+	if p.TopicAlias != 0 {
+		e := &t.entries[p.TopicAlias-1]
+		if len(p.Topic) == 0 && !e.peerKnows {
+			q := *p
+			q.Topic = topic
+			e.peerKnows = true
+			s.emit(&q)
+			return Continue
+		}
+		e.peerKnows = true
+	}
+	s.keep(raw)
+	return Continue
+}
+
+func (s *Session) clientSubscribe(p *mqtt.Packet, raw []byte) Status {
+	s.verdicts = s.verdicts[:0]
+	denied := 0
+	it := p.Filters()
+	for f, o, ok := it.Next(); ok; f, o, ok = it.Next() {
+		v := s.allow(EventSubscribe, Subscribe, f, o&3, false)
+		if !v {
+			denied++
+			if s.o.DenyAction != DenyReject {
+				return s.closeWith(ReasonForbidden, "iot:Subscribe denied")
+			}
+		}
+		s.verdicts = append(s.verdicts, v)
+	}
+	if denied == 0 {
+		s.keep(raw)
+		return Continue
+	}
+	codes := make([]byte, len(s.verdicts))
+	if denied == len(codes) {
+		for i := range codes {
+			codes[i] = s.subackFailure()
+		}
+		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Suback, PacketID: p.PacketID, Payload: codes})
+	}
+	if len(s.subs) >= maxPending {
+		return s.closeWith(ReasonClientError, "protocol error: too many SUBSCRIBEs waiting for the broker")
+	}
+	s.payload = s.payload[:0]
+	it = p.Filters()
+	i := 0
+	for f, o, ok := it.Next(); ok; f, o, ok = it.Next() {
+		if s.verdicts[i] {
+			codes[i] = placeholder
+			s.payload = mqtt.AppendSubscription(s.payload, f, o)
+		} else {
+			codes[i] = s.subackFailure()
+		}
+		i++
+	}
+	s.subs = append(s.subs, subFix{id: p.PacketID, codes: codes})
+	s.emit(&mqtt.Packet{Type: mqtt.Subscribe, PacketID: p.PacketID, Properties: p.Properties, Payload: s.payload})
+	return Continue
+}
+
+// ---- broker → client ----
+
+func (s *Session) brokerPacket(p *mqtt.Packet, raw []byte) Status {
+	switch p.Type {
+	case mqtt.Publish:
+		return s.brokerPublish(p, raw)
+	case mqtt.Pingresp:
+		if s.fifoHead == len(s.fifo) {
+			s.keep(raw) // unsolicited; the client decides
+			return Continue
+		}
+		e := &s.fifo[s.fifoHead]
+		if e.pkt == nil {
+			s.keep(raw)
+			if e.pings--; e.pings > 0 {
+				return Continue
+			}
+		} else {
+			s.materialize()
+			s.out = append(s.out, e.pkt...)
+			e.pkt = nil
+		}
+		s.fifoHead++
+		if s.fifoHead == len(s.fifo) {
+			s.fifo, s.fifoHead = s.fifo[:0], 0
+		} else if s.fifoHead >= 1024 {
+			n := copy(s.fifo, s.fifo[s.fifoHead:])
+			s.fifo, s.fifoHead = s.fifo[:n], 0
+		}
+	case mqtt.Suback:
+		for i := range s.subs {
+			if s.subs[i].id == p.PacketID {
+				return s.fixSuback(i, p)
+			}
+		}
+		s.keep(raw)
+	case mqtt.Pubrel:
+		if len(s.dropped2) > 0 && removeID(&s.dropped2, p.PacketID) {
+			s.drop()
+			s.toBroker = (&mqtt.Packet{Type: mqtt.Pubcomp, PacketID: p.PacketID}).Append(s.toBroker, s.version)
+			return Continue
+		}
+		s.keep(raw)
+	case mqtt.Connack:
+		if s.connack {
+			return s.closeWith(ReasonServerError, "broker protocol error: second CONNACK")
+		}
+		s.connack = true
+		if pr, ok := p.Properties.Get(mqtt.PropTopicAliasMaximum); ok {
+			s.cAlias.max = uint16(pr.Int)
+		}
+		s.keep(raw)
+	case mqtt.Disconnect:
+		s.event(ReasonServerDisconnect)
+		s.keep(raw)
+	case mqtt.Puback, mqtt.Pubrec, mqtt.Pubcomp, mqtt.Unsuback, mqtt.Auth:
+		s.keep(raw)
+	default:
+		return s.closeWith(ReasonServerError, "broker protocol error: "+p.Type.String()+" sent by the broker")
+	}
+	return Continue
+}
+
+func (s *Session) brokerPublish(p *mqtt.Packet, raw []byte) Status {
+	topic := p.Topic
+	alias := p.TopicAlias
+	if alias != 0 {
+		if alias > s.bAlias.max {
+			return s.closeWith(ReasonServerError, "broker protocol error: topic alias above the client's Topic Alias Maximum")
+		}
+		if len(topic) > 0 {
+			s.bAlias.set(alias, topic)
+		} else if topic = s.bAlias.get(alias); topic == nil {
+			return s.closeWith(ReasonServerError, "broker protocol error: unknown topic alias")
+		}
+	}
+	if s.allow(EventPublishOut, Receive, topic, p.QoS, p.Retain) {
+		return s.forwardPublish(p, raw, &s.bAlias, topic)
+	}
+	s.drop()
+	switch p.QoS {
+	case 1:
+		s.toBroker = (&mqtt.Packet{Type: mqtt.Puback, PacketID: p.PacketID}).Append(s.toBroker, s.version)
+	case 2:
+		if !hasID(s.dropped2, p.PacketID) {
+			if len(s.dropped2) >= maxPending {
+				return s.closeWith(ReasonServerError, "broker protocol error: too many QoS 2 publishes in flight")
+			}
+			s.dropped2 = append(s.dropped2, p.PacketID)
+		}
+		s.toBroker = (&mqtt.Packet{Type: mqtt.Pubrec, PacketID: p.PacketID}).Append(s.toBroker, s.version)
+	}
+	return Continue
+}
+
+// fixSuback re-inserts the codes of denied filters into the broker's SUBACK for subs[i].
+func (s *Session) fixSuback(i int, p *mqtt.Packet) Status {
+	fix := s.subs[i]
+	s.subs = append(s.subs[:i], s.subs[i+1:]...)
+	got := p.Payload
+	j := 0
+	for k, c := range fix.codes {
+		if c != placeholder {
+			continue
+		}
+		if j >= len(got) {
+			return s.closeWith(ReasonServerError, "broker protocol error: SUBACK has fewer codes than the SUBSCRIBE had filters")
+		}
+		fix.codes[k] = got[j]
+		j++
+	}
+	if j != len(got) {
+		return s.closeWith(ReasonServerError, "broker protocol error: SUBACK has more codes than the SUBSCRIBE had filters")
+	}
+	s.emit(&mqtt.Packet{Type: mqtt.Suback, PacketID: p.PacketID, Properties: p.Properties, Payload: fix.codes})
+	return Continue
+}
+
+func hasID(ids []uint16, id uint16) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func removeID(ids *[]uint16, id uint16) bool {
+	l := *ids
+	for i, x := range l {
+		if x == id {
+			l[i] = l[len(l)-1]
+			*ids = l[:len(l)-1]
+			return true
+		}
+	}
+	return false
+}
