@@ -1,0 +1,284 @@
+package authorizer
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// Response limits. The interval bounds come from Limits; the others are fixed.
+const (
+	// DefaultMinInterval and DefaultMaxInterval bound refreshAfterInSeconds and
+	// disconnectAfterInSeconds, as AWS does (5 minutes to 24 hours).
+	DefaultMinInterval = 300
+	DefaultMaxInterval = 86400
+
+	MaxPrincipalIDLen    = 128  // principalId: [a-zA-Z0-9]{1,128}
+	MaxPolicyDocuments   = 10   // policyDocuments: at most 10 entries
+	MaxPolicyChars       = 2048 // each document at most 2048 characters of JSON text
+	MaxContextKeys       = 32   // context (our extension): at most 32 members
+	MaxContextKeyChars   = 128  // each key 1–128 characters
+	MaxContextValueChars = 1024 // each value at most 1024 characters
+)
+
+// Limits are the bounds of refreshAfterInSeconds and disconnectAfterInSeconds. A zero field
+// means its default (300, 86400); tests lower MinInterval through the configuration's
+// testOverrides.
+type Limits struct {
+	MinInterval, MaxInterval int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MinInterval <= 0 {
+		l.MinInterval = DefaultMinInterval
+	}
+	if l.MaxInterval <= 0 {
+		l.MaxInterval = DefaultMaxInterval
+	}
+	return l
+}
+
+// Response is a validated authorizer answer:
+//
+//	{
+//	  "isAuthenticated": true,
+//	  "principalId": "device42",
+//	  "disconnectAfterInSeconds": 86400,
+//	  "refreshAfterInSeconds": 300,
+//	  "policyDocuments": [{"Version": "2012-10-17", "Statement": [...]}, "{\"Version\": ...}"],
+//	  "context": {"tenant": "acme"}
+//	}
+type Response struct {
+	// IsAuthenticated: "isAuthenticated", a JSON boolean, always required. false denies.
+	IsAuthenticated bool
+	// PrincipalID: "principalId", [a-zA-Z0-9]{1,128}; required when authenticated.
+	PrincipalID string
+	// DisconnectAfterInSeconds: "disconnectAfterInSeconds", an integer in
+	// [MinInterval, MaxInterval]; the connection's maximum lifetime. Required when authenticated:
+	// AWS documents no default, so a response without it is refused rather than guessed.
+	DisconnectAfterInSeconds int
+	// RefreshAfterInSeconds: "refreshAfterInSeconds", an integer in [MinInterval, MaxInterval];
+	// how long the policy is cached before the authorizer is called again. Required when
+	// authenticated, like DisconnectAfterInSeconds.
+	RefreshAfterInSeconds int
+	// PolicyDocuments: "policyDocuments", an array of at most 10 policy documents, each a JSON
+	// object or a string holding one (TestInvokeAuthorizer's form), each at most 2048 characters
+	// of JSON text. Here each is the object's text (strings unwrapped). Required when
+	// authenticated; may be empty (then everything is implicitly denied).
+	PolicyDocuments [][]byte
+	// Context: "context" (our extension; AWS's Lambda "other information"), an optional object
+	// of string values: at most 32 members, keys of 1–128 characters, values of at most 1024
+	// characters. Exposed to policies as variables and written to decision logs. nil when absent.
+	Context map[string]string
+}
+
+// ParseResponse validates an authorizer's answer. Fields other than the six above are ignored
+// (AWS ignores them). Any error denies; its text starts with the field's path and fits on one
+// line, for example:
+//
+//	body: not valid JSON
+//	isAuthenticated: must be a boolean, got string
+//	principalId: must match [a-zA-Z0-9]{1,128}
+//	refreshAfterInSeconds: 100 out of range [300, 86400]
+//	policyDocuments[1]: 2051 characters, at most 2048 allowed
+//	context.tenant: must be a string, got number
+//
+// Fields present in a response with isAuthenticated false are validated too; missing ones are
+// only required when it is true. body is not retained.
+func ParseResponse(body []byte, lim Limits) (*Response, error) {
+	lim = lim.withDefaults()
+	if !gjson.ValidBytes(body) {
+		return nil, errorf("body", "not valid JSON")
+	}
+	root := gjson.ParseBytes(body)
+	if !root.IsObject() {
+		return nil, errorf("body", "not a JSON object, got "+kind(root))
+	}
+	r := &Response{}
+	var seen [6]bool
+	var err error
+	root.ForEach(func(key, v gjson.Result) bool {
+		name := key.String()
+		idx := -1
+		switch name {
+		case "isAuthenticated":
+			idx = 0
+			if v.Type != gjson.True && v.Type != gjson.False {
+				err = errorf(name, "must be a boolean, got "+kind(v))
+			}
+			r.IsAuthenticated = v.Type == gjson.True
+		case "principalId":
+			idx = 1
+			r.PrincipalID, err = principalID(v)
+		case "disconnectAfterInSeconds":
+			idx = 2
+			r.DisconnectAfterInSeconds, err = interval(name, v, lim)
+		case "refreshAfterInSeconds":
+			idx = 3
+			r.RefreshAfterInSeconds, err = interval(name, v, lim)
+		case "policyDocuments":
+			idx = 4
+			r.PolicyDocuments, err = policyDocuments(v)
+		case "context":
+			idx = 5
+			r.Context, err = contextMap(v)
+		}
+		if idx >= 0 {
+			if seen[idx] {
+				err = errorf(name, "duplicate field")
+			}
+			seen[idx] = true
+		}
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !seen[0] {
+		return nil, errorf("isAuthenticated", "required")
+	}
+	if r.IsAuthenticated {
+		for i, name := range [...]string{"", "principalId", "disconnectAfterInSeconds", "refreshAfterInSeconds", "policyDocuments"} {
+			if i > 0 && !seen[i] {
+				return nil, errorf(name, "required when isAuthenticated is true")
+			}
+		}
+	}
+	return r, nil
+}
+
+// Error is a response validation error: Field is the path ("policyDocuments[2]").
+type Error struct {
+	Field, Reason string
+}
+
+func (e *Error) Error() string { return e.Field + ": " + e.Reason }
+
+func errorf(field, reason string) error { return &Error{Field: field, Reason: reason} }
+
+func kind(v gjson.Result) string {
+	switch v.Type {
+	case gjson.Null:
+		return "null"
+	case gjson.False, gjson.True:
+		return "boolean"
+	case gjson.Number:
+		return "number"
+	case gjson.String:
+		return "string"
+	}
+	if v.IsArray() {
+		return "array"
+	}
+	return "object"
+}
+
+func principalID(v gjson.Result) (string, error) {
+	const field = "principalId"
+	if v.Type != gjson.String {
+		return "", errorf(field, "must be a string, got "+kind(v))
+	}
+	s := v.String()
+	if s == "" || len(s) > MaxPrincipalIDLen {
+		return "", errorf(field, "must match [a-zA-Z0-9]{1,128}, got "+strconv.Itoa(len(s))+" characters")
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return "", errorf(field, "must match [a-zA-Z0-9]{1,128}, got "+strconv.QuoteRune(rune(c))+" at offset "+strconv.Itoa(i))
+		}
+	}
+	return s, nil
+}
+
+func interval(field string, v gjson.Result, lim Limits) (int, error) {
+	if v.Type != gjson.Number {
+		return 0, errorf(field, "must be an integer, got "+kind(v))
+	}
+	f := v.Num
+	if f != math.Trunc(f) || math.IsInf(f, 0) {
+		return 0, errorf(field, "must be an integer, got "+v.Raw)
+	}
+	if f < float64(lim.MinInterval) || f > float64(lim.MaxInterval) {
+		return 0, errorf(field, v.Raw+" out of range ["+strconv.Itoa(lim.MinInterval)+", "+strconv.Itoa(lim.MaxInterval)+"]")
+	}
+	return int(f), nil
+}
+
+func policyDocuments(v gjson.Result) ([][]byte, error) {
+	const field = "policyDocuments"
+	if !v.IsArray() {
+		return nil, errorf(field, "must be an array, got "+kind(v))
+	}
+	docs := make([][]byte, 0, 2)
+	var err error
+	v.ForEach(func(_, d gjson.Result) bool {
+		path := field + "[" + strconv.Itoa(len(docs)) + "]"
+		if len(docs) == MaxPolicyDocuments {
+			err = errorf(field, "more than "+strconv.Itoa(MaxPolicyDocuments)+" documents")
+			return false
+		}
+		var text string
+		switch {
+		case d.IsObject():
+			text = d.Raw
+		case d.Type == gjson.String:
+			text = d.String()
+			if !gjson.Valid(text) || !gjson.Parse(text).IsObject() {
+				err = errorf(path, "string does not hold a JSON object")
+				return false
+			}
+		default:
+			err = errorf(path, "must be an object or a string holding one, got "+kind(d))
+			return false
+		}
+		if n := utf8.RuneCountInString(text); n > MaxPolicyChars {
+			err = errorf(path, strconv.Itoa(n)+" characters, at most "+strconv.Itoa(MaxPolicyChars)+" allowed")
+			return false
+		}
+		docs = append(docs, []byte(text))
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return docs, nil
+}
+
+func contextMap(v gjson.Result) (map[string]string, error) {
+	const field = "context"
+	if !v.IsObject() {
+		return nil, errorf(field, "must be an object of strings, got "+kind(v))
+	}
+	m := make(map[string]string)
+	var err error
+	v.ForEach(func(k, val gjson.Result) bool {
+		key := k.String()
+		path := field + "." + key
+		switch {
+		case key == "":
+			err = errorf(field, "empty key")
+		case utf8.RuneCountInString(key) > MaxContextKeyChars:
+			err = errorf(field, "key of "+strconv.Itoa(utf8.RuneCountInString(key))+" characters, at most "+strconv.Itoa(MaxContextKeyChars)+" allowed")
+		case len(m) == MaxContextKeys:
+			err = errorf(field, "more than "+strconv.Itoa(MaxContextKeys)+" keys")
+		case val.Type != gjson.String:
+			err = errorf(path, "must be a string, got "+kind(val))
+		case utf8.RuneCountInString(val.Str) > MaxContextValueChars:
+			err = errorf(path, strconv.Itoa(utf8.RuneCountInString(val.Str))+" characters, at most "+strconv.Itoa(MaxContextValueChars)+" allowed")
+		default:
+			if _, dup := m[key]; dup {
+				err = errorf(path, "duplicate key")
+			} else {
+				m[key] = val.Str
+			}
+		}
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
