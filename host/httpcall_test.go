@@ -179,3 +179,12 @@ func TestHTTPCall_CloseFromCallback(t *testing.T) {
 		t.Fatalf("client %+v", c)
 	}
 }
+
+func httpBlock(c chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-c:
+		case <-r.Context().Done():
+		}
+	})
+}

@@ -89,7 +89,11 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 		proxySetTickPeriod(uint32(ms))
 		return 0
 	case "effective":
-		localReply(200, "", "bad="+st(proxySetEffectiveContext(99999))+" root="+st(proxySetEffectiveContext(rootID)), nil)
+		bad := proxySetEffectiveContext(99999)
+		root := proxySetEffectiveContext(rootID)
+		_, onRoot := header(0, "x-action") // the root context has no request map
+		back := proxySetEffectiveContext(ctx)
+		localReply(200, "", "bad="+st(bad)+" root="+st(root)+" onroot="+st(onRoot)+" back="+st(back), nil)
 	case "misc":
 		var ptr, size uint32
 		ff := proxyCallForeignFunction(sp("f"), 1, nil, 0, unsafe.Pointer(&ptr), unsafe.Pointer(&size))
