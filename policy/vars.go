@@ -11,8 +11,9 @@ type Vars struct {
 	ClientID    string
 	HasClientID bool
 
-	// SourceIP is ${aws:SourceIp}, the client's address as text ("192.0.2.7", "2001:db8::1"),
-	// also what IpAddress and NotIpAddress conditions on aws:SourceIp test. Empty means absent.
+	// SourceIP is ${aws:SourceIp}, the client's address as text without port or brackets
+	// ("192.0.2.7", "2001:db8::1"), also what IpAddress and NotIpAddress conditions on
+	// aws:SourceIp test. Empty means absent.
 	SourceIP string
 
 	// Context holds the authorizer response's "context" object, read as ${context:KEY} and by
