@@ -1,0 +1,772 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/plugin/credentials"
+	"github.com/iotauthz/iotauthz/plugin/token"
+	"github.com/tidwall/gjson"
+)
+
+// Config is the validated plugin configuration.
+type Config struct {
+	// Region is the AWS region used in resource ARNs, e.g. "us-east-1". Required; lowercase
+	// letter groups and a number separated by '-' ("us-east-1", "us-gov-west-1", "cn-north-1").
+	// JSON: "region".
+	Region string
+
+	// AccountID is the 12-digit account used in resource ARNs. Required. JSON: "accountId".
+	AccountID string
+
+	// DataEndpoints are the host names devices connect to (AWS's iot:Data-ATS endpoint or a
+	// domain configuration). The Host header (HTTP, WebSocket) or the SNI (MQTT over TLS) must be
+	// one of them, compared case-insensitively with any port ignored. Required, at least one;
+	// stored lowercased. JSON: "dataEndpoints".
+	DataEndpoints []string
+
+	// DefaultAuthorizerName is the authorizer used when a request names none (no
+	// x-amz-customauthorizer-name header or query parameter). Optional; when set it must name one
+	// of Authorizers. Without it, a request that names no authorizer is denied.
+	// JSON: "defaultAuthorizerName".
+	DefaultAuthorizerName string
+
+	// Authorizers by name. JSON: "authorizers", an array of at least one authorizer object (see
+	// Authorizer), names unique.
+	Authorizers map[string]*Authorizer
+
+	// Cache controls how authorizer decisions are reused. JSON: "cache", optional.
+	Cache Cache
+
+	// MQTT controls MQTT enforcement. JSON: "mqtt", optional.
+	MQTT MQTT
+
+	// Logging controls log output. JSON: "logging", optional.
+	Logging Logging
+
+	// Limits bound the authorizer response's refreshAfterInSeconds and disconnectAfterInSeconds:
+	// 300 to 86400 seconds, as AWS. For tests only, "testOverrides": {"minIntervalSeconds": N}
+	// (1–300) lowers the minimum so lifetimes can be exercised quickly; never use it in production.
+	Limits authorizer.Limits
+
+	arnPrefix string // "arn:<partition>:iot:<region>:<account>:"
+}
+
+// Authorizer is one custom authorizer, the fields of AWS's CreateAuthorizer.
+type Authorizer struct {
+	// Name identifies the authorizer; clients send it in x-amz-customauthorizer-name. Required,
+	// 1–128 characters of [a-zA-Z0-9_=,@-]. JSON: "authorizerName".
+	Name string
+
+	// Cluster is the Envoy cluster the authorizer service is called on (it replaces AWS's Lambda
+	// function ARN). Required. JSON: "authorizerFunction.cluster".
+	Cluster string
+
+	// Authority is the :authority of the call. Default: the cluster name.
+	// JSON: "authorizerFunction.authority".
+	Authority string
+
+	// Path is the :path the event is POSTed to; it must start with '/'. Default "/".
+	// JSON: "authorizerFunction.path".
+	Path string
+
+	// TimeoutMillis bounds each call; on timeout the request is denied. 1–60000, default 5000
+	// (AWS's 5 s). JSON: "authorizerFunction.timeoutMillis".
+	TimeoutMillis int
+
+	// TokenKeyName is the header, query parameter or MQTT username query key that carries the
+	// token. 1–128 characters of [a-zA-Z0-9_-]. Required unless SigningDisabled.
+	// JSON: "tokenKeyName".
+	TokenKeyName string
+
+	// Keys verify the token signature (RSA, PKCS#1 v1.5, SHA-256); a signature is valid when any
+	// key verifies it. JSON: "tokenSigningPublicKeys", an object of key name ([a-zA-Z0-9:_-],
+	// 1–128 characters) to PEM text ("PUBLIC KEY" or "RSA PUBLIC KEY", RSA of at least 2048 bits,
+	// at most 5120 characters). At least one key unless SigningDisabled. Ordered by key name.
+	Keys []*token.PublicKey
+
+	// SigningDisabled turns the signature check off: the authorizer is called with
+	// signatureVerified false and decides alone. Default false. JSON: "signingDisabled".
+	SigningDisabled bool
+
+	// Status is "ACTIVE" or "INACTIVE"; requests for an INACTIVE authorizer are denied without
+	// a call. Default "ACTIVE". JSON: "status".
+	Status string
+
+	// EnableCachingForHTTP reuses a decision for refreshAfterInSeconds on the same downstream
+	// HTTP connection, as AWS's enableCachingForHttp. Default false (one call per request).
+	// JSON: "enableCachingForHttp".
+	EnableCachingForHTTP bool
+}
+
+// Active reports whether Status is "ACTIVE".
+func (a *Authorizer) Active() bool { return a.Status == StatusActive }
+
+// Cache is the "cache" object.
+type Cache struct {
+	// Scope is "connection" (AWS's behaviour: a decision lives with its MQTT or WebSocket
+	// connection, or its HTTP connection with enableCachingForHttp) or "token" (our extension:
+	// decisions are shared across connections and worker VMs, keyed by authorizer and token;
+	// safe only for authorizers that decide from the token alone). Default "connection".
+	// JSON: "cache.scope".
+	Scope string
+
+	// MaxEntries bounds the decisions each VM keeps. 1–1000000, default 10000.
+	// JSON: "cache.maxEntries".
+	MaxEntries int
+
+	// StaleIfErrorSeconds lets an expired decision be reused for this long when the authorizer
+	// fails (timeout, error status, invalid answer). 0–86400, default 0 (off).
+	// JSON: "cache.staleIfErrorSeconds".
+	StaleIfErrorSeconds int
+}
+
+// MQTT is the "mqtt" object.
+type MQTT struct {
+	// DenyAction is what a denied PUBLISH or SUBSCRIBE does: "disconnect" (AWS's MQTT 3.1.1
+	// behaviour) or "reject" (drop the publish; SUBACK failure for the denied filters).
+	// Default "disconnect". JSON: "mqtt.denyAction".
+	DenyAction string
+
+	// MaxPacketBytes is the largest MQTT packet accepted; larger ones close the connection.
+	// 2–268435455, default 131072 (AWS IoT's 128 KiB). JSON: "mqtt.maxPacketBytes".
+	MaxPacketBytes int
+
+	// StripCredentialsFromUsername removes x-amz-customauthorizer-name,
+	// x-amz-customauthorizer-signature and the token key from the CONNECT username before it
+	// reaches the broker. Default true. JSON: "mqtt.stripCredentialsFromUsername".
+	StripCredentialsFromUsername bool
+}
+
+// Logging is the "logging" object.
+type Logging struct {
+	// Level is the lowest level logged: "trace", "debug", "info", "warn", "error" or
+	// "critical". Default "info". JSON: "logging.level".
+	Level string
+
+	// DebugClientIDs turns on debug lines for these MQTT client ids only, whatever Level says
+	// (AWS's resource-specific logging). Default none. JSON: "logging.debugClientIds".
+	DebugClientIDs []string
+}
+
+// Enumerated values.
+const (
+	StatusActive   = "ACTIVE"
+	StatusInactive = "INACTIVE"
+
+	ScopeConnection = "connection"
+	ScopeToken      = "token"
+
+	DenyDisconnect = "disconnect"
+	DenyReject     = "reject"
+)
+
+// EndpointAllowed reports whether a Host header or SNI value names one of DataEndpoints,
+// case-insensitively and ignoring any port.
+//
+//	EndpointAllowed("IOT.example.com:443") → true with dataEndpoints ["iot.example.com"]
+func (c *Config) EndpointAllowed(hostOrSNI string) bool {
+	h := credentials.HostOnly(hostOrSNI)
+	if h == "" {
+		return false
+	}
+	for _, e := range c.DataEndpoints {
+		if e == h {
+			return true
+		}
+	}
+	return false
+}
+
+// ARN returns the resource ARN of kind ("topic", "topicfilter", "client") and name in the
+// configured region and account. The partition follows the region: "aws-cn" for cn-*,
+// "aws-us-gov" for us-gov-*, else "aws".
+//
+//	ARN("topic", "a/b") → "arn:aws:iot:us-east-1:123456789012:topic/a/b"
+func (c *Config) ARN(kind, name string) string {
+	p := c.arnPrefix
+	if p == "" {
+		p = arnPrefix(c.Region, c.AccountID)
+	}
+	return p + kind + "/" + name
+}
+
+func arnPrefix(region, account string) string {
+	partition := "aws"
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		partition = "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		partition = "aws-us-gov"
+	}
+	return "arn:" + partition + ":iot:" + region + ":" + account + ":"
+}
+
+// Parse parses and validates the configuration. The error names the first offending field:
+//
+//	region: required
+//	accountId: must be 12 digits, got "1234"
+//	authorizers[0].tokenSigningPublicKeys.key1: RSA key is 1024 bits, at least 2048 required
+//	cache.bogus: unknown field
+func Parse(b []byte) (*Config, error) {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil, errorf("configuration", "empty (a JSON object is required)")
+	}
+	if !gjson.ValidBytes(b) {
+		return nil, errorf("configuration", "not valid JSON")
+	}
+	root := gjson.ParseBytes(b)
+	top, err := object("configuration", "", root,
+		"region", "accountId", "dataEndpoints", "defaultAuthorizerName", "authorizers",
+		"cache", "mqtt", "logging", "testOverrides")
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{}
+
+	if c.Region, err = requiredString("region", top); err != nil {
+		return nil, err
+	}
+	if !validRegion(c.Region) {
+		return nil, errorf("region", "not an AWS region name like \"us-east-1\", got "+strconv.Quote(c.Region))
+	}
+	if c.AccountID, err = requiredString("accountId", top); err != nil {
+		return nil, err
+	}
+	if !allDigits(c.AccountID) || len(c.AccountID) != 12 {
+		return nil, errorf("accountId", "must be 12 digits, got "+strconv.Quote(c.AccountID))
+	}
+	c.arnPrefix = arnPrefix(c.Region, c.AccountID)
+
+	if c.DataEndpoints, err = endpoints(top["dataEndpoints"]); err != nil {
+		return nil, err
+	}
+	if c.Authorizers, err = authorizers(top["authorizers"]); err != nil {
+		return nil, err
+	}
+	if v, ok := top["defaultAuthorizerName"]; ok {
+		if c.DefaultAuthorizerName, err = str("defaultAuthorizerName", v); err != nil {
+			return nil, err
+		}
+		if _, ok := c.Authorizers[c.DefaultAuthorizerName]; !ok {
+			return nil, errorf("defaultAuthorizerName", strconv.Quote(c.DefaultAuthorizerName)+" is not one of the authorizers")
+		}
+	}
+	if c.Cache, err = cache(top["cache"]); err != nil {
+		return nil, err
+	}
+	if c.MQTT, err = mqtt(top["mqtt"]); err != nil {
+		return nil, err
+	}
+	if c.Logging, err = logging(top["logging"]); err != nil {
+		return nil, err
+	}
+	c.Limits = authorizer.Limits{MinInterval: authorizer.DefaultMinInterval, MaxInterval: authorizer.DefaultMaxInterval}
+	if v, ok := top["testOverrides"]; ok {
+		o, err := object("testOverrides", "testOverrides", v, "minIntervalSeconds")
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := o["minIntervalSeconds"]; ok {
+			if c.Limits.MinInterval, err = integer("testOverrides.minIntervalSeconds", v, 1, authorizer.DefaultMinInterval); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// Error is a configuration error; Field is the path of the offending field.
+type Error struct {
+	Field, Reason string
+}
+
+func (e *Error) Error() string { return e.Field + ": " + e.Reason }
+
+func errorf(field, reason string) error { return &Error{Field: field, Reason: reason} }
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// object checks that v is an object whose members are among allowed, without duplicates, and
+// returns them by name. what names v in errors; prefix is the path of its members.
+func object(what, prefix string, v gjson.Result, allowed ...string) (map[string]gjson.Result, error) {
+	if !v.IsObject() {
+		return nil, errorf(what, "must be an object, got "+kind(v))
+	}
+	m := make(map[string]gjson.Result, len(allowed))
+	var err error
+	v.ForEach(func(k, val gjson.Result) bool {
+		name := k.String()
+		path := join(prefix, name)
+		known := false
+		for _, a := range allowed {
+			if a == name {
+				known = true
+				break
+			}
+		}
+		switch {
+		case !known:
+			err = errorf(path, "unknown field")
+		case m[name].Exists():
+			err = errorf(path, "duplicate field")
+		default:
+			m[name] = val
+		}
+		return err == nil
+	})
+	return m, err
+}
+
+func kind(v gjson.Result) string {
+	switch v.Type {
+	case gjson.Null:
+		return "null"
+	case gjson.False, gjson.True:
+		return "boolean"
+	case gjson.Number:
+		return "number"
+	case gjson.String:
+		return "string"
+	}
+	if v.IsArray() {
+		return "array"
+	}
+	return "object"
+}
+
+func str(path string, v gjson.Result) (string, error) {
+	if v.Type != gjson.String {
+		return "", errorf(path, "must be a string, got "+kind(v))
+	}
+	return v.Str, nil
+}
+
+func requiredString(name string, m map[string]gjson.Result) (string, error) {
+	v, ok := m[name]
+	if !ok {
+		return "", errorf(name, "required")
+	}
+	s, err := str(name, v)
+	if err == nil && s == "" {
+		err = errorf(name, "must not be empty")
+	}
+	return s, err
+}
+
+func boolean(path string, v gjson.Result) (bool, error) {
+	if v.Type != gjson.True && v.Type != gjson.False {
+		return false, errorf(path, "must be a boolean, got "+kind(v))
+	}
+	return v.Type == gjson.True, nil
+}
+
+func integer(path string, v gjson.Result, min, max int) (int, error) {
+	if v.Type != gjson.Number {
+		return 0, errorf(path, "must be an integer, got "+kind(v))
+	}
+	if v.Num != float64(int64(v.Num)) {
+		if v.Num < float64(min) || v.Num > float64(max) {
+			return 0, errorf(path, v.Raw+" out of range ["+strconv.Itoa(min)+", "+strconv.Itoa(max)+"]")
+		}
+		return 0, errorf(path, "must be an integer, got "+v.Raw)
+	}
+	n := int64(v.Num)
+	if n < int64(min) || n > int64(max) {
+		return 0, errorf(path, v.Raw+" out of range ["+strconv.Itoa(min)+", "+strconv.Itoa(max)+"]")
+	}
+	return int(n), nil
+}
+
+func oneOf(path string, v gjson.Result, values ...string) (string, error) {
+	s, err := str(path, v)
+	if err != nil {
+		return "", err
+	}
+	for _, want := range values {
+		if s == want {
+			return s, nil
+		}
+	}
+	return "", errorf(path, "must be one of "+strings.Join(quoteAll(values), ", ")+", got "+strconv.Quote(s))
+}
+
+func quoteAll(values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = strconv.Quote(v)
+	}
+	return out
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validRegion accepts lowercase groups separated by '-', at least three, the first two letters
+// long, the last a number: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, us-iso-east-1.
+func validRegion(r string) bool {
+	parts := strings.Split(r, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 || len(r) > 32 {
+		return false
+	}
+	for i, p := range parts {
+		if p == "" {
+			return false
+		}
+		if i == len(parts)-1 {
+			if !allDigits(p) {
+				return false
+			}
+			continue
+		}
+		for j := 0; j < len(p); j++ {
+			if p[j] < 'a' || p[j] > 'z' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validHostname accepts a DNS name or IPv4 address: labels of 1–63 characters of [a-z0-9-] not
+// starting or ending with '-', at most 253 characters in all (input already lowercased).
+func validHostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func endpoints(v gjson.Result) ([]string, error) {
+	const path = "dataEndpoints"
+	if !v.Exists() {
+		return nil, errorf(path, "required")
+	}
+	if !v.IsArray() {
+		return nil, errorf(path, "must be an array of host names, got "+kind(v))
+	}
+	var out []string
+	var err error
+	v.ForEach(func(_, e gjson.Result) bool {
+		p := path + "[" + strconv.Itoa(len(out)) + "]"
+		var s string
+		if s, err = str(p, e); err != nil {
+			return false
+		}
+		h := strings.ToLower(s)
+		if !validHostname(h) {
+			err = errorf(p, "not a host name (no scheme, port or path), got "+strconv.Quote(s))
+			return false
+		}
+		out = append(out, h)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errorf(path, "must list at least one host name")
+	}
+	return out, nil
+}
+
+// matches reports whether s is 1–max bytes of ASCII letters, digits and the bytes in extra.
+func matches(s string, max int, extra string) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxKeyPEMChars is AWS's limit on a tokenSigningPublicKeys value.
+const MaxKeyPEMChars = 5120
+
+func authorizers(v gjson.Result) (map[string]*Authorizer, error) {
+	const path = "authorizers"
+	if !v.Exists() {
+		return nil, errorf(path, "required")
+	}
+	if !v.IsArray() {
+		return nil, errorf(path, "must be an array of authorizer objects, got "+kind(v))
+	}
+	out := map[string]*Authorizer{}
+	var err error
+	i := 0
+	v.ForEach(func(_, e gjson.Result) bool {
+		p := path + "[" + strconv.Itoa(i) + "]"
+		i++
+		var a *Authorizer
+		if a, err = parseAuthorizer(p, e); err != nil {
+			return false
+		}
+		if _, dup := out[a.Name]; dup {
+			err = errorf(p+".authorizerName", "duplicate name "+strconv.Quote(a.Name))
+			return false
+		}
+		out[a.Name] = a
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errorf(path, "must list at least one authorizer")
+	}
+	return out, nil
+}
+
+func parseAuthorizer(p string, v gjson.Result) (*Authorizer, error) {
+	m, err := object(p, p, v, "authorizerName", "authorizerFunction", "tokenKeyName",
+		"tokenSigningPublicKeys", "signingDisabled", "status", "enableCachingForHttp")
+	if err != nil {
+		return nil, err
+	}
+	a := &Authorizer{Path: "/", TimeoutMillis: 5000, Status: StatusActive}
+	f := func(name string) string { return p + "." + name }
+
+	nv, ok := m["authorizerName"]
+	if !ok {
+		return nil, errorf(f("authorizerName"), "required")
+	}
+	if a.Name, err = str(f("authorizerName"), nv); err != nil {
+		return nil, err
+	}
+	if !matches(a.Name, 128, "_=,@-") {
+		return nil, errorf(f("authorizerName"), "must match [\\w=,@-]{1,128}, got "+strconv.Quote(a.Name))
+	}
+
+	if v, ok := m["signingDisabled"]; ok {
+		if a.SigningDisabled, err = boolean(f("signingDisabled"), v); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := m["enableCachingForHttp"]; ok {
+		if a.EnableCachingForHTTP, err = boolean(f("enableCachingForHttp"), v); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := m["status"]; ok {
+		if a.Status, err = oneOf(f("status"), v, StatusActive, StatusInactive); err != nil {
+			return nil, err
+		}
+	}
+
+	fv, ok := m["authorizerFunction"]
+	if !ok {
+		return nil, errorf(f("authorizerFunction"), "required")
+	}
+	fp := f("authorizerFunction")
+	fm, err := object(fp, fp, fv, "cluster", "authority", "path", "timeoutMillis")
+	if err != nil {
+		return nil, err
+	}
+	cv, ok := fm["cluster"]
+	if !ok {
+		return nil, errorf(fp+".cluster", "required")
+	}
+	if a.Cluster, err = str(fp+".cluster", cv); err != nil {
+		return nil, err
+	}
+	if a.Cluster == "" {
+		return nil, errorf(fp+".cluster", "must not be empty")
+	}
+	a.Authority = a.Cluster
+	if v, ok := fm["authority"]; ok {
+		if a.Authority, err = str(fp+".authority", v); err != nil {
+			return nil, err
+		}
+		if a.Authority == "" {
+			return nil, errorf(fp+".authority", "must not be empty")
+		}
+	}
+	if v, ok := fm["path"]; ok {
+		if a.Path, err = str(fp+".path", v); err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(a.Path, "/") || strings.ContainsAny(a.Path, " \t\r\n") {
+			return nil, errorf(fp+".path", "must start with '/' and contain no whitespace, got "+strconv.Quote(a.Path))
+		}
+	}
+	if v, ok := fm["timeoutMillis"]; ok {
+		if a.TimeoutMillis, err = integer(fp+".timeoutMillis", v, 1, 60000); err != nil {
+			return nil, err
+		}
+	}
+
+	if v, ok := m["tokenKeyName"]; ok {
+		if a.TokenKeyName, err = str(f("tokenKeyName"), v); err != nil {
+			return nil, err
+		}
+		if !matches(a.TokenKeyName, 128, "_-") {
+			return nil, errorf(f("tokenKeyName"), "must match [a-zA-Z0-9_-]{1,128}, got "+strconv.Quote(a.TokenKeyName))
+		}
+	} else if !a.SigningDisabled {
+		return nil, errorf(f("tokenKeyName"), "required unless signingDisabled is true")
+	}
+
+	kp := f("tokenSigningPublicKeys")
+	if v, ok := m["tokenSigningPublicKeys"]; ok {
+		if !v.IsObject() {
+			return nil, errorf(kp, "must be an object of key name to PEM, got "+kind(v))
+		}
+		names := map[string]bool{}
+		v.ForEach(func(k, pemv gjson.Result) bool {
+			name := k.String()
+			path := kp + "." + name
+			switch {
+			case names[name]:
+				err = errorf(path, "duplicate key name")
+			case !matches(name, 128, ":_-"):
+				err = errorf(kp, "key name must match [a-zA-Z0-9:_-]{1,128}, got "+strconv.Quote(name))
+			case pemv.Type != gjson.String:
+				err = errorf(path, "must be a PEM string, got "+kind(pemv))
+			case len(pemv.Str) > MaxKeyPEMChars:
+				err = errorf(path, "PEM is "+strconv.Itoa(len(pemv.Str))+" characters, at most "+strconv.Itoa(MaxKeyPEMChars)+" allowed")
+			default:
+				var key *token.PublicKey
+				if key, err = token.ParsePublicKeyPEM(name, pemv.Str); err != nil {
+					err = errorf(path, err.Error())
+				} else {
+					names[name] = true
+					a.Keys = append(a.Keys, key)
+				}
+			}
+			return err == nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sortKeys(a.Keys)
+	}
+	if len(a.Keys) == 0 && !a.SigningDisabled {
+		return nil, errorf(kp, "at least one key required unless signingDisabled is true")
+	}
+	return a, nil
+}
+
+// sortKeys orders keys by name (insertion sort: a handful of keys, no sort import).
+func sortKeys(k []*token.PublicKey) {
+	for i := 1; i < len(k); i++ {
+		for j := i; j > 0 && k[j].Name < k[j-1].Name; j-- {
+			k[j], k[j-1] = k[j-1], k[j]
+		}
+	}
+}
+
+func cache(v gjson.Result) (Cache, error) {
+	c := Cache{Scope: ScopeConnection, MaxEntries: 10000}
+	if !v.Exists() {
+		return c, nil
+	}
+	m, err := object("cache", "cache", v, "scope", "maxEntries", "staleIfErrorSeconds")
+	if err != nil {
+		return c, err
+	}
+	if v, ok := m["scope"]; ok {
+		if c.Scope, err = oneOf("cache.scope", v, ScopeConnection, ScopeToken); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := m["maxEntries"]; ok {
+		if c.MaxEntries, err = integer("cache.maxEntries", v, 1, 1000000); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := m["staleIfErrorSeconds"]; ok {
+		if c.StaleIfErrorSeconds, err = integer("cache.staleIfErrorSeconds", v, 0, 86400); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func mqtt(v gjson.Result) (MQTT, error) {
+	c := MQTT{DenyAction: DenyDisconnect, MaxPacketBytes: 131072, StripCredentialsFromUsername: true}
+	if !v.Exists() {
+		return c, nil
+	}
+	m, err := object("mqtt", "mqtt", v, "denyAction", "maxPacketBytes", "stripCredentialsFromUsername")
+	if err != nil {
+		return c, err
+	}
+	if v, ok := m["denyAction"]; ok {
+		if c.DenyAction, err = oneOf("mqtt.denyAction", v, DenyDisconnect, DenyReject); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := m["maxPacketBytes"]; ok {
+		if c.MaxPacketBytes, err = integer("mqtt.maxPacketBytes", v, 2, 268435455); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := m["stripCredentialsFromUsername"]; ok {
+		if c.StripCredentialsFromUsername, err = boolean("mqtt.stripCredentialsFromUsername", v); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// LogLevels are the accepted logging.level values, lowest first.
+var LogLevels = []string{"trace", "debug", "info", "warn", "error", "critical"}
+
+func logging(v gjson.Result) (Logging, error) {
+	c := Logging{Level: "info"}
+	if !v.Exists() {
+		return c, nil
+	}
+	m, err := object("logging", "logging", v, "level", "debugClientIds")
+	if err != nil {
+		return c, err
+	}
+	if v, ok := m["level"]; ok {
+		if c.Level, err = oneOf("logging.level", v, LogLevels...); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := m["debugClientIds"]; ok {
+		if !v.IsArray() {
+			return c, errorf("logging.debugClientIds", "must be an array of strings, got "+kind(v))
+		}
+		v.ForEach(func(_, e gjson.Result) bool {
+			var s string
+			if s, err = str("logging.debugClientIds["+strconv.Itoa(len(c.DebugClientIDs))+"]", e); err == nil {
+				c.DebugClientIDs = append(c.DebugClientIDs, s)
+			}
+			return err == nil
+		})
+		if err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
