@@ -501,6 +501,20 @@ func TestConnection_UpstreamContinueUnimplemented(t *testing.T) {
 	if err != nil || string(c.Client()) != "x" {
 		t.Fatalf("upstream data should pass: %v %q", err, c.Client())
 	}
+	// HTTP maps and bodies do not exist on a connection.
+	e.cur = &c.ctxState
+	if _, err := pw.GetHttpRequestHeader("a"); err != pw.ErrNotFound {
+		t.Fatalf("request header on a connection: %v", err)
+	}
+	if err := pw.AddHttpResponseHeader("a", "b"); err != pw.ErrNotFound {
+		t.Fatalf("response header on a connection: %v", err)
+	}
+	if _, err := pw.GetHttpRequestBody(0, 1); err != pw.ErrNotFound {
+		t.Fatalf("request body on a connection: %v", err)
+	}
+	if _, err := pw.GetDownstreamData(0, 1); err != nil {
+		t.Fatalf("downstream data: %v", err)
+	}
 	// proxy_continue_stream(Upstream) is Unimplemented in Envoy; the binding never sends it.
 	e.cur = &c.ctxState
 	if st := (*host)(e).ContinueStream(uint32(pw.StreamTypeUpstream)); st != pw.StatusUnimplemented {
@@ -713,4 +727,24 @@ func TestReset_DropsBindingState(t *testing.T) {
 	e2 := start(t, h, Options{})
 	e2.calls[calls[0].ID] = calls[0]
 	must(t, e2.Respond(calls[0].ID, nil, nil)) // the old root's callbacks are gone
+}
+
+// The caller's header slice is never changed by the filter (copy on write).
+func TestHTTPStream_CallerHeadersUntouched(t *testing.T) {
+	h := &hooks{reqHeaders: func(uint32, int, bool) pw.Action {
+		must(t, pw.ReplaceHttpRequestHeader("x-a", "changed"))
+		must(t, pw.AddHttpRequestHeader("x-b", "added"))
+		return pw.ActionContinue
+	}}
+	e := start(t, h, Options{})
+	req := make([][2]string, 1, 8)
+	req[0] = [2]string{"x-a", "orig"}
+	s := e.NewHTTPStream(nil)
+	s.RequestHeaders(req, true)
+	if req[0][1] != "orig" || req[:2][1] != [2]string{} {
+		t.Fatalf("caller's slice changed: %q", req[:2])
+	}
+	if up := s.Upstream(); up.Header("x-a") != "changed" || up.Header("x-b") != "added" {
+		t.Fatalf("upstream %q", up.Headers)
+	}
 }

@@ -168,44 +168,53 @@ func (h *host) SetBufferBytes(bufferType, start, size uint32, data unsafe.Pointe
 	return ok
 }
 
-// headerMap returns map mt of the effective context.
-func (e *Emulator) headerMap(mt uint32) (m *[][2]string, writable bool, st uint32) {
-	c := e.cur
+// headerMap returns map mt of the effective context; with write set, a map that may be
+// changed, made the emulator's own copy first.
+func (e *Emulator) headerMap(mt uint32, write bool) (m *[][2]string, writable bool, st uint32) {
+	m, owned, writable, st := e.lookupMap(mt)
+	if st == ok && write && writable {
+		own(m, owned)
+	}
+	return m, writable, st
+}
+
+func (e *Emulator) lookupMap(mt uint32) (m *[][2]string, owned *bool, writable bool, st uint32) {
+	s := e.cur.http
 	switch proxywasm.MapType(mt) {
 	case proxywasm.MapTypeHttpRequestHeaders:
-		if c.http != nil && c.http.req.gotHeaders && c.http.req.stage == stageHeaders {
-			return &c.http.req.headers, true, ok
+		if s != nil && s.req.gotHeaders && s.req.stage == stageHeaders {
+			return &s.req.headers, &s.req.hOwned, true, ok
 		}
 	case proxywasm.MapTypeHttpRequestTrailers:
-		if c.http != nil && c.http.req.stage == stageTrailers {
-			return &c.http.req.trailers, true, ok
+		if s != nil && s.req.stage == stageTrailers {
+			return &s.req.trailers, &s.req.tOwned, true, ok
 		}
 	case proxywasm.MapTypeHttpResponseHeaders:
-		if c.http != nil && c.http.resp.gotHeaders && c.http.resp.stage == stageHeaders {
-			return &c.http.resp.headers, true, ok
+		if s != nil && s.resp.gotHeaders && s.resp.stage == stageHeaders {
+			return &s.resp.headers, &s.resp.hOwned, true, ok
 		}
 	case proxywasm.MapTypeHttpResponseTrailers:
-		if c.http != nil && c.http.resp.stage == stageTrailers {
-			return &c.http.resp.trailers, true, ok
+		if s != nil && s.resp.stage == stageTrailers {
+			return &s.resp.trailers, &s.resp.tOwned, true, ok
 		}
 	case proxywasm.MapTypeHttpCallResponseHeaders:
 		if e.callResp != nil {
-			return &e.callResp.headers, false, ok
+			return &e.callResp.headers, nil, false, ok
 		}
 	case proxywasm.MapTypeHttpCallResponseTrailers:
 		if e.callResp != nil {
-			return &e.callResp.trailers, false, ok
+			return &e.callResp.trailers, nil, false, ok
 		}
 	default:
-		return nil, false, badArgument
+		return nil, nil, false, badArgument
 	}
-	return nil, false, notFound
+	return nil, nil, false, notFound
 }
 
 // GetHeaderMapPairs implements hostabi.Host (proxy_get_header_map_pairs).
 func (h *host) GetHeaderMapPairs(mapType uint32, retData, retSize unsafe.Pointer) uint32 {
 	e := (*Emulator)(h)
-	m, _, st := e.headerMap(mapType)
+	m, _, st := e.headerMap(mapType, false)
 	if st != ok {
 		return st
 	}
@@ -216,7 +225,7 @@ func (h *host) GetHeaderMapPairs(mapType uint32, retData, retSize unsafe.Pointer
 // SetHeaderMapPairs implements hostabi.Host (proxy_set_header_map_pairs).
 func (h *host) SetHeaderMapPairs(mapType uint32, data unsafe.Pointer, size uint32) uint32 {
 	e := (*Emulator)(h)
-	m, writable, st := e.headerMap(mapType)
+	m, writable, st := e.headerMap(mapType, true)
 	if st != ok {
 		return st
 	}
@@ -234,7 +243,7 @@ func (h *host) SetHeaderMapPairs(mapType uint32, data unsafe.Pointer, size uint3
 // GetHeaderMapValue implements hostabi.Host (proxy_get_header_map_value): the first value.
 func (h *host) GetHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32, retValue, retSize unsafe.Pointer) uint32 {
 	e := (*Emulator)(h)
-	m, _, st := e.headerMap(mapType)
+	m, _, st := e.headerMap(mapType, false)
 	if st != ok {
 		return st
 	}
@@ -248,35 +257,37 @@ func (h *host) GetHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uin
 // AddHeaderMapValue implements hostabi.Host (proxy_add_header_map_value).
 func (h *host) AddHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32, value unsafe.Pointer, valueSize uint32) uint32 {
 	e := (*Emulator)(h)
-	m, writable, st := e.headerMap(mapType)
+	m, writable, st := e.headerMap(mapType, true)
 	if st != ok {
 		return st
 	}
 	if !writable {
 		return badArgument
 	}
-	*m = append(*m, [2]string{lower(string(mem(key, keySize))), string(mem(value, valueSize))})
+	k, v := keyValue(key, keySize, value, valueSize)
+	*m = append(*m, [2]string{k, v})
 	return ok
 }
 
 // ReplaceHeaderMapValue implements hostabi.Host (proxy_replace_header_map_value).
 func (h *host) ReplaceHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32, value unsafe.Pointer, valueSize uint32) uint32 {
 	e := (*Emulator)(h)
-	m, writable, st := e.headerMap(mapType)
+	m, writable, st := e.headerMap(mapType, true)
 	if st != ok {
 		return st
 	}
 	if !writable {
 		return badArgument
 	}
-	*m = replaceKey(*m, string(mem(key, keySize)), string(mem(value, valueSize)))
+	k, v := keyValue(key, keySize, value, valueSize)
+	*m = replaceKey(*m, k, v)
 	return ok
 }
 
 // RemoveHeaderMapValue implements hostabi.Host (proxy_remove_header_map_value).
 func (h *host) RemoveHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32) uint32 {
 	e := (*Emulator)(h)
-	m, writable, st := e.headerMap(mapType)
+	m, writable, st := e.headerMap(mapType, true)
 	if st != ok {
 		return st
 	}
@@ -550,6 +561,19 @@ func (h *host) SetProperty(path unsafe.Pointer, pathSize uint32, value unsafe.Po
 	}
 	c.props[string(e.dotted(path, pathSize))] = string(mem(value, valueSize))
 	return ok
+}
+
+// keyValue copies a header key (lowercased) and value out of guest memory in one allocation.
+func keyValue(key unsafe.Pointer, keySize uint32, value unsafe.Pointer, valueSize uint32) (string, string) {
+	b := make([]byte, 0, keySize+valueSize)
+	b = append(append(b, mem(key, keySize)...), mem(value, valueSize)...)
+	for i := 0; i < int(keySize); i++ {
+		if 'A' <= b[i] && b[i] <= 'Z' {
+			b[i] += 'a' - 'A'
+		}
+	}
+	s := unsafe.String(unsafe.SliceData(b), len(b))
+	return s[:keySize], s[keySize:]
 }
 
 // appendPairs serializes h like proxywasm.SerializeHeaders, into dst.

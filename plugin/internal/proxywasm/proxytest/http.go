@@ -44,6 +44,7 @@ const (
 // callback and while the filter holds them.
 type direction struct {
 	headers, trailers       [][2]string
+	hOwned, tOwned          bool // headers/trailers are the emulator's copy (else the caller's)
 	buf                     []byte
 	gotHeaders, gotTrailers bool
 	eos                     bool // the source has ended the stream
@@ -88,7 +89,8 @@ func (s *HTTPStream) ID() uint32 { return s.id }
 func (s *HTTPStream) stopped() bool { return s.wasReset || s.finished }
 
 // RequestHeaders delivers request headers (proxy_on_request_headers) and returns the
-// filter's action (ActionPause also when the filter sent a local response).
+// filter's action (ActionPause also when the filter sent a local response). The emulator
+// may keep h (copying it before any change): do not modify it afterwards.
 func (s *HTTPStream) RequestHeaders(h [][2]string, endOfStream bool) proxywasm.Action {
 	return s.headers(&s.req, true, h, endOfStream)
 }
@@ -176,10 +178,8 @@ func (s *HTTPStream) headers(d *direction, isReq bool, h [][2]string, eos bool) 
 	if s.stopped() || d.gotHeaders || (!isReq && s.local != nil) {
 		return proxywasm.ActionPause
 	}
-	d.headers, d.gotHeaders, d.eos = lowerKeys(h), true, eos
-	if d.headers == nil {
-		d.headers = [][2]string{}
-	}
+	d.headers, d.hOwned = adopt(h)
+	d.gotHeaders, d.eos = true, eos
 	s.lastAction = proxywasm.ActionContinue
 	s.pump(d, isReq)
 	s.e.settle()
@@ -207,10 +207,8 @@ func (s *HTTPStream) trailers(d *direction, isReq bool, t [][2]string) proxywasm
 	if s.stopped() || d.eos || (!isReq && s.local != nil) {
 		return proxywasm.ActionPause
 	}
-	d.trailers, d.gotTrailers, d.eos = lowerKeys(t), true, true
-	if d.trailers == nil {
-		d.trailers = [][2]string{}
-	}
+	d.trailers, d.tOwned = adopt(t)
+	d.gotTrailers, d.eos = true, true
 	if d.stage == stageHeaders {
 		s.lastAction = proxywasm.ActionPause
 	} else {
@@ -315,7 +313,7 @@ func (s *HTTPStream) pump(d *direction, isReq bool) {
 
 func (s *HTTPStream) forwardHeaders(d *direction, eos bool) {
 	d.out.HeadersSent = true
-	d.out.Headers = cloneHeaders(d.headers)
+	d.out.Headers = d.headers // no longer reachable by the filter
 	d.stage = stageBody
 	if eos {
 		s.ended(d)
@@ -333,7 +331,7 @@ func (s *HTTPStream) forwardBody(d *direction, eos bool) {
 func (s *HTTPStream) forwardTrailers(d *direction) {
 	d.out.Body = append(d.out.Body, d.buf...)
 	d.buf = d.buf[:0]
-	d.out.Trailers = cloneHeaders(d.trailers)
+	d.out.Trailers = d.trailers
 	s.ended(d)
 }
 
@@ -382,7 +380,7 @@ func (s *HTTPStream) applyLocal() {
 	}
 	h = append(h, lr.Headers...)
 	s.req.paused = false
-	s.resp = direction{headers: h, gotHeaders: true, buf: append([]byte(nil), lr.Body...), eos: true}
+	s.resp = direction{headers: h, hOwned: true, gotHeaders: true, buf: append([]byte(nil), lr.Body...), eos: true}
 	s.pump(&s.resp, false)
 }
 

@@ -88,9 +88,26 @@ func replaceKey(h [][2]string, key, value string) [][2]string {
 // Header returns the first value of key in h (case-insensitive); "" when absent.
 func Header(h [][2]string, key string) string { v, _ := lookup(h, key); return v }
 
-func cloneHeaders(h [][2]string) [][2]string {
-	if h == nil {
-		return nil
+// adopt returns h for use as a stream's map without copying when its keys are already
+// lowercase (owned false: copy before changing it), else a lowercased copy.
+func adopt(h [][2]string) ([][2]string, bool) {
+	for _, kv := range h {
+		if lower(kv[0]) != kv[0] {
+			return lowerKeys(h), true
+		}
 	}
-	return append([][2]string(nil), h...)
+	if h == nil {
+		return [][2]string{}, true
+	}
+	return h, false
+}
+
+// own makes *m the emulator's own copy before a change.
+func own(m *[][2]string, owned *bool) {
+	if owned == nil || *owned {
+		return
+	}
+	c := make([][2]string, len(*m), len(*m)+4)
+	copy(c, *m)
+	*m, *owned = c, true
 }
