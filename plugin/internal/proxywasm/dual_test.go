@@ -35,6 +35,8 @@ type outcome struct {
 	configLog    bool
 	l4Upstream   string
 	l4Paused     bool // the first, incomplete line was held
+	l4Closed     string
+	l4AfterClose string // upstream bytes after "quit"
 }
 
 const dualConfig = `{"k":1}`
@@ -81,6 +83,8 @@ func runNative(t *testing.T, scenario string) outcome {
 	o.l4Paused = c.DownstreamData([]byte("hel"), false) == proxywasm.ActionPause
 	c.DownstreamData([]byte("lo\n"), false)
 	o.l4Upstream = string(c.Upstream())
+	c.DownstreamData([]byte("quit\n"), false)
+	o.l4Closed, o.l4AfterClose = c.Closed(), string(c.Upstream())
 	return o
 }
 
@@ -156,12 +160,15 @@ func runWasm(t *testing.T, bin []byte, scenario string) outcome {
 	o.l4Paused = conn.DownstreamData([]byte("hel"), false) != host.Continue
 	conn.DownstreamData([]byte("lo\n"), false)
 	o.l4Upstream = string(conn.State().ToUpstream)
+	conn.DownstreamData([]byte("quit\n"), false)
+	o.l4Closed, o.l4AfterClose = conn.State().CloseDetails, string(conn.State().ToUpstream)
 	return o
 }
 
 func TestDual_NativeAndWasmAgree(t *testing.T) {
 	common := outcome{calloutBody: "gw.example 10.1.2.3:4567", passthrough: "1", requests: 1,
-		shared: "gw.example", configLog: true, l4Upstream: "HELLO\n", l4Paused: true}
+		shared: "gw.example", configLog: true, l4Upstream: "HELLO\n", l4Paused: true,
+		l4Closed: "wasm_downstream_close", l4AfterClose: "HELLO\n"}
 	want := map[string]outcome{}
 	o := common
 	o.upstreamAuth, o.upstreamBody, o.clientStatus = "principal-1", "ABC!", "204"

@@ -125,6 +125,9 @@ func (c *conn) OnDownstreamData(n int, _ bool) proxywasm.Action {
 		}
 	}
 	proxywasm.ReplaceDownstreamData(b)
+	if string(b) == "QUIT\n" {
+		proxywasm.CloseDownstream()
+	}
 	return proxywasm.ActionContinue
 }
 
