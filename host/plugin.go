@@ -12,6 +12,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/iotauthz/iotauthz/host/internal/wasmbin"
 )
 
 // Plugin is a loaded proxy-wasm plugin: one compiled module, its worker VMs
@@ -73,6 +75,35 @@ func New(ctx context.Context, cfg Config) (*Plugin, error) {
 			return nil, fmt.Errorf("host: cluster %q: set exactly one of Handler and URL", name)
 		}
 	}
+	// Like Envoy, read the ABI version and the imports from the bytecode
+	// before compiling anything.
+	imports, exports, err := wasmbin.Sections(cfg.Module)
+	if err != nil {
+		return nil, fmt.Errorf("Failed to load Wasm module: %w", err)
+	}
+	exported := map[string]bool{}
+	for _, e := range exports {
+		if e.Kind == wasmbin.KindFunc {
+			exported[e.Name] = true
+		}
+	}
+	switch {
+	case exported["proxy_abi_version_0_2_1"]:
+		p.abi = "0.2.1"
+	case exported["proxy_abi_version_0_2_0"]:
+		p.abi = "0.2.0"
+	case exported["proxy_abi_version_0_1_0"]:
+		p.abi = "0.1.0"
+	default:
+		return nil, errors.New("Missing or unknown Proxy-Wasm ABI version")
+	}
+	mods := p.hostModules()
+	if err := checkImportNames(imports, mods); err != nil {
+		return nil, err
+	}
+	if !exported["malloc"] && !exported["proxy_on_memory_allocate"] {
+		return nil, errMissingAllocator
+	}
 	p.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(compilationCache))
 	ok := false
 	defer func() {
@@ -85,23 +116,11 @@ func New(ctx context.Context, cfg Config) (*Plugin, error) {
 		return nil, fmt.Errorf("Failed to load Wasm module: %w", err)
 	}
 	p.compiled = compiled
-	exp := compiled.ExportedFunctions()
-	switch {
-	case exp["proxy_abi_version_0_2_1"] != nil:
-		p.abi = "0.2.1"
-	case exp["proxy_abi_version_0_2_0"] != nil:
-		p.abi = "0.2.0"
-	case exp["proxy_abi_version_0_1_0"] != nil:
-		p.abi = "0.1.0"
-	default:
-		return nil, errors.New("Missing or unknown Proxy-Wasm ABI version")
-	}
-	mods := p.hostModules()
 	if err := checkImports(compiled, mods); err != nil {
 		return nil, err
 	}
-	if !hasAllocator(exp) {
-		return nil, errors.New("Wasm module is missing proxy_on_memory_allocate (or malloc) (i32) -> i32")
+	if !hasAllocator(compiled.ExportedFunctions()) {
+		return nil, errMissingAllocator
 	}
 	for _, m := range mods {
 		if _, err := m.instantiate(ctx, p.rt); err != nil {
@@ -147,6 +166,26 @@ func MustNew(ctx context.Context, cfg Config) *Plugin {
 		panic(err)
 	}
 	return p
+}
+
+var errMissingAllocator = errors.New("Wasm module is missing proxy_on_memory_allocate (or malloc) (i32) -> i32")
+
+// checkImportNames is the name half of Envoy's link step, done on the
+// bytecode: a function import the profile lacks, or any memory, table or
+// global import, fails the load.
+func checkImportNames(imports []wasmbin.Import, mods []*hostModule) error {
+	known := map[string]bool{}
+	for _, m := range mods {
+		for _, f := range m.funcs {
+			known[m.name+"."+f.name] = true
+		}
+	}
+	for _, im := range imports {
+		if im.Kind != wasmbin.KindFunc || !known[im.Module+"."+im.Name] {
+			return fmt.Errorf("Failed to load Wasm module due to a missing import: %s.%s", im.Module, im.Name)
+		}
+	}
+	return nil
 }
 
 func hasAllocator(exp map[string]api.FunctionDefinition) bool {
