@@ -168,7 +168,7 @@ func runWasm(t *testing.T, bin []byte, scenario string) outcome {
 func TestDual_NativeAndWasmAgree(t *testing.T) {
 	common := outcome{calloutBody: "gw.example 10.1.2.3:4567", passthrough: "1", requests: 1,
 		shared: "gw.example", configLog: true, l4Upstream: "HELLO\n", l4Paused: true,
-		l4Closed: "wasm_downstream_close", l4AfterClose: "HELLO\n"}
+		l4Closed: "wasm_downstream_close", l4AfterClose: "HELLO\nQUIT\n"}
 	want := map[string]outcome{}
 	o := common
 	o.upstreamAuth, o.upstreamBody, o.clientStatus = "principal-1", "ABC!", "204"

@@ -52,7 +52,8 @@ func (c *Connection) ID() uint32 { return c.id }
 func (c *Connection) NewConnectionAction() proxywasm.Action { return c.newAction }
 
 // DownstreamData delivers bytes from the client (proxy_on_downstream_data with the
-// accumulated size). Continue passes everything buffered to the upstream; Pause keeps it
+// accumulated size). Continue passes everything buffered to the upstream (even when the
+// filter also closed the connection: the close runs after the callback); Pause keeps it
 // until the next data or ContinueTcpStream. A closed connection takes nothing (ActionPause).
 func (c *Connection) DownstreamData(b []byte, endOfStream bool) proxywasm.Action {
 	if c.finished {
@@ -64,7 +65,7 @@ func (c *Connection) DownstreamData(b []byte, endOfStream bool) proxywasm.Action
 	n, eos := uint32(len(d.buf)), b2u(endOfStream)
 	c.e.call(&c.ctxState, func() { a = c.e.guest.OnDownstreamData(c.id, n, eos) })
 	act := proxywasm.Action(a)
-	if act == proxywasm.ActionContinue && c.closeReq == "" {
+	if act == proxywasm.ActionContinue {
 		d.paused = false
 		d.forward(endOfStream)
 	} else {
@@ -87,7 +88,7 @@ func (c *Connection) UpstreamData(b []byte, endOfStream bool) proxywasm.Action {
 	n, eos := uint32(len(d.buf)), b2u(endOfStream)
 	c.e.call(&c.ctxState, func() { a = c.e.guest.OnUpstreamData(c.id, n, eos) })
 	act := proxywasm.Action(a)
-	if act == proxywasm.ActionContinue && c.closeReq == "" {
+	if act == proxywasm.ActionContinue {
 		d.paused = false
 		d.forward(endOfStream)
 	} else {
