@@ -233,3 +233,26 @@ func TestPassthrough_ThroughHost(t *testing.T) {
 		t.Fatalf("L4 upstream %q", got)
 	}
 }
+
+// TestAllCalls_LinksOnHost instantiates the module that imports every host function of the
+// binding on host/ in both Envoy profiles: every import resolves with the right type, and
+// calling each one from a root context does not trap.
+func TestAllCalls_LinksOnHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wasm module")
+	}
+	out := filepath.Join(t.TempDir(), "allcalls.wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./testdata/allcalls")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	bin, _ := os.ReadFile(out)
+	for _, prof := range []host.Profile{host.Envoy133, host.Envoy139} {
+		p, err := host.New(context.Background(), host.Config{Module: bin, Profile: prof, PluginConfig: []byte("{}")})
+		if err != nil {
+			t.Fatalf("%s: %v", prof, err)
+		}
+		p.Close()
+	}
+}
