@@ -141,9 +141,10 @@ func (p *pattern) match(s string, v *Vars) matchResult {
 		if len(p.toks) == 0 {
 			return boolResult(s == "")
 		}
-		return boolResult(s == p.toks[0].lit)
+		lit := p.toks[0].lit
+		return boolResult(len(s) == len(lit) && hasPrefix(s, lit))
 	case fastPrefix:
-		return boolResult(strings.HasPrefix(s, p.toks[0].lit))
+		return boolResult(hasPrefix(s, p.toks[0].lit))
 	}
 	var vals [maxVarsPerString]string
 	for i := range p.vars {
@@ -174,6 +175,9 @@ func globMatch(toks []token, vals *[maxVarsPerString]string, s string, fold bool
 			t := &toks[ti]
 			switch t.kind {
 			case tokStar:
+				if ti == len(toks)-1 {
+					return true // a final star takes the rest
+				}
 				starTi, starSi = ti+1, si
 				ti++
 				// Jump to the next place where the literal after the star occurs.
@@ -203,7 +207,7 @@ func globMatch(toks []token, vals *[maxVarsPerString]string, s string, fold bool
 						ti++
 						continue
 					}
-				} else if strings.HasPrefix(s[si:], lit) {
+				} else if hasPrefix(s[si:], lit) {
 					si += len(lit)
 					ti++
 					continue
@@ -243,7 +247,7 @@ func nextLiteral(toks []token, ti int, vals *[maxVarsPerString]string, s string,
 	default:
 		return 0, true
 	}
-	j := strings.Index(s[from:], lit)
+	j := index(s[from:], lit)
 	return j, j >= 0
 }
 
