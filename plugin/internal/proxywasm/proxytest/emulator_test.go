@@ -596,7 +596,7 @@ func TestMetrics(t *testing.T) {
 
 func TestProperties(t *testing.T) {
 	var sni, name, set string
-	var port uint64
+	var port, connID uint64
 	var missing error
 	h := &hooks{reqHeaders: func(uint32, int, bool) pw.Action {
 		sni, _ = pw.GetPropertyString([]string{"connection", "requested_server_name"})
@@ -605,11 +605,16 @@ func TestProperties(t *testing.T) {
 		_, missing = pw.GetProperty([]string{"nope"})
 		must(t, pw.SetProperty([]string{"x"}, []byte("y")))
 		set, _ = pw.GetPropertyString([]string{"x"})
+		connID, _ = pw.GetPropertyUint64([]string{"connection", "id"})
 		return pw.ActionContinue
 	}}
 	e := start(t, h, Options{Properties: map[string]string{"plugin_name": "iotauthz"}})
 	props := map[string]string{"connection.requested_server_name": "a.example", "source.port": Uint64Property(5555)}
-	e.NewHTTPStream(props).RequestHeaders(nil, true)
+	s := e.NewHTTPStream(props)
+	s.RequestHeaders(nil, true)
+	if connID != uint64(s.ID()) {
+		t.Fatalf("connection.id %d, stream %d", connID, s.ID())
+	}
 	if sni != "a.example" || name != "iotauthz" || port != 5555 || missing != pw.ErrNotFound || set != "y" {
 		t.Fatalf("sni %q name %q port %d missing %v set %q", sni, name, port, missing, set)
 	}

@@ -535,7 +535,7 @@ func (e *Emulator) dotted(path unsafe.Pointer, pathSize uint32) []byte {
 }
 
 // GetProperty implements hostabi.Host (proxy_get_property): the effective context's
-// properties, then the plugin-wide ones.
+// properties, then the plugin-wide ones; connection.id defaults to the context id.
 func (h *host) GetProperty(path unsafe.Pointer, pathSize uint32, retValue, retSize unsafe.Pointer) uint32 {
 	e := (*Emulator)(h)
 	k := e.dotted(path, pathSize)
@@ -544,6 +544,13 @@ func (h *host) GetProperty(path unsafe.Pointer, pathSize uint32, retValue, retSi
 	}
 	if v, found := e.root.props[string(k)]; found {
 		return e.retString(retValue, retSize, v)
+	}
+	if ks := string(k); (ks == "connection.id" || ks == "connection_id") && e.cur != &e.root {
+		var b [8]byte // default: unique per stream, as host/ assigns it
+		for i := range b {
+			b[i] = byte(uint64(e.cur.id) >> (8 * i))
+		}
+		return e.retBytes(retValue, retSize, b[:])
 	}
 	return notFound
 }
