@@ -179,13 +179,37 @@ func (h Headers) remove(key string) Headers {
 	return out
 }
 
-// normalize lowercases keys and orders pseudo-headers first.
+// normalize returns a copy of in with lowercased keys and pseudo-headers
+// first.
 func normalizeHeaders(in Headers) Headers {
-	out := make(Headers, 0, len(in))
+	if isNormal(in) {
+		return append(make(Headers, 0, len(in)+4), in...)
+	}
+	out := make(Headers, 0, len(in)+4)
 	for _, p := range in {
 		out = out.add(p[0], p[1])
 	}
 	return out
+}
+
+func isNormal(h Headers) bool {
+	regular := false
+	for _, p := range h {
+		k := p[0]
+		if len(k) > 0 && k[0] == ':' {
+			if regular {
+				return false
+			}
+		} else {
+			regular = true
+		}
+		for i := 0; i < len(k); i++ {
+			if 'A' <= k[i] && k[i] <= 'Z' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Properties are the stream-info facts a connection or stream exposes

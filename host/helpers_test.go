@@ -28,7 +28,7 @@ var guests struct {
 	err  error
 }
 
-var guestNames = []string{"conformance", "missingimport"}
+var guestNames = []string{"conformance", "missingimport", "passthrough"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -174,4 +174,13 @@ func patch(b []byte, from, to string) []byte {
 		panic("patch: lengths differ")
 	}
 	return bytes.ReplaceAll(b, []byte(from), []byte(to))
+}
+
+var atomicMu sync.Mutex
+
+func atomicAdd(n *int64) int64 {
+	atomicMu.Lock()
+	defer atomicMu.Unlock()
+	*n++
+	return *n
 }

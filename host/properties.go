@@ -181,6 +181,9 @@ func headersProperty(h Headers, segs []string) ([]byte, abi.Status) {
 func (vm *VM) setProperty(c *vmContext, path string, value []byte) abi.Status {
 	switch {
 	case c.stream != nil:
+		if c.stream.filterState == nil {
+			c.stream.filterState = map[string][]byte{}
+		}
 		c.stream.filterState["wasm."+path] = value
 	case c.conn != nil:
 		c.conn.filterState["wasm."+path] = value

@@ -147,8 +147,7 @@ func (vm *VM) NewHTTPStreamSink(props Properties, sink HTTPSink) *HTTPStream {
 	if props.ConnectionID == 0 {
 		props.ConnectionID = vm.p.connSeq.Add(1)
 	}
-	return &HTTPStream{vm: vm, props: props, sink: sink, resp: direction{resp: true},
-		filterState: map[string][]byte{}}
+	return &HTTPStream{vm: vm, props: props, sink: sink, resp: direction{resp: true}}
 }
 
 func b2u(b bool) uint64 {
@@ -499,7 +498,8 @@ func (s *HTTPStream) resume(d *direction) {
 
 func (s *HTTPStream) sendHeaders(d *direction, h Headers, eos bool) {
 	d.headersSent = true
-	h = h.Clone()
+	// h is not mutated after it is sent (the filter's access to the map
+	// ends with Continue), so the record shares it; readers get clones.
 	if d.resp {
 		s.client.Headers = h
 		if v, ok := h.Get(":status"); ok {
