@@ -146,7 +146,7 @@ func TestKeygen_NoOverwrite(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, name := range []string{"keygen", "sign", "authorizer"} {
+	for _, name := range []string{"keygen", "sign", "authorizer", "test-invoke-authorizer"} {
 		code, out, _ := runCLI(t, name, "--help")
 		if code != 0 || !strings.Contains(out, "usage: iotauthz "+name) || !strings.Contains(out, "flags:") {
 			t.Errorf("%s --help: exit %d, output %q", name, code, out)
