@@ -66,7 +66,7 @@ func BenchmarkHostAllocHeavyStream(b *testing.B) {
 // TestLoad_MillionCallbacks pushes 1,000,002 guest callbacks (six per
 // stream, allocation-heavy request headers) through the envoy-1.33 profile
 // and checks that nothing traps and linear memory stops growing.
-// Run with: go test ./host -run Load -host.load -v
+// Run with: go test ./host -run Load -v -args -host.load
 func TestLoad_MillionCallbacks(t *testing.T) {
 	if !*loadTest {
 		t.Skip("enable with -host.load")

@@ -41,6 +41,23 @@ func TestMain(m *testing.M) {
 
 func guest(t testing.TB, name string) []byte {
 	t.Helper()
+	b, err := buildGuest(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mustGuest is guest for examples.
+func mustGuest(name string) []byte {
+	b, err := buildGuest(name)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func buildGuest(name string) ([]byte, error) {
 	guests.once.Do(func() {
 		guests.dir, guests.err = os.MkdirTemp("", "host-guests-")
 		if guests.err != nil {
@@ -74,10 +91,7 @@ func guest(t testing.TB, name string) []byte {
 		}
 		wg.Wait()
 	})
-	if guests.err != nil {
-		t.Fatal(guests.err)
-	}
-	return guests.mods[name]
+	return guests.mods[name], guests.err
 }
 
 var testStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
