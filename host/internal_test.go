@@ -50,7 +50,6 @@ func TestWASI_ProfileLists(t *testing.T) {
 	check(Envoy139, "path_filestat_get", true, false)
 }
 
-
 func TestPairs_RoundTrip(t *testing.T) {
 	in := [][2]string{{":path", "/"}, {"k", ""}, {"", "v"}}
 	b := abi.AppendPairs(nil, in)
