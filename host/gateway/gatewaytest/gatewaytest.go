@@ -18,6 +18,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"net/url"
@@ -172,6 +174,36 @@ func (k *SigningKey) Sign(token string) string {
 		panic(err) // cannot fail for a valid 2048-bit key and a SHA-256 digest
 	}
 	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// ParsePrivateKey reads an RSA private key from PEM: PKCS#8 "PRIVATE KEY" (what `iotauthz keygen`
+// writes) or PKCS#1 "RSA PRIVATE KEY".
+func ParsePrivateKey(b []byte) (*rsa.PrivateKey, error) {
+	for {
+		var block *pem.Block
+		if block, b = pem.Decode(b); block == nil {
+			return nil, errors.New("no RSA private key PEM block")
+		}
+		switch block.Type {
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			rk, ok := k.(*rsa.PrivateKey)
+			if !ok {
+				return nil, fmt.Errorf("the key is %T, not RSA", k)
+			}
+			return rk, nil
+		case "RSA PRIVATE KEY":
+			return x509.ParsePKCS1PrivateKey(block.Bytes)
+		}
+	}
+}
+
+// SignWith is SigningKey.Sign for any RSA key.
+func SignWith(k *rsa.PrivateKey, token string) string {
+	return (&SigningKey{Key: k}).Sign(token)
 }
 
 // Username is an MQTT CONNECT username carrying custom-authorizer credentials as AWS IoT reads

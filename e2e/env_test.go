@@ -1,0 +1,474 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/refauth"
+)
+
+// Flags. The compose stack passes them (e2e/docker-compose.yaml, service tester).
+var (
+	flagTarget      = flag.String("e2e.target", "embedded", `"embedded" (start everything here) or "compose" (the docker compose stack)`)
+	flagAddr        = flag.String("e2e.addr", "", "compose: the gateway, HOST:PORT (HOST is the data endpoint: SNI and Host), denyAction disconnect")
+	flagRejectAddr  = flag.String("e2e.reject-addr", "", "compose: the gateway's data endpoint with denyAction reject")
+	flagCA          = flag.String("e2e.ca", "", "compose: the CA certificate (PEM) that signed the gateway's certificate")
+	flagSigningKey  = flag.String("e2e.signing-key", "", "compose: the token-signing private key (PEM) of authorizer \"tokens\"")
+	flagAuthorizer  = flag.String("e2e.authorizer", "", "compose: the reference authorizer's base URL (with its /admin/ API)")
+	flagBroker      = flag.String("e2e.broker", "", "compose: the MQTT broker, directly, HOST:PORT")
+	flagHTTPPublish = flag.String("e2e.http-publish", "", "compose: the HTTP publish receiver's base URL")
+	flagEnvoyAdmin  = flag.String("e2e.envoy-admin", "", "compose: Envoy's admin base URL (readiness)")
+	flagWasm        = flag.String("e2e.wasm", "", "embedded: the plugin; default: built from ./plugin into a temporary directory")
+)
+
+// env is where the scenarios run: the gateway's two data endpoints, the broker, the authorizer.
+type env struct {
+	addr, rejectAddr string // HOST:PORT; HOST is the SNI and Host the clients send
+	caFile           string
+	pool             *x509.CertPool
+	key              *rsa.PrivateKey // signs tokens for authorizer "tokens"
+	authorizer       string          // base URL with /admin/
+	broker           string          // HOST:PORT, plain MQTT, directly
+	logs             func() string   // what to show when a scenario fails
+	embedded         bool
+}
+
+const (
+	tokenKey   = "x-device-token"
+	authorizer = "tokens"
+)
+
+// checkMosquitto fails (CI) or skips (elsewhere) when the Debian packages are missing.
+func checkMosquitto(t *testing.T, needBroker bool) {
+	t.Helper()
+	var missing []string
+	if needBroker {
+		if _, err := os.Stat(mosquittoPath()); err != nil {
+			missing = append(missing, "mosquitto")
+		}
+	}
+	for _, c := range []string{"mosquitto_pub", "mosquitto_sub"} {
+		if _, err := exec.LookPath(c); err != nil {
+			missing = append(missing, "mosquitto-clients")
+			break
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("the e2e tests need %s: run `make deps`, or `sudo apt-get update && sudo apt-get install -y %s`",
+		strings.Join(missing, " and "), strings.Join(missing, " "))
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + " (skipped because CI is unset; in CI this fails)")
+}
+
+func mosquittoPath() string {
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p
+	}
+	return "/usr/sbin/mosquitto"
+}
+
+// ---- compose ----
+
+func composeEnv(t *testing.T) *env {
+	t.Helper()
+	for name, v := range map[string]string{"e2e.addr": *flagAddr, "e2e.reject-addr": *flagRejectAddr, "e2e.ca": *flagCA,
+		"e2e.signing-key": *flagSigningKey, "e2e.authorizer": *flagAuthorizer, "e2e.broker": *flagBroker} {
+		if v == "" {
+			t.Fatalf("-e2e.target=compose needs -%s", name)
+		}
+	}
+	ca, err := os.ReadFile(*flagCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		t.Fatalf("%s: no certificate", *flagCA)
+	}
+	keyPEM, err := os.ReadFile(*flagSigningKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := gatewaytest.ParsePrivateKey(keyPEM)
+	if err != nil {
+		t.Fatalf("%s: %v", *flagSigningKey, err)
+	}
+	e := &env{addr: *flagAddr, rejectAddr: *flagRejectAddr, caFile: *flagCA, pool: pool, key: key,
+		authorizer: strings.TrimRight(*flagAuthorizer, "/"), broker: *flagBroker,
+		logs: func() string { return "(compose: see `docker compose logs envoy`)" }}
+	// Readiness: Envoy's admin says LIVE, the authorizer answers.
+	ready := func(u, want string) func() bool {
+		return func() bool {
+			resp, err := http.Get(u)
+			if err != nil {
+				return false
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode == 200 && strings.Contains(string(b), want)
+		}
+	}
+	if *flagEnvoyAdmin != "" {
+		eventually(t, time.Minute, ready(strings.TrimRight(*flagEnvoyAdmin, "/")+"/ready", "LIVE"), func() string { return "Envoy is not ready" })
+	}
+	eventually(t, time.Minute, ready(e.authorizer+"/healthz", "ok"), func() string { return "the authorizer is not ready" })
+	return e
+}
+
+// ---- embedded ----
+
+// embedded is the local stack.
+type embedded struct {
+	env
+	gws      []*gateway.Gateway
+	logMu    sync.Mutex
+	logBuf   bytes.Buffer
+	mosq     *exec.Cmd
+	mosqOut  *lockedBuffer
+	received *receiver
+}
+
+func (s *embedded) logf(format string, args ...any) {
+	s.logMu.Lock()
+	fmt.Fprintf(&s.logBuf, time.Now().UTC().Format("15:04:05.000")+" "+format+"\n", args...)
+	s.logMu.Unlock()
+}
+
+func (s *embedded) allLogs() string {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	out := "---- gateway and plugin logs ----\n" + s.logBuf.String()
+	if s.mosqOut != nil {
+		out += "---- mosquitto ----\n" + s.mosqOut.String()
+	}
+	return out
+}
+
+var (
+	wasmOnce sync.Once
+	wasmPath string
+	wasmErr  error
+)
+
+// pluginWasm returns the plugin, built from ./plugin into a temporary file unless -e2e.wasm names
+// one, so the tests never run a stale dist/iotauthz.wasm.
+func pluginWasm(t *testing.T) []byte {
+	t.Helper()
+	wasmOnce.Do(func() {
+		if *flagWasm != "" {
+			wasmPath = *flagWasm
+			return
+		}
+		dir, err := os.MkdirTemp("", "iotauthz-e2e")
+		if err != nil {
+			wasmErr = err
+			return
+		}
+		wasmPath = filepath.Join(dir, "iotauthz.wasm")
+		cmd := exec.Command("go", "build", "-trimpath", "-buildmode=c-shared", "-o", wasmPath, "../plugin")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			wasmErr = fmt.Errorf("building the plugin: %v\n%s", err, out)
+		}
+	})
+	if wasmErr != nil {
+		t.Fatal(wasmErr)
+	}
+	b, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pluginConfig is DESIGN contract 1 as envoy/envoy-compose.yaml has it (authorizers "tokens",
+// "userpass", "inactive"), for the data endpoint "localhost", plus "unreachable": an authorizer
+// whose cluster points at a closed port. Intervals down to 1 s are allowed (testOverrides).
+func pluginConfig(publicPEM []byte, denyAction string) []byte {
+	fn := func(cluster string) map[string]any {
+		return map[string]any{"cluster": cluster, "authority": "authorizer", "path": "/authorize", "timeoutMillis": 2000}
+	}
+	keys := map[string]string{"e2e": string(publicPEM)}
+	cfg := map[string]any{
+		"region":                "us-east-1",
+		"accountId":             "123456789012",
+		"dataEndpoints":         []string{"localhost"},
+		"defaultAuthorizerName": authorizer,
+		"authorizers": []map[string]any{
+			{"authorizerName": authorizer, "authorizerFunction": fn("authorizer"), "tokenKeyName": tokenKey,
+				"tokenSigningPublicKeys": keys, "signingDisabled": false, "status": "ACTIVE", "enableCachingForHttp": true},
+			{"authorizerName": "userpass", "authorizerFunction": fn("authorizer"), "signingDisabled": true, "status": "ACTIVE"},
+			{"authorizerName": "inactive", "authorizerFunction": fn("authorizer"), "tokenKeyName": tokenKey,
+				"tokenSigningPublicKeys": keys, "status": "INACTIVE"},
+			{"authorizerName": "unreachable", "authorizerFunction": fn("unreachable"), "tokenKeyName": tokenKey,
+				"tokenSigningPublicKeys": keys, "status": "ACTIVE"},
+		},
+		"cache":         map[string]any{"scope": "connection", "maxEntries": 1000, "staleIfErrorSeconds": 0},
+		"mqtt":          map[string]any{"denyAction": denyAction, "maxPacketBytes": 131072, "stripCredentialsFromUsername": true},
+		"logging":       map[string]any{"level": "debug", "debugClientIds": []string{}},
+		"testOverrides": map[string]any{"minIntervalSeconds": 1},
+	}
+	b, _ := json.Marshal(cfg)
+	return b
+}
+
+var (
+	embeddedOnce sync.Once
+	embeddedEnv  *embedded
+	embeddedErr  error
+)
+
+// startEmbedded starts the local stack once for the package; TestMain's cleanup stops it.
+func startEmbedded(t *testing.T) *embedded {
+	t.Helper()
+	checkMosquitto(t, true)
+	wasm := pluginWasm(t)
+	embeddedOnce.Do(func() { embeddedEnv, embeddedErr = newEmbedded(wasm) })
+	if embeddedErr != nil {
+		msg := embeddedErr.Error()
+		if embeddedEnv != nil {
+			msg += "\n" + embeddedEnv.allLogs()
+		}
+		t.Fatal(msg)
+	}
+	return embeddedEnv
+}
+
+var stopEmbedded []func()
+
+func newEmbedded(wasm []byte) (*embedded, error) {
+	s := &embedded{}
+	s.embedded = true
+	s.logs = s.allLogs
+	dir, err := os.MkdirTemp("", "iotauthz-e2e-stack")
+	if err != nil {
+		return nil, err
+	}
+	stopEmbedded = append(stopEmbedded, func() { os.RemoveAll(dir) })
+
+	// Credentials.
+	pki, err := gatewaytest.NewPKI("localhost", "127.0.0.1")
+	if err != nil {
+		return nil, err
+	}
+	if s.caFile, _, _, err = pki.WriteFiles(dir); err != nil {
+		return nil, err
+	}
+	s.pool = pki.Pool
+	sk, err := gatewaytest.NewSigningKey()
+	if err != nil {
+		return nil, err
+	}
+	s.key = sk.Key
+
+	// mosquitto: a TCP and a WebSocket listener on free loopback ports.
+	tcpAddr, err := gatewaytest.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	wsAddr, err := gatewaytest.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
+	_, wsPort, _ := net.SplitHostPort(wsAddr)
+	conf := filepath.Join(dir, "mosquitto.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`per_listener_settings false
+allow_anonymous true
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+log_type notice
+connection_messages true
+listener %s 127.0.0.1
+protocol mqtt
+listener %s 127.0.0.1
+protocol websockets
+`, tcpPort, wsPort)), 0o644); err != nil {
+		return nil, err
+	}
+	s.mosqOut = &lockedBuffer{}
+	s.mosq = exec.Command(mosquittoPath(), "-c", conf)
+	s.mosq.Stdout, s.mosq.Stderr = s.mosqOut, s.mosqOut
+	if err := s.mosq.Start(); err != nil {
+		return nil, fmt.Errorf("starting mosquitto: %v", err)
+	}
+	stopEmbedded = append(stopEmbedded, func() { s.mosq.Process.Kill(); s.mosq.Wait() })
+	s.broker = tcpAddr
+	if err := waitListening(tcpAddr, wsAddr); err != nil {
+		return s, fmt.Errorf("mosquitto: %v", err)
+	}
+
+	// The reference authorizer, with its admin API (the scenarios set rules and read hits there).
+	auth := refauth.New(refauth.MustParse(`{"rules": []}`))
+	auth.Admin = true
+	auth.Log = func(line string) { s.logf("authorizer: %s", line) }
+	as := httptest.NewServer(auth)
+	stopEmbedded = append(stopEmbedded, as.Close)
+	s.authorizer = as.URL
+
+	// The HTTP publish receiver: what the gateway's HTTPS publish reaches, publishing into
+	// mosquitto.
+	s.received = &receiver{broker: tcpAddr}
+	hs := httptest.NewServer(s.received)
+	stopEmbedded = append(stopEmbedded, hs.Close)
+
+	closed, err := gatewaytest.FreeAddr() // nothing listens there: the unreachable authorizer
+	if err != nil {
+		return nil, err
+	}
+	for i, deny := range []string{"disconnect", "reject"} {
+		deny := deny
+		gw, err := gateway.New(context.Background(), gateway.Config{
+			Module:       wasm,
+			PluginConfig: pluginConfig(sk.PublicPEM, deny),
+			Workers:      2,
+			Clusters:     map[string]string{"authorizer": as.URL, "unreachable": "http://" + closed},
+			TLS:          &tls.Config{Certificates: []tls.Certificate{pki.Cert}},
+			Broker:       "tcp://" + tcpAddr,
+			BrokerWS:     "ws://" + wsAddr + "/mqtt",
+			HTTPUpstream: hs.URL,
+			LogLevel:     host.LogDebug,
+			LogSink:      func(e host.LogEntry) { s.logf("plugin[%s] %s %s", deny, e.Level, e.Message) },
+			Logf:         func(f string, a ...any) { s.logf("gateway[%s] "+f, append([]any{deny}, a...)...) },
+		})
+		if err != nil {
+			return s, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return s, err
+		}
+		go gw.Serve(ln)
+		stopEmbedded = append(stopEmbedded, func() { gw.Close() })
+		s.gws = append(s.gws, gw)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		if i == 0 {
+			s.addr = "localhost:" + port
+		} else {
+			s.rejectAddr = "localhost:" + port
+		}
+	}
+	return s, nil
+}
+
+func waitListening(addrs ...string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for _, a := range addrs {
+		for {
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s not listening after 10s: %v", a, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	for i := len(stopEmbedded) - 1; i >= 0; i-- {
+		stopEmbedded[i]()
+	}
+	os.Exit(code)
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writing process and a reading test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// receiver is the embedded stack's HTTP publish receiver: POST /topics/{topic} → MQTT publish on
+// mosquitto (the compose stack runs e2e/compose/httppublish for this).
+type receiver struct {
+	broker string
+	once   sync.Once
+	client paho.Client
+	err    error
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	raw := req.URL.EscapedPath()
+	if req.Method != http.MethodPost || !strings.HasPrefix(raw, "/topics/") {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+		return
+	}
+	topic, err := url.PathUnescape(strings.TrimPrefix(raw, "/topics/"))
+	if err != nil || topic == "" {
+		http.Error(w, `{"message":"Invalid topic"}`, http.StatusBadRequest)
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 128<<10))
+	r.once.Do(func() {
+		r.client = paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + r.broker).SetClientID("e2e-http-publish").SetAutoReconnect(true))
+		tok := r.client.Connect()
+		if !tok.WaitTimeout(5 * time.Second) {
+			r.err = errors.New("connect timeout")
+		} else {
+			r.err = tok.Error()
+		}
+	})
+	if r.err != nil {
+		http.Error(w, `{"message":"broker: `+r.err.Error()+`"}`, http.StatusInternalServerError)
+		return
+	}
+	qos := byte(0)
+	if req.URL.Query().Get("qos") == "1" {
+		qos = 1
+	}
+	tok := r.client.Publish(topic, qos, req.URL.Query().Get("retain") == "true", body)
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		http.Error(w, `{"message":"publish failed"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("content-type", "application/json")
+	io.WriteString(w, `{"message":"OK"}`)
+}

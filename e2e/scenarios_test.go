@@ -1,0 +1,364 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+)
+
+// rules is the reference authorizer's rules file for every scenario. Tokens are KIND-ID; ID
+// names the scenario and its topic tree devices/ID/. Intervals are at least 2 s, the compose
+// stack's testOverrides.minIntervalSeconds.
+const rules = `{
+  "rules": [
+    {"name": "refresh-denied", "match": {"tokenPrefix": "refresh-", "fromHit": 2}, "isAuthenticated": false, "principalId": "refreshdenied"},
+    {"name": "refresh", "match": {"tokenPrefix": "refresh-"}, "isAuthenticated": true, "principalId": "refresh",
+     "refreshAfterInSeconds": 2, "disconnectAfterInSeconds": 86400, "policyDocuments": [POLICY]},
+    {"name": "keep", "match": {"tokenPrefix": "keep-"}, "isAuthenticated": true, "principalId": "keep",
+     "refreshAfterInSeconds": 2, "disconnectAfterInSeconds": 86400, "policyDocuments": [POLICY]},
+    {"name": "ttl", "match": {"tokenPrefix": "ttl-"}, "isAuthenticated": true, "principalId": "ttl",
+     "refreshAfterInSeconds": 300, "disconnectAfterInSeconds": 3, "policyDocuments": [POLICY]},
+    {"name": "down", "match": {"tokenPrefix": "down-"}, "fault": {"close": true}},
+    {"name": "error", "match": {"tokenPrefix": "error-"}, "fault": {"status": 500}},
+    {"name": "devices", "match": {"tokenPrefix": "allow-"}, "isAuthenticated": true, "principalId": "device",
+     "refreshAfterInSeconds": 300, "disconnectAfterInSeconds": 86400, "policyDocuments": [POLICY]}
+  ],
+  "default": {"isAuthenticated": false, "principalId": "denied"}
+}`
+
+// policy: connect as any client; publish, subscribe and receive under devices/ID/, except publish
+// on devices/ID/denied and receive under devices/ID/noreceive/.
+const policy = `{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*"},
+  {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"], "Resource": "arn:aws:iot:us-east-1:123456789012:topic/devices/{{tokenSuffix}}/*"},
+  {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:us-east-1:123456789012:topicfilter/devices/{{tokenSuffix}}/*"},
+  {"Effect": "Deny", "Action": "iot:Publish", "Resource": "arn:aws:iot:us-east-1:123456789012:topic/devices/{{tokenSuffix}}/denied"},
+  {"Effect": "Deny", "Action": "iot:Receive", "Resource": "arn:aws:iot:us-east-1:123456789012:topic/devices/{{tokenSuffix}}/noreceive/*"}
+]}`
+
+func setRules(t *testing.T, e *env) {
+	t.Helper()
+	body := strings.ReplaceAll(rules, "POLICY", policy)
+	req, _ := http.NewRequest(http.MethodPut, e.authorizer+"/admin/rules", strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("setting the authorizer's rules: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 && resp.StatusCode != 204 {
+		t.Fatalf("setting the authorizer's rules: %s", resp.Status)
+	}
+}
+
+// TestEmbedded runs every scenario against the embedded gateway (host/gateway) on loopback.
+func TestEmbedded(t *testing.T) {
+	e := startEmbedded(t)
+	runScenarios(t, &e.env)
+	t.Run("AuthorizerUnreachable", func(t *testing.T) {
+		t.Parallel()
+		s := &sc{T: t, e: &e.env, id: "unreachable"}
+		tok := s.token("allow")
+		u := strings.Replace(s.username(tok), "name=tokens", "name=unreachable", 1)
+		if _, err := s.dial(connOpts{clientID: "c-" + s.id, username: u}); err == nil {
+			s.fatalf("connected although the authorizer's cluster refuses connections")
+		}
+	})
+}
+
+// TestCompose runs the scenarios against the docker compose stack (-e2e.target=compose).
+func TestCompose(t *testing.T) {
+	if *flagTarget != "compose" {
+		t.Skip("runs with -args -e2e.target=compose in the docker compose stack (make e2e-compose)")
+	}
+	checkMosquitto(t, false)
+	runScenarios(t, composeEnv(t))
+}
+
+func runScenarios(t *testing.T, e *env) {
+	setRules(t, e)
+	for _, tc := range scenarios {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(&sc{T: t, e: e, id: strings.ToLower(tc.name)})
+		})
+	}
+}
+
+var scenarios = []struct {
+	name string
+	run  func(s *sc)
+}{
+	{"AllowedMosquitto", allowedMosquitto},
+	{"AllowedPahoTLS", allowedPahoTLS},
+	{"AllowedPahoWSS", allowedPahoWSS},
+	{"DeniedPublishDisconnect", deniedPublishDisconnect},
+	{"DeniedPublishReject", deniedPublishReject},
+	{"DeniedSubscribeDisconnect", deniedSubscribeDisconnect},
+	{"DeniedSubscribeReject", deniedSubscribeReject},
+	{"DeniedSubscribeMosquitto", deniedSubscribeMosquitto},
+	{"ReceiveDenied", receiveDenied},
+	{"BadSignature", badSignature},
+	{"WrongSNI", wrongSNI},
+	{"NoALPN", noALPN},
+	{"RefreshDenied", refreshDenied},
+	{"RefreshAllowed", refreshAllowed},
+	{"DisconnectAfter", disconnectAfter},
+	{"AuthorizerDown", authorizerDown},
+	{"HTTPSPublish", httpsPublish},
+}
+
+// allowedMosquitto: mosquitto_sub receives what mosquitto_pub publishes, both through the gateway
+// over TLS with ALPN mqtt, as README's quick start shows.
+func allowedMosquitto(s *sc) {
+	tok := s.token("allow")
+	sub := s.mosquittoSub(s.e.addr, "sub-"+s.id, s.username(tok), "-q", "1", "-C", "1", "-W", "30", "-t", s.topic("#"))
+	// mosquitto_sub's output is block-buffered on a pipe, so its SUBACK cannot be watched: publish
+	// until it receives (it exits after one message), each publish a separate mosquitto_pub run.
+	deadline := time.Now().Add(20 * time.Second)
+	for done := false; !done; {
+		if out, err := s.mosquittoPub(s.e.addr, "pub-"+s.id, s.username(tok), "-q", "1", "-t", s.topic("temp"), "-m", "21.5"); err != nil {
+			s.fatalf("mosquitto_pub: %v\n%s", err, out)
+		}
+		select {
+		case err := <-sub.done:
+			if err != nil {
+				s.fatalf("mosquitto_sub: %v\n%s", err, sub.out)
+			}
+			done = true
+		case <-time.After(500 * time.Millisecond):
+			if time.Now().After(deadline) {
+				s.fatalf("mosquitto_sub received nothing within 20s:\n%s", sub.out)
+			}
+		}
+	}
+	if l := sub.lines(); len(l) != 1 || l[0] != s.topic("temp")+" 21.5" {
+		s.fatalf("mosquitto_sub printed %q", l)
+	}
+}
+
+func allowedPahoTLS(s *sc) {
+	tok := s.token("allow")
+	sub := s.mustDial(connOpts{clientID: "sub-" + s.id}, tok)
+	s.mustSubscribe(sub, s.topic("#"))
+	pub := s.mustDial(connOpts{clientID: "pub-" + s.id}, tok)
+	for q := byte(0); q <= 1; q++ {
+		s.mustPublish(pub, s.topic("a"), q, "qos"+string('0'+q))
+		s.receive(sub, s.topic("a")+" qos"+string('0'+q))
+	}
+	if s.hits(tok) != 2 {
+		s.fatalf("authorizer calls for %s: %d, want 2 (one per connection)", tok, s.hits(tok))
+	}
+}
+
+// allowedPahoWSS: MQTT over WebSocket (GET /mqtt upgrade), credentials in the CONNECT username;
+// a WSS subscriber receives from a TLS publisher and the other way round.
+func allowedPahoWSS(s *sc) {
+	tok := s.token("allow")
+	wsSub := s.mustDial(connOpts{clientID: "wsub-" + s.id, wss: true}, tok)
+	s.mustSubscribe(wsSub, s.topic("ws/#"))
+	tlsSub := s.mustDial(connOpts{clientID: "tsub-" + s.id}, tok)
+	s.mustSubscribe(tlsSub, s.topic("tls/#"))
+	wsPub := s.mustDial(connOpts{clientID: "wpub-" + s.id, wss: true}, tok)
+	tlsPub := s.mustDial(connOpts{clientID: "tpub-" + s.id}, tok)
+	s.mustPublish(tlsPub, s.topic("ws/x"), 1, "to-ws")
+	s.receive(wsSub, s.topic("ws/x")+" to-ws")
+	s.mustPublish(wsPub, s.topic("tls/x"), 1, "from-ws")
+	s.receive(tlsSub, s.topic("tls/x")+" from-ws")
+}
+
+// deniedPublishDisconnect: AWS's MQTT 3.1.1 behaviour: a denied PUBLISH closes the connection and
+// never reaches the broker.
+func deniedPublishDisconnect(s *sc) {
+	tok := s.token("allow")
+	watch := s.direct("watch-" + s.id)
+	s.mustSubscribe(watch, s.topic("#"))
+	c := s.mustDial(connOpts{clientID: "c-" + s.id}, tok)
+	_ = s.publish(c, s.topic("denied"), 1, "nope")
+	s.closed(c, 10*time.Second, "a denied PUBLISH with denyAction disconnect")
+	other := s.mustDial(connOpts{clientID: "o-" + s.id}, tok)
+	s.mustPublish(other, s.topic("after"), 1, "sentinel")
+	s.receive(watch, s.topic("after")+" sentinel")
+}
+
+// deniedPublishReject: the denied PUBLISH is dropped (and acknowledged); the connection goes on.
+func deniedPublishReject(s *sc) {
+	tok := s.token("allow")
+	watch := s.direct("watch-" + s.id)
+	s.mustSubscribe(watch, s.topic("#"))
+	c := s.mustDial(connOpts{addr: s.e.rejectAddr, clientID: "c-" + s.id}, tok)
+	s.mustPublish(c, s.topic("denied"), 1, "nope")
+	s.mustPublish(c, s.topic("denied"), 0, "nope0")
+	s.mustPublish(c, s.topic("after"), 1, "sentinel")
+	s.receive(watch, s.topic("after")+" sentinel")
+	s.open(c)
+}
+
+func deniedSubscribeDisconnect(s *sc) {
+	c := s.mustDial(connOpts{clientID: "c-" + s.id}, s.token("allow"))
+	_, _ = s.subscribe(c, "devices/someoneelse/#")
+	s.closed(c, 10*time.Second, "a denied SUBSCRIBE with denyAction disconnect")
+}
+
+// deniedSubscribeReject: SUBACK 0x80 for the denied filter; the connection and the allowed
+// subscriptions go on.
+func deniedSubscribeReject(s *sc) {
+	tok := s.token("allow")
+	c := s.mustDial(connOpts{addr: s.e.rejectAddr, clientID: "c-" + s.id}, tok)
+	code, err := s.subscribe(c, "devices/someoneelse/#")
+	if err != nil || code != 0x80 {
+		s.fatalf("SUBACK for a denied filter: %#x, %v; want 0x80", code, err)
+	}
+	s.mustSubscribe(c, s.topic("#"))
+	pub := s.mustDial(connOpts{addr: s.e.rejectAddr, clientID: "p-" + s.id}, tok)
+	s.mustPublish(pub, s.topic("x"), 1, "still-subscribed")
+	s.receive(c, s.topic("x")+" still-subscribed")
+	s.open(c)
+}
+
+// deniedSubscribeMosquitto: what mosquitto_sub prints for a refused subscription (denyAction
+// reject), as README shows.
+func deniedSubscribeMosquitto(s *sc) {
+	sub := s.mosquittoSub(s.e.rejectAddr, "c-"+s.id, s.username(s.token("allow")), "-t", "devices/someoneelse/#")
+	select {
+	case <-sub.done:
+	case <-time.After(15 * time.Second):
+		s.fatalf("mosquitto_sub still running after a refused subscription:\n%s", sub.out)
+	}
+	if !strings.Contains(sub.out.String(), "All subscription requests were denied") {
+		s.fatalf("mosquitto_sub output:\n%s", sub.out)
+	}
+}
+
+// receiveDenied: a message the client may not receive is never delivered (it is published from
+// the broker side, then a sentinel it may receive proves the stream goes on).
+func receiveDenied(s *sc) {
+	c := s.mustDial(connOpts{clientID: "c-" + s.id}, s.token("allow"))
+	s.mustSubscribe(c, s.topic("#"))
+	src := s.direct("src-" + s.id)
+	s.mustPublish(src, s.topic("noreceive/x"), 1, "secret")
+	s.mustPublish(src, s.topic("noreceive/y"), 0, "secret0")
+	s.mustPublish(src, s.topic("ok"), 1, "sentinel")
+	s.receive(c, s.topic("ok")+" sentinel")
+	s.open(c)
+}
+
+// badSignature: refused before any authorizer call.
+func badSignature(s *sc) {
+	tok := s.token("allow")
+	u := gatewaytest.Username("device", authorizer, tokenKey, tok, s.sign("another-token"))
+	if _, err := s.dial(connOpts{clientID: "c-" + s.id, username: u}); err == nil {
+		s.fatalf("connected with a signature of another token")
+	}
+	if n := s.hits(tok); n != 0 {
+		s.fatalf("%d authorizer calls for a bad signature, want 0", n)
+	}
+}
+
+// wrongSNI: a server name that is not a data endpoint is refused (the plugin's endpoint check in
+// the embedded gateway; Envoy's filter chain match in compose), with no authorizer call.
+func wrongSNI(s *sc) {
+	tok := s.token("allow")
+	_, err := s.dial(connOpts{clientID: "c-" + s.id, username: s.username(tok),
+		tls: &tls.Config{ServerName: "wrong.example.test", InsecureSkipVerify: true, NextProtos: []string{"mqtt"}}})
+	if err == nil {
+		s.fatalf("connected with SNI wrong.example.test")
+	}
+	if n := s.hits(tok); n != 0 {
+		s.fatalf("%d authorizer calls for a wrong SNI, want 0", n)
+	}
+}
+
+// noALPN: without ALPN "mqtt" the connection is HTTPS; an MQTT client gets no MQTT service.
+func noALPN(s *sc) {
+	tok := s.token("allow")
+	_, err := s.dial(connOpts{clientID: "c-" + s.id, username: s.username(tok),
+		tls: &tls.Config{RootCAs: s.e.pool, ServerName: hostOf(s.e.addr)}})
+	if err == nil {
+		s.fatalf("MQTT CONNECT answered without ALPN mqtt")
+	}
+	if n := s.hits(tok); n != 0 {
+		s.fatalf("%d authorizer calls without ALPN, want 0", n)
+	}
+}
+
+// refreshDenied: the authorizer allows, then denies on the refresh after 2 s: the connection is
+// closed.
+func refreshDenied(s *sc) {
+	tok := s.token("refresh")
+	c := s.mustDial(connOpts{clientID: "c-" + s.id}, tok)
+	s.closed(c, 15*time.Second, "a refresh the authorizer denied")
+	if n := s.hits(tok); n < 2 {
+		s.fatalf("%d authorizer calls, want the connect and at least one refresh", n)
+	}
+}
+
+// refreshAllowed: refreshes every 2 s keep the connection and its policy.
+func refreshAllowed(s *sc) {
+	tok := s.token("keep")
+	c := s.mustDial(connOpts{clientID: "c-" + s.id}, tok)
+	s.mustSubscribe(c, s.topic("#"))
+	s.eventually(15*time.Second, func() bool { return s.hits(tok) >= 3 }, "authorizer calls for %s: %d, want ≥ 3 (two refreshes)", tok, s.hits(tok))
+	s.open(c)
+	s.mustPublish(c, s.topic("x"), 1, "after-refresh")
+	s.receive(c, s.topic("x")+" after-refresh")
+}
+
+// disconnectAfter: disconnectAfterInSeconds 3 closes the connection (CUSTOMAUTH_TTL_EXPIRATION).
+func disconnectAfter(s *sc) {
+	start := time.Now()
+	c := s.mustDial(connOpts{clientID: "c-" + s.id, keepAlive: 60 * time.Second}, s.token("ttl"))
+	s.closed(c, 15*time.Second, "disconnectAfterInSeconds 3")
+	if d := time.Since(start); d < 2500*time.Millisecond {
+		s.fatalf("closed after %v, before disconnectAfterInSeconds (3 s)", d)
+	}
+}
+
+// authorizerDown: an authorizer that resets the connection or answers 500 denies (fail closed).
+func authorizerDown(s *sc) {
+	for _, kind := range []string{"down", "error"} {
+		tok := s.token(kind)
+		if _, err := s.dial(connOpts{clientID: kind + "-" + s.id, username: s.username(tok)}); err == nil {
+			s.fatalf("connected while the authorizer fails (%s)", kind)
+		}
+		if code, _ := s.httpsPublish(s.topic("x"), tok, "x", nil); code != http.StatusForbidden {
+			s.fatalf("HTTPS publish while the authorizer fails (%s): %d, want 403", kind, code)
+		}
+		if s.hits(tok) == 0 {
+			s.fatalf("the authorizer was not called for %s", tok)
+		}
+	}
+}
+
+// httpsPublish: POST /topics/{topic} with the credentials in headers: 200 and the broker has it;
+// a denied topic: 403 {"message":"Forbidden","traceId":...} and nothing reaches the broker.
+func httpsPublish(s *sc) {
+	tok := s.token("allow")
+	watch := s.direct("watch-" + s.id)
+	s.mustSubscribe(watch, s.topic("#"))
+	code, body := s.httpsPublish(s.topic("denied"), tok, "nope", nil)
+	if code != http.StatusForbidden || !strings.Contains(body, `"message":"Forbidden"`) || !strings.Contains(body, `"traceId":"`) {
+		s.fatalf("denied HTTPS publish: %d %s", code, body)
+	}
+	code, body = s.httpsPublish(s.topic("http"), tok, "22.5", nil)
+	if code != http.StatusOK {
+		s.fatalf("allowed HTTPS publish: %d %s", code, body)
+	}
+	s.receive(watch, s.topic("http")+" 22.5")
+	// A bad signature: 403 without an authorizer call.
+	bad := tok + "b"
+	if code, _ := s.httpsPublish(s.topic("http"), bad, "x", map[string]string{"x-amz-customauthorizer-signature": s.sign("another-token")}); code != http.StatusForbidden {
+		s.fatalf("HTTPS publish with a bad signature: %d, want 403", code)
+	}
+	if n := s.hits(bad); n != 0 {
+		s.fatalf("%d authorizer calls for a bad signature, want 0", n)
+	}
+}
+
+func hostOf(addr string) string {
+	h, _, _ := strings.Cut(addr, ":")
+	return h
+}
