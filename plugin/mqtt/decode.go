@@ -170,16 +170,41 @@ func cutString(b []byte) (s, rest []byte, ok bool) {
 // validString reports whether s is a well-formed MQTT UTF-8 string: valid UTF-8 (no surrogates, no
 // overlong forms) without U+0000.
 func validString(s []byte) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == 0 {
-			return false
+	i := asciiPrefix(s, false)
+	if i == len(s) {
+		return true
+	}
+	return utf8.Valid(s[i:]) && !hasNUL(s[i:])
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// asciiPrefix returns the length of the longest prefix of s made of ASCII bytes other than NUL (and
+// other than '+' and '#' when noWildcards), eight bytes at a time.
+func asciiPrefix(s []byte, noWildcards bool) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		bad := v&msb | (v-lsb)&^v&msb
+		if noWildcards {
+			p, h := v^(lsb*'+'), v^(lsb*'#')
+			bad |= (p-lsb)&^p&msb | (h-lsb)&^h&msb
 		}
-		if c >= 0x80 {
-			return utf8.Valid(s[i:]) && !hasNUL(s[i:])
+		if bad != 0 {
+			break
 		}
 	}
-	return true
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == 0 || c >= 0x80 || noWildcards && (c == '+' || c == '#') {
+			break
+		}
+	}
+	return i
 }
 
 func hasNUL(s []byte) bool {
@@ -193,16 +218,14 @@ func hasNUL(s []byte) bool {
 
 // validTopicName: a valid string without the wildcards '+' and '#'. Empty is checked by the caller.
 func validTopicName(s []byte) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == 0 || c == '+' || c == '#' {
-			return false
-		}
-		if c >= 0x80 {
-			return utf8.Valid(s[i:]) && !hasNUL(s[i:]) && !hasWildcard(s[i:])
-		}
+	i := asciiPrefix(s, true)
+	if i == len(s) {
+		return true
 	}
-	return true
+	if c := s[i]; c == 0 || c == '+' || c == '#' {
+		return false
+	}
+	return utf8.Valid(s[i:]) && !hasNUL(s[i:]) && !hasWildcard(s[i:])
 }
 
 func hasWildcard(s []byte) bool {
