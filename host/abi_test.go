@@ -348,3 +348,18 @@ func TestSettle_Cancelled(t *testing.T) {
 		t.Fatal("Settle returned with a call in flight")
 	}
 }
+
+// A VM that fails while an HTTP call is pending drops the call: Settle
+// returns.
+func TestSettle_AfterTrapWithPendingCall(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	p, _ := newPlugin(t, host.Config{Clusters: map[string]host.Cluster{"slow": {Handler: httpBlock(block)}}})
+	vm := p.Worker(0)
+	vm.NewHTTPStream(host.Properties{}).RequestHeaders(callHeaders("slow", "x-timeout", "0"), true)
+	vm.NewHTTPStream(host.Properties{}).RequestHeaders(reqHeaders("malloc-restricted"), true)
+	if vm.Err() == nil {
+		t.Fatal("VM should have failed")
+	}
+	settle(t, p)
+}

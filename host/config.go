@@ -3,6 +3,8 @@ package host
 import (
 	"net/http"
 	"strings"
+
+	"github.com/tetratelabs/wazero"
 )
 
 // Profile selects which Envoy release the host imitates: the WASI functions it
@@ -94,6 +96,10 @@ type Config struct {
 	// instead of Envoy's default fail-closed behaviour (local reply 503
 	// "wasm_fail_stream", or closing the connection).
 	FailOpen bool
+	// CompilationCache, if set, replaces the process-wide in-memory cache of
+	// compiled modules, e.g. wazero.NewCompilationCacheWithDir to keep
+	// machine code across process restarts.
+	CompilationCache wazero.CompilationCache
 }
 
 // Cluster is an upstream that proxy_http_call can reach by name. Set exactly

@@ -113,6 +113,7 @@ func uniqueVMID(t testing.TB) string {
 // otherwise.
 func newPlugin(t testing.TB, cfg host.Config) (*host.Plugin, *host.VirtualClock) {
 	t.Helper()
+
 	if cfg.Module == nil {
 		cfg.Module = guest(t, "conformance")
 	}

@@ -1,10 +1,22 @@
 package host
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/iotauthz/iotauthz/host/internal/abi"
 )
+
+// The tests keep the guests' machine code on disk, so that the -race run
+// (where wazero's compiler is slow) reuses what the plain run compiled.
+func init() {
+	if c, err := wazero.NewCompilationCacheWithDir(filepath.Join(os.TempDir(), "iotauthz-host-test-wazero")); err == nil {
+		compilationCache = c
+	}
+}
 
 func TestWASI_ProfileLists(t *testing.T) {
 	for _, tc := range []struct {

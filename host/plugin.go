@@ -104,7 +104,11 @@ func New(ctx context.Context, cfg Config) (*Plugin, error) {
 	if !exported["malloc"] && !exported["proxy_on_memory_allocate"] {
 		return nil, errMissingAllocator
 	}
-	p.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(compilationCache))
+	cache := cfg.CompilationCache
+	if cache == nil {
+		cache = compilationCache
+	}
+	p.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(cache))
 	ok := false
 	defer func() {
 		if !ok {

@@ -472,9 +472,8 @@ func (vm *VM) cancelTimers() {
 		vm.tick.stop()
 		vm.tick.stop = nil
 	}
-	for tok, c := range vm.calls {
-		c.cancel()
-		delete(vm.calls, tok)
+	for _, c := range vm.calls {
+		vm.completeCall(c) // cancels it; Settle no longer waits for it
 	}
 }
 
