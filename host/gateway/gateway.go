@@ -42,7 +42,8 @@ type Config struct {
 	// HTTPUpstream is where other HTTP requests the plugin lets through go (HTTPS publish,
 	// POST /topics/{topic}), "http://host:port". Empty: they are answered 502.
 	HTTPUpstream string
-	// LogLevel is the plugin's log level (proxy_get_log_level). Default info.
+	// LogLevel is the plugin's log level (proxy_get_log_level) and the lowest level kept; the
+	// zero value is host.LogTrace (everything).
 	LogLevel host.LogLevel
 	// LogSink receives each plugin log line as it is written. It must not block for long.
 	LogSink func(host.LogEntry)
@@ -107,10 +108,6 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	for name, u := range cfg.Clusters {
 		clusters[name] = host.Cluster{URL: strings.TrimRight(u, "/")}
 	}
-	level := cfg.LogLevel
-	if level == 0 && cfg.LogSink == nil {
-		level = host.LogInfo
-	}
 	p, err := host.New(ctx, host.Config{
 		Module:       cfg.Module,
 		PluginConfig: cfg.PluginConfig,
@@ -120,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		Workers:      cfg.Workers,
 		Clock:        host.RealClock(),
 		Clusters:     clusters,
-		LogLevel:     level,
+		LogLevel:     cfg.LogLevel,
 		LogSink:      cfg.LogSink,
 	})
 	if err != nil {
