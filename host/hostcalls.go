@@ -269,7 +269,7 @@ func (p *Plugin) hostModules() []*hostModule {
 				ok(s, abi.StatusInvalidMemoryAccess)
 				return
 			}
-			m, mutable := vm.headerMap(vm.active(), t)
+			m, mutable := vm.headerMap(vm.active(), t, true)
 			if m == nil || !mutable {
 				ok(s, abi.StatusBadArgument)
 				return
@@ -632,7 +632,11 @@ func (vm *VM) buffer(c *vmContext, t uint32) (bufferRef, bool) {
 
 // headerMap resolves a map type for context c. mutable is false for the
 // HTTP-call response maps, which Envoy exposes read-only.
-func (vm *VM) headerMap(c *vmContext, t uint32) (m *Headers, mutable bool) {
+//
+// With create, asking for the trailers of a direction whose body callback
+// is at end of stream adds them (Envoy's addDecodedTrailers /
+// addEncodedTrailers).
+func (vm *VM) headerMap(c *vmContext, t uint32, create ...bool) (m *Headers, mutable bool) {
 	switch t {
 	case abi.MapRequestHeaders, abi.MapRequestTrailers, abi.MapResponseHeaders, abi.MapResponseTrailers:
 		st := c.stream
@@ -648,6 +652,9 @@ func (vm *VM) headerMap(c *vmContext, t uint32) (m *Headers, mutable bool) {
 				return &d.headers, true
 			}
 			return nil, false
+		}
+		if !d.trailersAvail && len(create) > 0 && create[0] && d.bodyAvail && d.end && !d.hasTrailers {
+			d.trailers, d.hasTrailers, d.trailersAvail, d.addedTrailers = Headers{}, true, true, true
 		}
 		if d.trailersAvail {
 			return &d.trailers, true

@@ -309,3 +309,21 @@ func TestHTTPStream_Sink(t *testing.T) {
 		t.Fatal("with a sink bodies are not recorded")
 	}
 }
+
+func TestHTTPStream_AddTrailersAtEndOfBody(t *testing.T) {
+	p, _ := newPlugin(t, host.Config{})
+	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	s.RequestHeaders(reqHeaders("pass", "x-body", "add-trailers"), false)
+	s.RequestBody([]byte("ab"), false)
+	s.RequestBody([]byte("cd"), true)
+	u := s.Upstream()
+	if string(u.Body) != "abcd" || !u.End {
+		t.Fatalf("upstream %+v", u)
+	}
+	if v, _ := u.Trailers.Get("x-added-trailer"); v != "yes" || len(u.Trailers) != 1 {
+		t.Fatalf("trailers %v", u.Trailers)
+	}
+	if !hasLog(p, "add trailer eos=0 st=2") || !hasLog(p, "add trailer eos=1 st=0") {
+		t.Fatalf("logs %v", logsContaining(p, "add trailer"))
+	}
+}

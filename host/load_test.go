@@ -145,3 +145,12 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
 }
+
+// An ABI 0.2.0 module gets no proxy_get_log_level: importing it fails the load.
+func TestNew_ABI020HasNoGetLogLevel(t *testing.T) {
+	mod := patch(guest(t, "conformance"), "proxy_abi_version_0_2_1", "proxy_abi_version_0_2_0")
+	_, err := host.New(context.Background(), host.Config{Module: mod})
+	if err == nil || err.Error() != "Failed to load Wasm module due to a missing import: env.proxy_get_log_level" {
+		t.Fatalf("err = %v", err)
+	}
+}

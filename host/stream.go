@@ -105,6 +105,7 @@ type direction struct {
 	held            []byte // data held while stoppedAll (not given to the filter)
 	buffering       bool   // body paused: StopIterationAndBuffer
 	trailersStopped bool
+	addedTrailers   bool // the filter added trailers in its last body callback
 	end             bool // end of stream received from the peer
 	headersSent     bool
 	sentEnd         bool
@@ -409,7 +410,13 @@ func (s *HTTPStream) filterData(d *direction, buf []byte, eos bool) FilterStatus
 	default:
 		body := d.body
 		d.buffering, d.bodyAvail, d.body = false, false, nil
-		s.sendData(d, body, eos)
+		if d.addedTrailers {
+			d.addedTrailers, d.trailersAvail = false, false
+			s.sendData(d, body, false)
+			s.sendTrailers(d)
+		} else {
+			s.sendData(d, body, eos)
+		}
 	}
 	s.vm.runDeferred()
 	return st

@@ -254,6 +254,10 @@ func onRequestBody(ctx, size, eos uint32) uint32 {
 		r3 := setBuffer(0, 1, 1, "mid")   // BadArgument
 		logf(2, "edit sub="+string(b)+" r="+st(r1)+","+st(r2)+","+st(r3))
 		return 0
+	case "add-trailers":
+		r := addHeader(1, "x-added-trailer", "yes")
+		logf(2, "add trailer eos="+u32(eos)+" st="+st(r))
+		return 0
 	case "pause-once":
 		if s.calls == 0 {
 			s.calls++
