@@ -89,28 +89,109 @@ func montMulSep(z, x, y, n []uint32, n0inv uint32, t []uint32) {
 	for i := range t {
 		t[i] = 0
 	}
-	for i, yi := range y[:s] {
-		t[i+s] = uint32(mulAddRow(t[i:i+s], x, yi))
+	y = y[:s]
+	for i := 0; i+1 < s; i += 2 {
+		t[i+s+1] = uint32(mulAdd2(t[i:i+s+1], x, y[i], y[i+1]))
+	}
+	if s%2 == 1 {
+		t[2*s-1] = uint32(mulAddRow(t[s-1:2*s-1], x, y[s-1]))
 	}
 	redc(z, t, n, n0inv)
 }
 
 // redc sets z = t·R⁻¹ mod n for t < n·R held in 2·len(n)+1 limbs (t is destroyed).
 func redc(z, t, n []uint32, n0inv uint32) {
-	s := len(n)
+	s := len(n) // even: a multiple of limbBlock
 	t = t[:2*s+1]
-	var top uint64
-	for i := 0; i < s; i++ {
-		m := t[i] * n0inv
-		v := uint64(t[i+s]) + mulAddRow(t[i:i+s], n, m) + top
+	n0, n1 := uint64(n[0]), uint64(n[1])
+	var top uint64 // overflow into t[i+s] from the previous pair of rows
+	for i := 0; i < s; i += 2 {
+		// m0 cancels t[i]; m1 cancels t[i+1] as row m0 leaves it.
+		m0 := t[i] * n0inv
+		c := (uint64(t[i]) + uint64(m0)*n0) >> 32
+		m1 := uint32(uint64(t[i+1])+uint64(m0)*n1+c) * n0inv
+		v := uint64(t[i+s]) + top
 		t[i+s] = uint32(v)
 		top = v >> 32
+		v = uint64(t[i+s+1]) + mulAdd2(t[i:i+s+1], n, m0, m1) + top
+		t[i+s+1] = uint32(v)
+		top = v >> 32
 	}
-	t[2*s] = uint32(top)
 	r := t[s : 2*s]
-	if t[2*s] != 0 || !less(r, n) {
+	if top != 0 || t[2*s] != 0 || !less(r, n) {
 		subInto(z, r, n)
 	} else {
 		copy(z, r)
 	}
+}
+
+// mulAdd2 adds x·y0 + x·y1·2³² to z, where len(z) = len(x)+1, and returns the carry out of the
+// top limb. Two rows per pass halve the loads and stores of z per product compared with two
+// mulAddRow calls; loads and stores are what a wasm compiler bounds-checks.
+func mulAdd2(z, x []uint32, y0, y1 uint32) uint64 {
+	s := len(x)
+	z = z[:s+1]
+	w0, w1 := uint64(y0), uint64(y1)
+	var c0, c1 uint64
+	var prev uint32
+	j := 0
+	for ; j+limbBlock <= s; j += limbBlock {
+		zz := (*[limbBlock]uint32)(z[j : j+limbBlock])
+		xx := (*[limbBlock]uint32)(x[j : j+limbBlock])
+		c0 += uint64(zz[0]) + uint64(xx[0])*w0
+		c1 += uint64(uint32(c0)) + uint64(prev)*w1
+		c0 >>= 32
+		zz[0] = uint32(c1)
+		c1 >>= 32
+		c0 += uint64(zz[1]) + uint64(xx[1])*w0
+		c1 += uint64(uint32(c0)) + uint64(xx[0])*w1
+		c0 >>= 32
+		zz[1] = uint32(c1)
+		c1 >>= 32
+		c0 += uint64(zz[2]) + uint64(xx[2])*w0
+		c1 += uint64(uint32(c0)) + uint64(xx[1])*w1
+		c0 >>= 32
+		zz[2] = uint32(c1)
+		c1 >>= 32
+		c0 += uint64(zz[3]) + uint64(xx[3])*w0
+		c1 += uint64(uint32(c0)) + uint64(xx[2])*w1
+		c0 >>= 32
+		zz[3] = uint32(c1)
+		c1 >>= 32
+		c0 += uint64(zz[4]) + uint64(xx[4])*w0
+		c1 += uint64(uint32(c0)) + uint64(xx[3])*w1
+		c0 >>= 32
+		zz[4] = uint32(c1)
+		c1 >>= 32
+		c0 += uint64(zz[5]) + uint64(xx[5])*w0
+		c1 += uint64(uint32(c0)) + uint64(xx[4])*w1
+		c0 >>= 32
+		zz[5] = uint32(c1)
+		c1 >>= 32
+		c0 += uint64(zz[6]) + uint64(xx[6])*w0
+		c1 += uint64(uint32(c0)) + uint64(xx[5])*w1
+		c0 >>= 32
+		zz[6] = uint32(c1)
+		c1 >>= 32
+		c0 += uint64(zz[7]) + uint64(xx[7])*w0
+		c1 += uint64(uint32(c0)) + uint64(xx[6])*w1
+		c0 >>= 32
+		zz[7] = uint32(c1)
+		c1 >>= 32
+		prev = xx[limbBlock-1]
+	}
+	for ; j < s; j++ {
+		c0 += uint64(z[j]) + uint64(x[j])*w0
+		c1 += uint64(uint32(c0)) + uint64(prev)*w1
+		c0 >>= 32
+		z[j] = uint32(c1)
+		c1 >>= 32
+		prev = x[j]
+	}
+	c0 += uint64(z[s])
+	c1 += uint64(uint32(c0)) + uint64(prev)*w1
+	c0 >>= 32
+	z[s] = uint32(c1)
+	c1 >>= 32
+	return c0 + c1
 }
