@@ -90,7 +90,8 @@ type Config struct {
 	// in Logs. Default LogTrace (keep everything).
 	LogLevel LogLevel
 	// LogSink, if set, receives every kept log line as it is written, from the
-	// goroutine running the VM. It must not call back into the plugin.
+	// goroutine running the VM (so concurrently for different workers). It
+	// must not call back into the plugin.
 	LogSink func(LogEntry)
 	// FailOpen makes streams pass through (Continue) once a VM has failed,
 	// instead of Envoy's default fail-closed behaviour (local reply 503
