@@ -162,7 +162,7 @@ func (w *WSSession) process(d *wsDir, in []byte) Result {
 	}
 	w.src, w.out, w.pass, w.mark = in, d.outBuf[:0], true, 0
 	status := Continue
-	if w.s.phase == phaseAuth {
+	if d.client && w.s.phase == phaseAuth {
 		status = NeedAuth
 	}
 	if len(d.hold) > 0 || d.remaining > 0 {
