@@ -363,3 +363,26 @@ func TestSettle_AfterTrapWithPendingCall(t *testing.T) {
 	}
 	settle(t, p)
 }
+
+func TestRealClock_TicksAndTimeout(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	p, _ := newPlugin(t, host.Config{Clock: host.RealClock(), PluginConfig: []byte("tick=10"),
+		Clusters: map[string]host.Cluster{"slow": {Handler: httpBlock(block)}}})
+	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	s.RequestHeaders(callHeaders("slow", "x-timeout", "30"), true)
+	settle(t, p) // returns once the real 30 ms timeout has answered
+	if b := string(s.Client().Body); !strings.Contains(b, "headers=:status:504,") {
+		t.Fatalf("timeout: %s", b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if n, _ := p.Metric("wasmcustom.ticks"); n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("real ticks did not fire")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
