@@ -42,10 +42,9 @@ const (
 
 // Reason codes this project writes itself (MQTT 5.0 §2.4; 3.1.1 SUBACK §3.9.3).
 const (
-	ReasonSuccess           byte = 0x00
-	ReasonNotAuthorized     byte = 0x87 // MQTT 5.0 CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT
-	SubackFailure           byte = 0x80 // MQTT 3.1.1 SUBACK return code "Failure"
-	ConnackNotAuthorized311 byte = 0x05
+	ReasonSuccess       byte = 0x00
+	ReasonNotAuthorized byte = 0x87 // MQTT 5.0 CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT
+	SubackFailure       byte = 0x80 // MQTT 3.1.1 SUBACK return code "Failure"
 )
 
 // Packet is one decoded MQTT control packet. It is a flat struct: each field applies to the packet
