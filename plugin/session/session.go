@@ -38,6 +38,7 @@ type Session struct {
 
 	cHeld, cOut []byte // client → broker: bytes held (incomplete packet, or all while NeedAuth); output
 	toBroker    []byte // acknowledgements owed to the broker, sent before the next client bytes
+	pend        []byte // PendingConnect's rewritten CONNECT
 	bHeld, bOut []byte // broker → client
 	connack     bool
 	clientGone  bool // the client sent DISCONNECT
@@ -407,22 +408,30 @@ func (s *Session) authorizeConnect(raw []byte) Status {
 	if !s.allow(EventConnect, Connect, s.conn.ClientID, 0, false) {
 		return s.closeWith(ReasonForbidden, "iot:Connect denied")
 	}
-	if s.o.RewriteUsername == nil || !s.conn.HasUsername {
+	if q := s.rewrittenConnect(); q != nil {
+		s.emit(q)
+	} else {
 		s.keep(raw)
-		return Continue
+	}
+	return Continue
+}
+
+// rewrittenConnect returns the CONNECT with its user name rewritten by Options.RewriteUsername,
+// or nil when the CONNECT goes to the broker as the client sent it.
+func (s *Session) rewrittenConnect() *mqtt.Packet {
+	if s.o.RewriteUsername == nil || !s.conn.HasUsername {
+		return nil
 	}
 	user := s.o.RewriteUsername(s.conn.Username)
 	if bytes.Equal(user, s.conn.Username) {
-		s.keep(raw)
-		return Continue
+		return nil
 	}
 	q := s.conn
 	q.Username = user
 	if len(user) == 0 && (s.version == mqtt.V5 || !q.HasPassword) {
 		q.HasUsername = false
 	}
-	s.emit(&q)
-	return Continue
+	return &q
 }
 
 func (s *Session) clientPublish(p *mqtt.Packet, raw []byte) Status {

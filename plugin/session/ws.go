@@ -18,6 +18,7 @@ type WSSession struct {
 	s       *Session
 	c, b    wsDir
 	keySeed uint64
+	pend    []byte // PendingConnect's frame
 
 	// State of the current call.
 	src  []byte

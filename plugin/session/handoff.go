@@ -1,0 +1,72 @@
+package session
+
+// The in-place hand-off, for a glue that can write the client's bytes only inside the callback
+// that delivered them (a proxy-wasm filter: Envoy forwards the bytes held by a pause without
+// calling the filter again, and nothing can be written from the authorizer's answer).
+//
+// On NeedAuth the glue puts Out + PendingConnect() in place of the input and pauses the
+// connection; the CONNECT then goes to the broker exactly when the glue resumes it. When the
+// authorizer answers, Resume checks iot:Connect and processes the packets that arrived after the
+// CONNECT; their output goes to the broker at the start of the next FromClient output.
+
+// PendingConnect returns the CONNECT as it goes to the broker if the authorizer allows it (user
+// name rewritten by Options.RewriteUsername), while the session waits after NeedAuth; nil
+// otherwise. The bytes are valid until the next call on the session.
+func (s *Session) PendingConnect() []byte {
+	if s.phase != phaseAuth {
+		return nil
+	}
+	if q := s.rewrittenConnect(); q != nil {
+		s.pend = q.Append(s.pend[:0], s.version)
+		return s.pend
+	}
+	return s.connect
+}
+
+// Resume is Authorize for the in-place hand-off: the CONNECT already went out (PendingConnect).
+// It checks iot:Connect on the client id (Status Close when denied), then processes the packets
+// held since the CONNECT under p and queues their output for the next FromClient. Out is empty;
+// the Status is Close when a held packet closes the connection.
+func (s *Session) Resume(p Policy) Result {
+	if s.phase == phaseClosed {
+		return s.closedResult()
+	}
+	if s.phase != phaseAuth {
+		s.closeWith(ReasonServerError, "Resume called without a CONNECT waiting")
+		return s.closedResult()
+	}
+	s.SetPolicy(p)
+	if !s.allow(EventConnect, Connect, s.conn.ClientID, 0, false) {
+		s.closeWith(ReasonForbidden, "iot:Connect denied")
+		return s.closedResult()
+	}
+	s.phase = phaseOpen
+	if len(s.cHeld) == 0 {
+		return Result{Status: Continue}
+	}
+	r := s.run(s.cHeld, true, s.cOut[:0], false, true)
+	s.toBroker = append(s.toBroker, r.Out...)
+	r.Out, r.Unchanged = nil, false
+	return r
+}
+
+// PendingConnect returns the CONNECT as it goes to the broker if allowed, framed: see
+// Session.PendingConnect. Call it once per NeedAuth.
+func (w *WSSession) PendingConnect() []byte {
+	c := w.s.PendingConnect()
+	if c == nil {
+		return nil
+	}
+	w.src, w.out, w.pass, w.mark = nil, w.pend[:0], false, 0
+	w.emit(&w.c, c)
+	out := w.out
+	w.pend, w.out = out[:0], nil
+	return out
+}
+
+// Resume is Session.Resume; the queued output is framed by the next FromClient.
+func (w *WSSession) Resume(p Policy) Result {
+	r := w.s.Resume(p)
+	r.Out = nil
+	return r
+}

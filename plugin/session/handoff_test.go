@@ -1,0 +1,73 @@
+package session
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/iotauthz/iotauthz/plugin/mqtt"
+)
+
+// TestSession_Handoff follows the proxy-wasm glue: on NeedAuth the rewritten CONNECT replaces the
+// input (PendingConnect), bytes arriving while paused are held, Resume checks iot:Connect and the
+// held packets reach the broker at the head of the next client output.
+func TestSession_Handoff(t *testing.T) {
+	strip := func(u []byte) []byte { return bytes.TrimSuffix(u, []byte("?token=abc")) }
+	p1, p2 := pub(mqtt.V311, "ok/a", 0, 0, false, "1"), pub(mqtt.V311, "no/b", 1, 5, false, "2")
+	s := New(Options{DenyAction: DenyReject, RewriteUsername: strip})
+	if s.PendingConnect() != nil {
+		t.Fatal("PendingConnect before a CONNECT")
+	}
+	r := s.FromClient(cat(connectPkt(mqtt.V311, "dev1", "user?token=abc"), p1[:3]))
+	if r.Status != NeedAuth {
+		t.Fatalf("%+v", r)
+	}
+	if got, want := s.PendingConnect(), connectPkt(mqtt.V311, "dev1", "user"); !bytes.Equal(got, want) {
+		t.Fatalf("PendingConnect % x, want % x", got, want)
+	}
+	if r := s.FromClient(cat(p1[3:], p2)); r.Status != NeedAuth || len(r.Out) != 0 {
+		t.Fatalf("while waiting: %+v", r)
+	}
+	if r := s.Resume(matrixPolicy); r.Status != Continue || len(r.Out) != 0 {
+		t.Fatalf("Resume: %+v", r)
+	}
+	if s.PendingConnect() != nil {
+		t.Fatal("PendingConnect after Resume")
+	}
+	r = s.FromClient(pingreqPkt)
+	if want := cat(p1, pingreqPkt, pingreqPkt); r.Status != Continue || !bytes.Equal(r.Out, want) {
+		t.Fatalf("next output % x, want % x", r.Out, want)
+	}
+
+	denied := New(Options{})
+	denied.FromClient(connectPkt(mqtt.V5, "intruder", ""))
+	if got := denied.PendingConnect(); !bytes.Equal(got, connectPkt(mqtt.V5, "intruder", "")) {
+		t.Fatalf("unchanged CONNECT % x", got)
+	}
+	if r := denied.Resume(testPolicy{Connect: {"dev1"}}); r.Status != Close || r.Reason != ReasonForbidden {
+		t.Fatalf("iot:Connect denied: %+v", r)
+	}
+	if r := New(Options{}).Resume(matrixPolicy); r.Status != Close {
+		t.Fatalf("Resume without a CONNECT: %+v", r)
+	}
+}
+
+// TestWSSession_Handoff: the same over WebSocket; PendingConnect is one masked binary frame.
+func TestWSSession_Handoff(t *testing.T) {
+	w := NewWS(Options{RewriteUsername: func(u []byte) []byte { return bytes.TrimSuffix(u, []byte("?token=abc")) }})
+	p1 := pub(mqtt.V5, "ok/a", 0, 0, false, "1")
+	r := w.FromClient(wsFrames(true, cat(connectPkt(mqtt.V5, "dev1", "user?token=abc"), p1), 30))
+	if r.Status != NeedAuth {
+		t.Fatalf("%+v", r)
+	}
+	pending := w.PendingConnect()
+	if got := wsPayload(t, pending, true); !bytes.Equal(got, connectPkt(mqtt.V5, "dev1", "user")) {
+		t.Fatalf("PendingConnect payload % x", got)
+	}
+	if r := w.Resume(matrixPolicy); r.Status != Continue {
+		t.Fatalf("Resume: %+v", r)
+	}
+	r = w.FromClient(wsFrames(true, pingreqPkt))
+	if got := wsPayload(t, r.Out, true); !bytes.Equal(got, cat(p1, pingreqPkt)) {
+		t.Fatalf("next output payload % x", got)
+	}
+}
