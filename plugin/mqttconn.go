@@ -34,7 +34,8 @@ type processor interface {
 	FromClient(in []byte) session.Result
 	FromBroker(in []byte) session.Result
 	Connect() *session.ConnectInfo
-	Authorize(p session.Policy) session.Result
+	PendingConnect() []byte
+	Resume(p session.Policy) session.Result
 	SetPolicy(p session.Policy)
 }
 
@@ -63,6 +64,8 @@ type mqttConn struct {
 	refreshAt    int64
 	disconnectAt int64
 	refreshing   bool
+	// clientSentDisconnect: the client ended with an MQTT DISCONNECT before closing.
+	clientSentDisconnect bool
 }
 
 func (p *pluginContext) newMQTTConn(ctxID uint32, t transport, ws bool, src source, traceID string, pre *decision) *mqttConn {
@@ -120,15 +123,17 @@ func (c *mqttConn) fromClient(size int, _ bool) proxywasm.Action {
 	res := c.sess.FromClient(data)
 	switch res.Status {
 	case session.Close:
-		c.closeForSession(res.Reason)
+		c.closeForSession(res)
 		return proxywasm.ActionPause
 	case session.NeedAuth:
-		// res.Out is the CONNECT as it goes upstream if the authorizer allows it.
-		if err := c.t.setClientData(res.Out); err != nil {
+		// The buffer becomes the CONNECT as it goes upstream if the authorizer allows it; the
+		// pause holds it there until the answer (see session's in-place hand-off).
+		held := append(res.Out, c.sess.PendingConnect()...)
+		if err := c.t.setClientData(held); err != nil {
 			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot hold the CONNECT: "+err.Error())
 			return proxywasm.ActionPause
 		}
-		c.prefix = len(res.Out)
+		c.prefix = len(held)
 		c.state = stAuthPending
 		return c.startAuth()
 	}
@@ -155,7 +160,7 @@ func (c *mqttConn) fromBroker(size int, _ bool) proxywasm.Action {
 	res := c.sess.FromBroker(data)
 	if res.Status == session.Close {
 		_ = c.t.setBrokerData(nil)
-		c.closeForSession(res.Reason)
+		c.closeForSession(res)
 		return proxywasm.ActionContinue
 	}
 	if !res.Unchanged {
@@ -246,9 +251,9 @@ func (c *mqttConn) finishAuth(o outcome, inCallback bool) proxywasm.Action {
 	}
 	c.d = o.d
 	c.eval = newEvaluator(p, o.d, c.clientID, true, c.src.ip)
-	res := c.sess.Authorize(c.eval)
+	res := c.sess.Resume(c.eval)
 	if res.Status == session.Close {
-		c.closeForSession(res.Reason)
+		c.closeForSession(res)
 		return proxywasm.ActionPause
 	}
 	c.state = stOpen
@@ -317,8 +322,15 @@ func (c *mqttConn) onRefresh(o outcome) {
 		authorizerName: c.authName, details: "policy refreshed", debug: true})
 }
 
-// onDecision logs and counts every decision the session makes.
+// onDecision logs and counts every decision the session makes. The session's Disconnect
+// events are logged by closeWith and onClosed, which know the whole story.
 func (c *mqttConn) onDecision(d session.Decision) {
+	if d.Event == session.EventDisconnect {
+		if d.Reason == session.ReasonClientDisconnect {
+			c.clientSentDisconnect = true
+		}
+		return
+	}
 	p := c.p
 	principal := ""
 	if c.d != nil {
@@ -363,13 +375,17 @@ func (c *mqttConn) onDecision(d session.Decision) {
 }
 
 // closeForSession closes after the session asked to: a denied packet under denyAction
-// "disconnect", or a protocol violation.
-func (c *mqttConn) closeForSession(reason string) {
-	if reason == "" || reason == "FORBIDDEN_ACCESS" {
-		c.closeWith("FORBIDDEN_ACCESS", "", "")
-		return
+// "disconnect" (FORBIDDEN_ACCESS, already logged as a failed decision), a DISCONNECT from either
+// side, or a protocol violation.
+func (c *mqttConn) closeForSession(res session.Result) {
+	switch res.Reason {
+	case session.ReasonForbidden, "":
+		c.closeWith(session.ReasonForbidden, "", res.Details)
+	case session.ReasonClientDisconnect, session.ReasonServerDisconnect:
+		c.closeWith(res.Reason, "", res.Details)
+	default:
+		c.closeWith(res.Reason, reasonProtocol, res.Details)
 	}
-	c.closeWith("CLIENT_ERROR", reasonProtocol, reason)
 }
 
 // closeWith closes the connection from the plugin and logs the Disconnect.
@@ -388,6 +404,9 @@ func (c *mqttConn) closeWith(disconnectReason, reason, details string) {
 
 // onClosed records a close that the plugin did not cause.
 func (c *mqttConn) onClosed(disconnectReason string) {
+	if c.clientSentDisconnect {
+		disconnectReason = session.ReasonClientDisconnect
+	}
 	if c.state != stClosed {
 		c.state = stClosed
 		c.logDisconnect(statusSuccess, disconnectReason, "", "")
