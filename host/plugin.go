@@ -249,6 +249,7 @@ func (vm *VM) kill(ctx context.Context) {
 	_ = vm.run(func() {
 		vm.cancelTimers()
 		_ = vm.mod.Close(ctx)
+		vm.failed = ErrClosed
 	})
 	vm.mu.Lock()
 	vm.closed = true

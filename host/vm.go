@@ -488,6 +488,7 @@ func (vm *VM) shutdown(ctx context.Context) {
 	}
 	vm.cancelTimers()
 	_ = vm.mod.Close(ctx)
+	vm.failed = ErrClosed
 }
 
 func (vm *VM) close(ctx context.Context) {
