@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/credentials"
 )
@@ -90,4 +91,4 @@ func (p *pluginContext) checkToken(a *config.Authorizer, c *presented) (bool, *d
 	return true, nil
 }
 
-func quote(s string) string { return string(appendJSONString(nil, s)) }
+func quote(s string) string { return string(authorizer.AppendString(nil, s)) }

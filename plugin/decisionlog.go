@@ -3,8 +3,8 @@ package main
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 )
 
@@ -117,47 +117,11 @@ func appendField(b []byte, key, value string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, value)
+	return authorizer.AppendString(b, value)
 }
 
 // appendTimestamp writes CloudWatch's "YYYY-MM-DD hh:mm:ss.mmm" in UTC.
 func appendTimestamp(b []byte, ns int64) []byte {
 	t := time.Unix(0, ns).UTC()
 	return t.AppendFormat(b, "2006-01-02 15:04:05.000")
-}
-
-// appendJSONString appends s as a JSON string, escaping quotes, backslashes and control
-// characters and replacing invalid UTF-8 with U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
