@@ -97,6 +97,13 @@ type Config struct {
 	// instead of Envoy's default fail-closed behaviour (local reply 503
 	// "wasm_fail_stream", or closing the connection).
 	FailOpen bool
+	// BufferLimit is Envoy's per-stream buffer limit for a filter that
+	// buffers a body (StopIterationAndBuffer): past it a request gets a 413
+	// local reply ("request_payload_too_large"), a response a 500
+	// ("response_payload_too_large") or a reset once its headers went out.
+	// Default 1 MiB (Envoy's per_connection_buffer_limit_bytes); negative:
+	// no limit.
+	BufferLimit int
 	// CompilationCache, if set, replaces the process-wide in-memory cache of
 	// compiled modules, e.g. wazero.NewCompilationCacheWithDir to keep
 	// machine code across process restarts.

@@ -327,3 +327,27 @@ func TestHTTPStream_AddTrailersAtEndOfBody(t *testing.T) {
 		t.Fatalf("logs %v", logsContaining(p, "add trailer"))
 	}
 }
+
+func TestHTTPStream_BufferLimit(t *testing.T) {
+	p, _ := newPlugin(t, host.Config{BufferLimit: 8})
+	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	s.RequestHeaders(reqHeaders("pass", "x-body", "pause-until-end"), false)
+	s.RequestBody([]byte("12345"), false)
+	s.RequestBody([]byte("6789"), false)
+	c := s.Client()
+	if c.Status != 413 || string(c.Body) != "Payload Too Large" || c.Details != "request_payload_too_large" {
+		t.Fatalf("client %+v", c)
+	}
+	if u := s.Upstream(); len(u.Body) != 0 || u.End {
+		t.Fatalf("upstream %+v", u)
+	}
+	// A response buffered past the limit after its headers went out: reset.
+	s = p.Worker(0).NewHTTPStream(host.Properties{})
+	s.RequestHeaders(reqHeaders("resp-buffer"), true)
+	s.ResponseHeaders(host.Headers{{":status", "200"}}, false)
+	s.ResponseBody([]byte("12345"), false)
+	s.ResponseBody([]byte("6789"), false)
+	if c := s.Client(); !c.Reset || c.Details != "response_payload_too_large" {
+		t.Fatalf("client %+v", c)
+	}
+}

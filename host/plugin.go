@@ -66,6 +66,9 @@ func New(ctx context.Context, cfg Config) (*Plugin, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 1
 	}
+	if cfg.BufferLimit == 0 {
+		cfg.BufferLimit = 1 << 20
+	}
 	p := &Plugin{cfg: cfg, clock: cfg.Clock}
 	if p.clock == nil {
 		p.clock = RealClock()

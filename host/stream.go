@@ -385,6 +385,10 @@ func (s *HTTPStream) onData(d *direction, b []byte, eos bool) FilterStatus {
 	}
 	var buf []byte
 	if d.buffering {
+		if lim := s.vm.p.cfg.BufferLimit; lim > 0 && len(d.body)+len(b) > lim {
+			s.tooLarge(d)
+			return StopIterationAndBuffer
+		}
 		buf = append(d.body, b...)
 	} else {
 		buf = append([]byte(nil), b...)
@@ -605,6 +609,22 @@ func (s *HTTPStream) sendLocalReply(r LocalReply) {
 	if len(r.Body) > 0 && !s.finished {
 		s.onData(&s.resp, r.Body, true)
 	}
+}
+
+// tooLarge is Envoy's requestDataTooLarge / responseDataTooLarge for a
+// buffering filter.
+func (s *HTTPStream) tooLarge(d *direction) {
+	d.buffering, d.bodyAvail, d.body = false, false, nil
+	if !d.resp {
+		s.sendLocalReply(LocalReply{Status: 413, Body: []byte("Payload Too Large"), Details: "request_payload_too_large", GRPCStatus: -1})
+		return
+	}
+	if s.client.Status != 0 || s.resp.headersSent {
+		s.resetStream("response_payload_too_large")
+		return
+	}
+	s.localReplied = false
+	s.sendLocalReply(LocalReply{Status: 500, Body: []byte("Internal Server Error"), Details: "response_payload_too_large", GRPCStatus: -1})
 }
 
 // resetStream is Envoy's resetStream (proxy_close_stream on HTTP).
