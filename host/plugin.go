@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -452,3 +453,5 @@ func (f *hostFunc) wrap(module string) api.GoModuleFunc {
 		fn(vm, stack)
 	}
 }
+
+var _ io.Closer = (*Plugin)(nil)
