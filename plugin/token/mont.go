@@ -1,6 +1,8 @@
 package token
 
-// Squaring and the separate multiply / reduce passes of the Montgomery arithmetic.
+// Montgomery arithmetic on 32-bit limbs, R = 2^(32·len(n)): multiply or square into a
+// double-length product, then reduce. Each uint32×uint32→uint64 product is one i64.mul in
+// WebAssembly, which is why the limbs are 32 bits wide.
 
 // mulAddRow sets z += x·y and returns the carry out; len(z) must equal len(x).
 // The body is unrolled by limbBlock: Go's WebAssembly back end pays a br_table dispatch for each
@@ -47,7 +49,7 @@ func mulAddRow(z, x []uint32, y uint32) uint64 {
 }
 
 // montSqr sets z = x·x·R⁻¹ mod n: the square with each cross product computed once, then a
-// Montgomery reduction. About 1.5·s² multiplies instead of montMul's 2·s². t is scratch of at
+// Montgomery reduction. About 1.5·s² multiplies instead of montMulSep's 2·s². t is scratch of at
 // least 2·len(n)+1 limbs; z must not alias x.
 func montSqr(z, x, n []uint32, n0inv uint32, t []uint32) {
 	s := len(n)
@@ -80,8 +82,8 @@ func montSqr(z, x, n []uint32, n0inv uint32, t []uint32) {
 	redc(z, t, n, n0inv)
 }
 
-// montMulSep sets z = x·y·R⁻¹ mod n with separate multiply and reduce passes (see montMul for
-// the fused form). t is scratch of at least 2·len(n)+1 limbs.
+// montMulSep sets z = x·y·R⁻¹ mod n: the product two rows at a time, then a Montgomery
+// reduction. t is scratch of at least 2·len(n)+1 limbs; z may alias neither x nor y.
 func montMulSep(z, x, y, n []uint32, n0inv uint32, t []uint32) {
 	s := len(n)
 	x = x[:s]

@@ -45,7 +45,7 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 // scratch.
 func (k *PublicKey) expMod(y, x, z, t []uint32) {
 	// y = x·R mod n (Montgomery form).
-	montMul(y, x, k.rr, k.n, k.n0inv, t)
+	montMulSep(y, x, k.rr, k.n, k.n0inv, t)
 	// Left-to-right square-and-multiply; z holds the accumulator, x is scratch.
 	copy(z, y)
 	e := k.e
@@ -56,17 +56,19 @@ func (k *PublicKey) expMod(y, x, z, t []uint32) {
 	for i := top - 1; i >= 0; i-- {
 		montSqr(x, z, k.n, k.n0inv, t)
 		if e>>uint(i)&1 == 1 {
-			montMul(z, x, y, k.n, k.n0inv, t)
+			montMulSep(z, x, y, k.n, k.n0inv, t)
 		} else {
 			x, z = z, x
 		}
 	}
-	// Leave Montgomery form: multiply by 1.
-	for i := range x {
-		x[i] = 0
+	// Leave Montgomery form: reduce z·1, a Montgomery reduction of z alone.
+	s := len(k.n)
+	t = t[:2*s+1]
+	copy(t, z)
+	for i := s; i < len(t); i++ {
+		t[i] = 0
 	}
-	x[0] = 1
-	montMul(y, z, x, k.n, k.n0inv, t)
+	redc(y, t, k.n, k.n0inv)
 }
 
 // expectedEM returns EM = 0x00 0x01 FF…FF 0x00 DigestInfo ‖ H as s little-endian limbs for a
@@ -149,73 +151,8 @@ func rSquared(n []uint32) []uint32 {
 	return x
 }
 
-// limbBlock is the unrolling factor of montMul; moduli are padded with zero limbs to a multiple
-// of it. Go's WebAssembly back end dispatches every loop iteration through a br_table, so
-// straight-line blocks of eight columns run much faster there than a one-column loop.
+// limbBlock is the unrolling factor of the Montgomery loops (mont.go); moduli are padded with
+// zero limbs to a multiple of it. Go's WebAssembly back end dispatches every loop iteration
+// through a br_table, so straight-line blocks of eight columns run much faster there than a
+// one-column loop.
 const limbBlock = 8
-
-// montMul sets z = x·y·R⁻¹ mod n (Montgomery multiplication, CIOS with the multiply and reduce
-// passes fused, on 32-bit limbs). x, y < n; len(n) is a multiple of limbBlock; z may alias
-// neither x nor y; t is scratch of at least len(n)+2 limbs.
-//
-// Each uint32×uint32→uint64 product is one i64.mul in WebAssembly, which is why the limbs are
-// 32 bits wide.
-func montMul(z, x, y, n []uint32, n0inv uint32, t []uint32) {
-	s := len(n)
-	t = t[:s+2]
-	x = x[:s]
-	y = y[:s]
-	z = z[:s]
-	for i := range t {
-		t[i] = 0
-	}
-	t0 := (*[limbBlock]uint32)(t[:limbBlock])
-	x0 := (*[limbBlock]uint32)(x[:limbBlock])
-	n0s := (*[limbBlock]uint32)(n[:limbBlock])
-	for _, yi := range y {
-		// Column 0 decides m so that t + x·yi + m·n ≡ 0 mod 2³².
-		yw := uint64(yi)
-		c1 := uint64(t0[0]) + uint64(x0[0])*yw
-		m := uint64(uint32(c1) * n0inv)
-		c2 := (uint64(uint32(c1)) + m*uint64(n0s[0])) >> 32
-		c1 >>= 32
-		c1, c2, t0[0] = fstep(c1, c2, t0[1], x0[1], n0s[1], yw, m)
-		c1, c2, t0[1] = fstep(c1, c2, t0[2], x0[2], n0s[2], yw, m)
-		c1, c2, t0[2] = fstep(c1, c2, t0[3], x0[3], n0s[3], yw, m)
-		c1, c2, t0[3] = fstep(c1, c2, t0[4], x0[4], n0s[4], yw, m)
-		c1, c2, t0[4] = fstep(c1, c2, t0[5], x0[5], n0s[5], yw, m)
-		c1, c2, t0[5] = fstep(c1, c2, t0[6], x0[6], n0s[6], yw, m)
-		c1, c2, t0[6] = fstep(c1, c2, t0[7], x0[7], n0s[7], yw, m)
-		for j := limbBlock; j < s; j += limbBlock {
-			tt := (*[limbBlock + 1]uint32)(t[j-1 : j+limbBlock])
-			xx := (*[limbBlock]uint32)(x[j : j+limbBlock])
-			nn := (*[limbBlock]uint32)(n[j : j+limbBlock])
-			c1, c2, tt[0] = fstep(c1, c2, tt[1], xx[0], nn[0], yw, m)
-			c1, c2, tt[1] = fstep(c1, c2, tt[2], xx[1], nn[1], yw, m)
-			c1, c2, tt[2] = fstep(c1, c2, tt[3], xx[2], nn[2], yw, m)
-			c1, c2, tt[3] = fstep(c1, c2, tt[4], xx[3], nn[3], yw, m)
-			c1, c2, tt[4] = fstep(c1, c2, tt[5], xx[4], nn[4], yw, m)
-			c1, c2, tt[5] = fstep(c1, c2, tt[6], xx[5], nn[5], yw, m)
-			c1, c2, tt[6] = fstep(c1, c2, tt[7], xx[6], nn[6], yw, m)
-			c1, c2, tt[7] = fstep(c1, c2, tt[8], xx[7], nn[7], yw, m)
-		}
-		c1 += uint64(t[s])
-		c2 += uint64(uint32(c1))
-		t[s-1] = uint32(c2)
-		t[s] = uint32(c1>>32) + uint32(c2>>32)
-	}
-	// t < 2n: one conditional subtraction.
-	if t[s] != 0 || !less(t[:s], n) {
-		subInto(z, t[:s], n)
-	} else {
-		copy(z, t[:s])
-	}
-}
-
-// fstep is one column of montMul: t[j] + x[j]·yi enters c1, its low word plus m·n[j] enters
-// c2, whose low word is the new t[j-1].
-func fstep(c1, c2 uint64, tj, xj, nj uint32, yw, m uint64) (uint64, uint64, uint32) {
-	c1 += uint64(tj) + uint64(xj)*yw
-	c2 += uint64(uint32(c1)) + m*uint64(nj)
-	return c1 >> 32, c2 >> 32, uint32(c2)
-}
