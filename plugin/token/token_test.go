@@ -289,6 +289,7 @@ func TestVerifier_Verify(t *testing.T) {
 	check(tok, other, false, "signature does not verify with any of 2 keys") // failures are not cached
 	check("device-43", sig1, false, "signature does not verify with any of 2 keys")
 	check(tok, "", false, "signature missing")
+	check(strings.Repeat("t", MaxTokenBytes+1), sig1, false, "token is 6145 bytes, at most 6144 allowed")
 	check(tok, "***", false, "signature is not valid base64: length 3 is not a multiple of 4")
 
 	// Only successes are remembered: every occupied slot holds a pair that verified.

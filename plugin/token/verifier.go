@@ -7,8 +7,11 @@ import (
 	"strconv"
 )
 
-// MaxSignatureChars is the longest base64 signature accepted (AWS TokenSignature: 2560 chars).
-const MaxSignatureChars = 2560
+// Input limits, AWS's (TestInvokeAuthorizer's Token and TokenSignature shapes).
+const (
+	MaxSignatureChars = 2560 // longest base64 signature accepted
+	MaxTokenBytes     = 6144 // longest token accepted
+)
 
 // DecodeSignature decodes a token signature sent as standard base64 with padding
 // ("[A-Za-z0-9+/]+={0,2}", length a multiple of 4, at most 2560 characters). A signature taken
@@ -88,10 +91,13 @@ func (v *Verifier) Keys() []*PublicKey { return v.keys }
 // failure it says why, for the decision log:
 //
 //	"signature missing", "signature is not valid base64: …", "no signing keys configured",
-//	"signature does not verify with any of 2 keys"
+//	"token is 7000 bytes, at most 6144 allowed", "signature does not verify with any of 2 keys"
 func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
 	if signatureB64 == "" {
 		return false, "signature missing"
+	}
+	if len(token) > MaxTokenBytes {
+		return false, "token is " + strconv.Itoa(len(token)) + " bytes, at most " + strconv.Itoa(MaxTokenBytes) + " allowed"
 	}
 	var sum [sha256.Size]byte
 	var slot *verified
