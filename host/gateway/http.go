@@ -42,6 +42,9 @@ func serveHTTP(sc *serverConn, c net.Conn, props host.Properties) {
 	}
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute)) // idle keep-alive timeout
+		if sc.isDraining() {
+			return // after the deadline: a drain that set its own deadline first is not undone
+		}
 		// A request line starts with a method token; anything else (an MQTT CONNECT from a
 		// client that sent no ALPN) is refused at once, as Envoy's HTTP codec does, instead of
 		// waiting for a line end that never comes.
