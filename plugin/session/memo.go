@@ -2,17 +2,20 @@ package session
 
 import "bytes"
 
-// memo is a bounded, direct-mapped cache of (action, name) → allowed for one connection. A slot is
-// valid only for the generation it was written in, so reset (a policy change) is O(1).
+// memo is a bounded, 2-way set-associative cache of (action, name) → allowed for one connection
+// (least recently used of the two replaced). A slot is valid only for the generation it was written
+// in, so reset (a policy change) is O(1).
 type memo struct {
 	slots []memoSlot
-	mask  uint32
+	mask  uint32 // of the pair index, times 2
 	gen   uint32
+	tick  uint32
 }
 
 type memoSlot struct {
 	gen  uint32
 	hash uint32
+	used uint32 // tick of the last hit or write
 	a    Action
 	ok   bool
 	name []byte
@@ -24,12 +27,12 @@ func (m *memo) init(n int) {
 	if n <= 0 {
 		return
 	}
-	size := 1
+	size := 2
 	for size < n {
 		size <<= 1
 	}
 	m.slots = make([]memoSlot, size)
-	m.mask = uint32(size - 1)
+	m.mask = uint32(size-1) &^ 1
 	m.gen = 1
 }
 
@@ -67,9 +70,13 @@ func (m *memo) get(h uint32, a Action, name []byte) (ok, hit bool) {
 	if m.slots == nil {
 		return false, false
 	}
-	s := &m.slots[h&m.mask]
-	if s.gen == m.gen && s.hash == h && s.a == a && bytes.Equal(s.name, name) {
-		return s.ok, true
+	i := h & m.mask
+	for _, s := range [2]*memoSlot{&m.slots[i], &m.slots[i+1]} {
+		if s.gen == m.gen && s.hash == h && s.a == a && bytes.Equal(s.name, name) {
+			m.tick++
+			s.used = m.tick
+			return s.ok, true
+		}
 	}
 	return false, false
 }
@@ -78,7 +85,12 @@ func (m *memo) put(h uint32, a Action, name []byte, ok bool) {
 	if m.slots == nil || len(name) > memoMaxName {
 		return
 	}
-	s := &m.slots[h&m.mask]
-	s.gen, s.hash, s.a, s.ok = m.gen, h, a, ok
+	i := h & m.mask
+	s := &m.slots[i]
+	if o := &m.slots[i+1]; o.gen != m.gen || s.gen == m.gen && o.used < s.used {
+		s = o
+	}
+	m.tick++
+	s.gen, s.hash, s.used, s.a, s.ok = m.gen, h, m.tick, a, ok
 	s.name = append(s.name[:0], name...)
 }
