@@ -122,6 +122,8 @@ var vectors = []vector{
 	{name: "5.0 UNSUBACK success and no subscription existed", version: V5, wire: "b0 05 00 0b 00 00 11",
 		want: Packet{Type: Unsuback, PacketID: 11, Payload: h("00 11")}},
 	{name: "3.1.1 PINGREQ", version: V311, wire: "c0 00", want: Packet{Type: Pingreq}},
+	{name: "5.0 PINGREQ", version: V5, wire: "c0 00", want: Packet{Type: Pingreq}},
+	{name: "3.1.1 PINGRESP", version: V311, wire: "d0 00", want: Packet{Type: Pingresp}},
 	{name: "5.0 PINGRESP", version: V5, wire: "d0 00", want: Packet{Type: Pingresp}},
 	{name: "3.1.1 DISCONNECT", version: V311, wire: "e0 00", want: Packet{Type: Disconnect}},
 	{name: "5.0 DISCONNECT normal short form", version: V5, wire: "e0 00", want: Packet{Type: Disconnect}},

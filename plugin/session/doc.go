@@ -19,6 +19,10 @@
 //     Options.RewriteUsername) and the held packets after it, already processed. With
 //     Options.Preauthorized (WebSocket upgrades that carried credentials) the CONNECT is checked
 //     at once instead. MQTT 3.1 (protocol level 3) is refused, as AWS IoT Core does.
+//     A glue that cannot write bytes when the authorizer answers (proxy-wasm) uses the in-place
+//     hand-off instead of Authorize: PendingConnect gives the CONNECT to leave in the paused
+//     buffer, and Resume checks iot:Connect and queues the output of the packets held since for
+//     the next FromClient (see handoff.go).
 //   - Client PUBLISH: iot:Publish on the topic, and iot:RetainPublish when RETAIN is set.
 //   - SUBSCRIBE: iot:Subscribe on each topic filter.
 //   - Broker PUBLISH: iot:Receive on the topic; a denied one is dropped, and the acknowledgement
