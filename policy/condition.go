@@ -253,9 +253,15 @@ func (c *cond) eval(v *Vars) bool {
 	}
 	switch c.family {
 	case famIP:
-		addr, _, valid := parseIP(val)
 		any := false
-		if valid {
+		if a, ok := parseV4(val); ok {
+			for i := range c.nets {
+				if c.nets[i].containsV4(a) {
+					any = true
+					break
+				}
+			}
+		} else if addr, _, ok := parseIP(val); ok {
 			for i := range c.nets {
 				if c.nets[i].contains(&addr) {
 					any = true

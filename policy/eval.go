@@ -28,12 +28,16 @@ var knownActions = [...]string{
 
 // actionIndex finds action among knownActions, ignoring case; -1 if it is not there.
 func actionIndex(action string) int {
-	for i, a := range knownActions {
-		if a == action {
+	if len(action) < 5 {
+		return -1
+	}
+	for i, a := range knownActions[:] {
+		// The fifth byte tells most known actions apart before a full comparison.
+		if len(a) == len(action) && a[4] == action[4] && a == action {
 			return i
 		}
 	}
-	for i, a := range knownActions {
+	for i, a := range knownActions[:] {
 		if len(a) == len(action) && strings.EqualFold(a, action) {
 			return i
 		}
@@ -82,6 +86,7 @@ type stmt struct {
 	notAction   bool
 	actions     []*pattern
 	notResource bool
+	anyResource bool // Resource is exactly "*"
 	resources   []*pattern
 	conds       []cond
 }
@@ -97,7 +102,9 @@ func (s *stmt) actionMatches(action string) bool {
 
 // applies reports whether the statement matches the request; the action is already known to match.
 func (s *stmt) applies(resource string, v *Vars) bool {
-	if s.notResource {
+	if s.anyResource {
+		// "Resource": "*": nothing to match.
+	} else if s.notResource {
 		for _, p := range s.resources {
 			if p.match(resource, v) != noMatch {
 				return false // matched, or a variable did not resolve

@@ -217,3 +217,21 @@ func FuzzParseIP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStringOps checks the word-at-a-time string functions used on wasm against the standard
+// library.
+func FuzzStringOps(f *testing.F) {
+	f.Add("devices/dev1/telemetry", "/admin/")
+	f.Add("arn:aws:iot:us-east-1:123456789012:topic/x", "arn:aws:iot:us-east-1:123456789012:topic/")
+	f.Add("aaaaaaaaaaaaaaaaab", "ab")
+	f.Add("\x80\x80\x80\x80\x80\x80\x80\x80\x81", "\x81")
+	f.Add("0123456789abcdef", "")
+	f.Fuzz(func(t *testing.T, s, sub string) {
+		if got, want := hasPrefixWords(s, sub), strings.HasPrefix(s, sub); got != want {
+			t.Fatalf("hasPrefixWords(%q, %q) = %v", s, sub, got)
+		}
+		if got, want := indexWords(s, sub), strings.Index(s, sub); got != want {
+			t.Fatalf("indexWords(%q, %q) = %d, want %d", s, sub, got, want)
+		}
+	})
+}

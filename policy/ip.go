@@ -6,6 +6,19 @@ package policy
 type ipNet struct {
 	addr [16]byte
 	bits int // prefix length in the 128-bit space
+
+	// For IPv4 blocks, the same as a 32-bit address and mask, for the fast path.
+	v4            bool
+	v4net, v4mask uint32
+}
+
+// containsV4 reports whether the IPv4 address a (a.b.c.d as a<<24|b<<16|c<<8|d) is in the block.
+func (n *ipNet) containsV4(a uint32) bool {
+	if n.v4 {
+		return a&n.v4mask == n.v4net
+	}
+	m := [16]byte{10: 0xff, 11: 0xff, 12: byte(a >> 24), 13: byte(a >> 16), 14: byte(a >> 8), 15: byte(a)}
+	return n.contains(&m)
 }
 
 func (n *ipNet) contains(a *[16]byte) bool {
@@ -61,6 +74,11 @@ func parseCIDR(s string) (ipNet, bool) {
 		}
 	}
 	if v4 {
+		n.v4 = true
+		if bits > 0 {
+			n.v4mask = ^uint32(0) << (32 - bits)
+		}
+		n.v4net = (uint32(n.addr[12])<<24 | uint32(n.addr[13])<<16 | uint32(n.addr[14])<<8 | uint32(n.addr[15])) & n.v4mask
 		bits += 96
 	}
 	n.bits = bits
@@ -77,6 +95,33 @@ func parseIP(s string) (a [16]byte, v4 bool, ok bool) {
 	a[10], a[11] = 0xff, 0xff
 	ok = parseIPv4(s, a[12:16])
 	return a, true, ok
+}
+
+// parseV4 reads a dotted-quad IPv4 address into a 32-bit number.
+func parseV4(s string) (uint32, bool) {
+	var a uint32
+	part, digits, val := 0, 0, uint32(0)
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || part > 3 {
+				return 0, false
+			}
+			a = a<<8 | val
+			part++
+			digits, val = 0, 0
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' || (digits == 1 && val == 0) { // no leading zeros
+			return 0, false
+		}
+		val = val*10 + uint32(c-'0')
+		digits++
+		if val > 255 {
+			return 0, false
+		}
+	}
+	return a, part == 4
 }
 
 func parseIPv4(s string, out []byte) bool {

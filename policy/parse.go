@@ -339,6 +339,7 @@ func (p *parser) statement(d *Document, v *jsonValue, path string) {
 		return
 	}
 	s.effect = st.Effect
+	s.anyResource = !s.notResource && len(s.resources) == 1 && s.resources[0].fast == fastAny
 	if condVal != nil {
 		p.conditions(s, &st, condVal, path+".Condition", sid)
 		if p.err != nil {

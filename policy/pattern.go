@@ -32,6 +32,8 @@ const (
 	fastAny              // "*"
 	fastEqual            // one literal
 	fastPrefix           // literal then "*"
+	fastSeq              // literals and variables, maybe a final "*": no backtracking needed
+	fastStars            // single literals or variables separated by "*": leftmost search, no backtracking
 )
 
 // maxVarsPerString bounds the policy variables in one string so evaluation can resolve them into a
@@ -115,6 +117,21 @@ func parsePattern(src string, o patternOptions) (*pattern, string, int) {
 			p.fast = fastEqual
 		case len(p.toks) == 2 && p.toks[0].kind == tokLit && p.toks[1].kind == tokStar:
 			p.fast = fastPrefix
+		default:
+			p.fast = fastSeq
+			for i, t := range p.toks {
+				if t.kind == tokQuest || t.kind == tokStar && i != len(p.toks)-1 {
+					p.fast = fastGeneral
+				}
+			}
+			if p.fast == fastGeneral {
+				p.fast = fastStars
+				for i, t := range p.toks {
+					if t.kind == tokQuest || t.kind != tokStar && i > 0 && p.toks[i-1].kind != tokStar {
+						p.fast = fastGeneral
+					}
+				}
+			}
 		}
 	} else if len(p.toks) == 1 && p.toks[0].kind == tokStar {
 		p.fast = fastAny
@@ -132,19 +149,25 @@ const (
 	unresolved
 )
 
-// match matches s against the pattern with the variables of v.
+// match matches s against the pattern with the variables of v. It is small enough to be inlined
+// for the common shapes, which matters inside WebAssembly where calls are expensive.
 func (p *pattern) match(s string, v *Vars) matchResult {
 	switch p.fast {
 	case fastAny:
 		return matched
-	case fastEqual:
+	case fastPrefix:
+		return boolResult(hasPrefix(s, p.toks[0].lit))
+	}
+	return p.matchSlow(s, v)
+}
+
+func (p *pattern) matchSlow(s string, v *Vars) matchResult {
+	if p.fast == fastEqual {
 		if len(p.toks) == 0 {
 			return boolResult(s == "")
 		}
 		lit := p.toks[0].lit
 		return boolResult(len(s) == len(lit) && hasPrefix(s, lit))
-	case fastPrefix:
-		return boolResult(hasPrefix(s, p.toks[0].lit))
 	}
 	var vals [maxVarsPerString]string
 	for i := range p.vars {
@@ -153,6 +176,55 @@ func (p *pattern) match(s string, v *Vars) matchResult {
 			return unresolved
 		}
 		vals[i] = val
+	}
+	if p.fast == fastStars {
+		// With '*' as the only wildcard, the first literal must be a prefix, the last a suffix,
+		// and taking the leftmost occurrence of each literal in between is never wrong.
+		pos := 0
+		for i := range p.toks {
+			t := &p.toks[i]
+			if t.kind == tokStar {
+				continue
+			}
+			lit := t.lit
+			if t.kind == tokVar {
+				lit = vals[t.vi]
+			}
+			switch {
+			case i == 0:
+				if !hasPrefix(s, lit) {
+					return noMatch
+				}
+				pos = len(lit)
+			case i == len(p.toks)-1:
+				return boolResult(len(s)-pos >= len(lit) && hasPrefix(s[len(s)-len(lit):], lit))
+			default:
+				j := index(s[pos:], lit)
+				if j < 0 {
+					return noMatch
+				}
+				pos += j + len(lit)
+			}
+		}
+		return matched // ends with a star
+	}
+	if p.fast == fastSeq {
+		// Each token in turn must match where the previous one ended.
+		for i := range p.toks {
+			t := &p.toks[i]
+			lit := t.lit
+			switch t.kind {
+			case tokStar:
+				return matched // the final star takes the rest
+			case tokVar:
+				lit = vals[t.vi]
+			}
+			if !hasPrefix(s, lit) {
+				return noMatch
+			}
+			s = s[len(lit):]
+		}
+		return boolResult(len(s) == 0)
 	}
 	return boolResult(globMatch(p.toks, &vals, s, p.fold))
 }
