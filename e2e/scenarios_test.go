@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -361,4 +365,40 @@ func httpsPublish(s *sc) {
 func hostOf(addr string) string {
 	h, _, _ := strings.Cut(addr, ":")
 	return h
+}
+
+// TestRemoteFlags_AgainstEmbedded keeps the compose mode exact where Docker cannot run: it
+// builds the environment from the flags the compose tester passes (CA file, signing key file,
+// authorizer admin URL, broker), pointed at the embedded stack, and runs two scenarios through it.
+// (Its name avoids "Compose": the tester selects the compose tests with -run Compose.)
+func TestRemoteFlags_AgainstEmbedded(t *testing.T) {
+	if *flagTarget != "embedded" {
+		t.Skip("embedded target only")
+	}
+	e := startEmbedded(t)
+	der, err := x509.MarshalPKCS8PrivateKey(e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "token-signing-private.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	saved := []*string{flagAddr, flagRejectAddr, flagCA, flagSigningKey, flagAuthorizer, flagBroker}
+	old := make([]string, len(saved))
+	for i, p := range saved {
+		old[i] = *p
+	}
+	defer func() {
+		for i, p := range saved {
+			*p = old[i]
+		}
+	}()
+	*flagAddr, *flagRejectAddr, *flagCA, *flagSigningKey, *flagAuthorizer, *flagBroker =
+		e.addr, e.rejectAddr, e.caFile, keyFile, e.authorizer, e.broker
+	ce := composeEnv(t)
+	ce.logs = e.logs
+	setRules(t, ce)
+	allowedPahoTLS(&sc{T: t, e: ce, id: "composeflags"})
+	deniedSubscribeReject(&sc{T: t, e: ce, id: "composeflagsreject"})
 }
