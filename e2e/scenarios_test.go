@@ -60,6 +60,9 @@ func setRules(t *testing.T, e *env) {
 
 // TestEmbedded runs every scenario against the embedded gateway (host/gateway) on loopback.
 func TestEmbedded(t *testing.T) {
+	if *flagTarget != "embedded" {
+		t.Skip("embedded target only")
+	}
 	e := startEmbedded(t)
 	runScenarios(t, &e.env)
 	t.Run("AuthorizerUnreachable", func(t *testing.T) {

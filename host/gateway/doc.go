@@ -1,0 +1,52 @@
+// Package gateway is the embedded gateway: the thin adapter that puts real sockets in front of a
+// plugin loaded by package host, the way an Envoy listener on port 443 would. Package host is the
+// engine (VMs, streams, connections, HTTP calls, timers); this package only moves bytes between
+// sockets and host's streams and connections.
+//
+// One TLS listener serves three protocols, chosen as Envoy's filter chains choose them:
+//
+//   - ALPN "mqtt": MQTT over TLS through the plugin's network filter (host.Connection). The TLS
+//     SNI becomes connection.requested_server_name. What the plugin lets through goes to the
+//     broker over TCP (dialled when the first bytes are allowed, so a refused CONNECT never
+//     reaches it); the broker's bytes come back through the plugin; a close on either side, or
+//     by the plugin, closes both.
+//   - Anything else (no ALPN, "http/1.1", or a protocol the gateway does not speak): HTTP/1.1
+//     through the plugin's HTTP filter (host.HTTPStream), keep-alive. A WebSocket upgrade goes to
+//     the broker's WebSocket endpoint: the upgrade request the plugin lets through is sent there,
+//     the 101 comes back through the plugin, and from then on the raw bytes flow as request and
+//     response bodies, as in Envoy. Other requests go to the HTTP upstream. Local replies of the
+//     plugin (403) are written to the client. A client that speaks MQTT without ALPN gets
+//     HTTP/1.1 400 and a close.
+//
+// Connections are assigned to the plugin's worker VMs round-robin; time is the real clock. The
+// plugin's clusters (authorizerFunction.cluster) map to base URLs.
+//
+// Use it to run iotauthz.wasm without Envoy (iotauthz gateway, iotauthz demo, the end-to-end
+// tests), or as the starting point of a Go gateway that embeds the plugin.
+//
+//	gw, err := gateway.New(ctx, gateway.Config{
+//		Module: wasm, PluginConfig: cfg, Workers: 2,
+//		Clusters: map[string]string{"authorizer": "http://127.0.0.1:9000"},
+//		TLS:      &tls.Config{Certificates: []tls.Certificate{cert}},
+//		Broker:   "tcp://127.0.0.1:1883", BrokerWS: "ws://127.0.0.1:8080/mqtt",
+//		HTTPUpstream: "http://127.0.0.1:8081",
+//	})
+//	go gw.ListenAndServe(":8443")
+//	...
+//	gw.Shutdown(ctx) // stop accepting, finish what is in flight, close
+//
+// A Gateway is safe for concurrent use. Shutdown stops accepting and stops reading from clients;
+// bytes already read go through the plugin (an authorizer call in flight included) to the broker
+// or upstream, the answers come back, then every connection closes; it waits at most
+// Config.ShutdownGrace. Close closes everything at once.
+//
+// # Notes
+//
+//   - HTTP/1.1 only (no HTTP/2 and no RFC 8441 WebSocket over HTTP/2); request trailers are not
+//     forwarded.
+//   - The socket writes happen on one goroutine per connection fed by host's sinks, so a slow
+//     client never blocks a VM.
+//
+// Subpackage gatewaytest makes throwaway credentials (CA, server certificate, token-signing key)
+// and an embedded MQTT broker for demos and tests.
+package gateway
