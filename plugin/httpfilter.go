@@ -72,6 +72,11 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	switch {
 	case isWS:
 		s.mode = modeWS
+		// Compressed frames (permessage-deflate sets RSV1) cannot be inspected: never let the
+		// client and the broker negotiate an extension.
+		if _, ok := lookupHeader(hs, "sec-websocket-extensions"); ok {
+			_ = proxywasm.RemoveHttpRequestHeader("sec-websocket-extensions")
+		}
 	case method == "POST" && strings.HasPrefix(path, "/topics/"):
 		s.mode = modePublish
 		topic, ok := percentDecode(path[len("/topics/"):])

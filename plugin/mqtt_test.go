@@ -127,9 +127,13 @@ func openTLS(e *env, worker int) pipe {
 func openWS(e *env, worker int) pipe {
 	s := e.p.Worker(worker).NewHTTPStream(httpProps(77))
 	s.RequestHeaders(host.Headers{{":method", "GET"}, {":path", "/mqtt"}, {":authority", "iot.example.com"},
-		{"upgrade", "websocket"}, {"connection", "Upgrade"}, {"sec-websocket-protocol", "mqtt"}}, false)
+		{"upgrade", "websocket"}, {"connection", "Upgrade"}, {"sec-websocket-protocol", "mqtt"},
+		{"sec-websocket-extensions", "permessage-deflate; client_max_window_bits"}}, false)
 	if !s.Upstream().HeadersSent {
 		e.t.Fatalf("upgrade without credentials must go on to the CONNECT\n%s", e.logs())
+	}
+	if _, ok := s.Upstream().Headers.Get("sec-websocket-extensions"); ok {
+		e.t.Fatalf("an extension offer reached the broker: frames could be compressed")
 	}
 	s.ResponseHeaders(host.Headers{{":status", "101"}, {"upgrade", "websocket"}, {"connection", "Upgrade"}}, false)
 	return &wsPipe{t: e.t, s: s}
@@ -524,4 +528,27 @@ func TestWS_UpgradeWithCredentials(t *testing.T) {
 			t.Fatalf("hits %d", e.auth.hits.Load())
 		}
 	})
+}
+
+// TestMQTT_AllowedBeforeDeniedStillForwarded: under denyAction disconnect, the allowed packets
+// that precede a denied one in the same chunk still reach the broker before the close.
+func TestMQTT_AllowedBeforeDeniedStillForwarded(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.auth.setAnswer(respond(200, mqttPolicy()))
+			p := tr.open(e, 0)
+			connect(t, e, p, 4, "c1")
+			b0 := len(p.toBroker())
+			ok := publishPkt(4, "device/c1/a", 0, false, 0, "first")
+			p.client(append(append([]byte(nil), ok...), publishPkt(4, "other/x", 0, false, 0, "denied")...))
+			e.settle()
+			if !p.closed() {
+				t.Fatalf("open after a denied publish")
+			}
+			if got := p.toBroker()[b0:]; !bytes.Equal(got, ok) {
+				t.Fatalf("broker got %x, want the allowed publish %x", got, ok)
+			}
+		})
+	}
 }

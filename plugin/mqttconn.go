@@ -123,6 +123,11 @@ func (c *mqttConn) fromClient(size int, _ bool) proxywasm.Action {
 	res := c.sess.FromClient(data)
 	switch res.Status {
 	case session.Close:
+		// The allowed packets that came before the cause still go to the broker.
+		if len(res.Out) > 0 && c.t.setClientData(res.Out) == nil {
+			c.closeForSession(res)
+			return proxywasm.ActionContinue
+		}
 		c.closeForSession(res)
 		return proxywasm.ActionPause
 	case session.NeedAuth:
