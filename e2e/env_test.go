@@ -148,12 +148,13 @@ func composeEnv(t *testing.T) *env {
 // embedded is the local stack.
 type embedded struct {
 	env
-	gws      []*gateway.Gateway
-	logMu    sync.Mutex
-	logBuf   bytes.Buffer
-	mosq     *exec.Cmd
-	mosqOut  *lockedBuffer
-	received *receiver
+	gws       []*gateway.Gateway
+	logMu     sync.Mutex
+	logBuf    bytes.Buffer
+	mosq      *exec.Cmd
+	mosqOut   *lockedBuffer
+	received  *receiver
+	publicPEM []byte // the token-signing public key in the plugin configurations
 }
 
 func (s *embedded) logf(format string, args ...any) {
@@ -288,6 +289,7 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 		return nil, err
 	}
 	s.key = sk.Key
+	s.publicPEM = sk.PublicPEM
 
 	// mosquitto: a TCP and a WebSocket listener on free loopback ports.
 	tcpAddr, err := gatewaytest.FreeAddr()

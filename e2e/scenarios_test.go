@@ -26,6 +26,8 @@ const rules = `{
      "refreshAfterInSeconds": 2, "disconnectAfterInSeconds": 86400, "policyDocuments": [POLICY]},
     {"name": "ttl", "match": {"tokenPrefix": "ttl-"}, "isAuthenticated": true, "principalId": "ttl",
      "refreshAfterInSeconds": 300, "disconnectAfterInSeconds": 3, "policyDocuments": [POLICY]},
+    {"name": "slow", "match": {"tokenPrefix": "slow-"}, "isAuthenticated": true, "principalId": "slow",
+     "refreshAfterInSeconds": 300, "disconnectAfterInSeconds": 86400, "policyDocuments": [POLICY], "fault": {"delayMillis": 1000}},
     {"name": "down", "match": {"tokenPrefix": "down-"}, "fault": {"close": true}},
     {"name": "error", "match": {"tokenPrefix": "error-"}, "fault": {"status": 500}},
     {"name": "devices", "match": {"tokenPrefix": "allow-"}, "isAuthenticated": true, "principalId": "device",

@@ -114,6 +114,7 @@ type exchange struct {
 	switched    bool     // 101 sent to the client
 	keepAlive   bool
 	reqBodyDone chan struct{}
+	act         activity // WebSocket: bytes to or from the broker
 }
 
 func (hc *httpConn) exchange(req *http.Request) bool {
@@ -214,6 +215,7 @@ func (x *exchange) OnUpstreamData(b []byte, endStream bool) {
 		switch {
 		case x.upConn != nil:
 			if len(b) > 0 {
+				x.act.touch()
 				if _, err := x.upConn.Write(b); err != nil {
 					x.resetNow()
 					return
@@ -464,6 +466,7 @@ func (x *exchange) startWebSocket(h host.Headers) {
 		for {
 			n, err := ubr.Read(buf)
 			if n > 0 {
+				x.act.touch()
 				st.ResponseBody(buf[:n], false)
 			}
 			if err != nil {
@@ -569,12 +572,10 @@ func (x *exchange) pumpClient() {
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && x.hc.sc.isDraining() {
-				// Shutdown: stop reading; what was read finishes, then the broker side closes.
-				x.q.push(func() {
-					if tc, ok := x.upConn.(*net.TCPConn); ok {
-						_ = tc.CloseWrite()
-					}
-				})
+				// Shutdown: no more client bytes; what was read goes through and the broker's
+				// answers come back, then the exchange ends.
+				waitQuiet(x.hc.sc.g, x.q, &x.act, x.done)
+				x.q.push(x.resetNow)
 				return
 			}
 			x.st.RequestBody(nil, true)

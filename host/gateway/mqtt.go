@@ -26,6 +26,7 @@ type mqttConn struct {
 	closed   bool
 	closedCh chan struct{}
 	reading  sync.WaitGroup // client and broker readers
+	act      activity
 }
 
 func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
@@ -56,44 +57,13 @@ func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
 	<-runDone
 }
 
-// finishInFlight waits (bounded by the gateway's grace period; Shutdown aborts after it) until
-// the plugin has answered what it holds (the authorizer calls in flight) and the queue has written
-// it to the broker, then half-closes the broker side and waits for the broker to answer and close.
+// finishInFlight waits, within the gateway's grace period (Shutdown aborts after it), until the
+// plugin has answered what it holds (an authorizer call in flight), the queue has written it to
+// the broker, and the broker's answers (CONNACK, PUBACKs) have come back: the connection has been
+// quiet for quietPeriod. A half-close instead would make a broker such as mosquitto drop a
+// CONNECT it has not processed yet.
 func (m *mqttConn) finishInFlight() {
-	deadline := time.Now().Add(m.sc.g.cfg.ShutdownGrace)
-	for time.Now().Before(deadline) {
-		if m.isClosed() {
-			return
-		}
-		if !m.q.pending() && m.vmIdle() {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	m.mu.Lock()
-	b := m.broker
-	m.mu.Unlock()
-	if tc, ok := b.(*net.TCPConn); ok {
-		// Let the broker read everything and answer it (PUBACKs), then see the end.
-		m.q.push(func() { _ = tc.CloseWrite() })
-		select {
-		case <-m.closedCh:
-		case <-time.After(time.Until(deadline)):
-		}
-	}
-}
-
-func (m *mqttConn) vmIdle() bool {
-	// Settle returns when the connection's VM has no call running or queued and no HTTP call
-	// waiting; a short timeout keeps this a poll.
-	ctx, cancel := contextWithTimeout(20 * time.Millisecond)
-	defer cancel()
-	for i := 0; i < m.sc.g.plugin.Workers(); i++ {
-		if m.sc.g.plugin.Worker(i).Settle(ctx) != nil {
-			return false
-		}
-	}
-	return true
+	waitQuiet(m.sc.g, m.q, &m.act, m.closedCh)
 }
 
 func (m *mqttConn) isClosed() bool {
@@ -111,6 +81,7 @@ func (m *mqttConn) OnUpstreamData(b []byte, endStream bool) {
 			return
 		}
 		if len(b) > 0 {
+			m.act.touch()
 			if _, err := br.Write(b); err != nil {
 				m.sc.g.logf("gateway: write to broker: %v", err)
 				m.shutdown()
@@ -181,6 +152,7 @@ func (m *mqttConn) readBroker(b net.Conn) {
 	for {
 		n, err := b.Read(buf)
 		if n > 0 {
+			m.act.touch()
 			m.conn.UpstreamData(buf[:n], false)
 		}
 		if err != nil {
