@@ -45,7 +45,7 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 // scratch.
 func (k *PublicKey) expMod(y, x, z, t []uint32) {
 	// y = x·R mod n (Montgomery form).
-	montMulSep(y, x, k.rr, k.n, k.n0inv, t)
+	montMul4(y, x, k.rr, k.n, k.n0inv, t)
 	// Left-to-right square-and-multiply; z holds the accumulator, x is scratch.
 	copy(z, y)
 	e := k.e
@@ -54,9 +54,9 @@ func (k *PublicKey) expMod(y, x, z, t []uint32) {
 		top--
 	}
 	for i := top - 1; i >= 0; i-- {
-		montSqr(x, z, k.n, k.n0inv, t)
+		montSqr4(x, z, k.n, k.n0inv, t)
 		if e>>uint(i)&1 == 1 {
-			montMulSep(z, x, y, k.n, k.n0inv, t)
+			montMul4(z, x, y, k.n, k.n0inv, t)
 		} else {
 			x, z = z, x
 		}
@@ -68,7 +68,7 @@ func (k *PublicKey) expMod(y, x, z, t []uint32) {
 	for i := s; i < len(t); i++ {
 		t[i] = 0
 	}
-	redc(y, t, k.n, k.n0inv)
+	redc4(y, t, k.n, k.n0inv)
 }
 
 // expectedEM returns EM = 0x00 0x01 FF…FF 0x00 DigestInfo ‖ H as s little-endian limbs for a

@@ -374,13 +374,17 @@ func TestMontgomeryVariants(t *testing.T) {
 		wantSq.Mul(wantSq, Rinv).Mod(wantSq, N)
 		z := make([]uint32, s)
 		tt := make([]uint32, 2*s+1)
-		montMulSep(z, x, y, k.n, k.n0inv, tt)
+		montMul4(z, x, y, k.n, k.n0inv, tt)
 		if limbsToBig(z).Cmp(want) != 0 {
-			t.Fatalf("case %d: montMulSep wrong", i)
+			t.Fatalf("case %d: montMul4 wrong", i)
 		}
-		montSqr(z, x, k.n, k.n0inv, tt)
+		montMul4(z, x, x, k.n, k.n0inv, tt)
 		if limbsToBig(z).Cmp(wantSq) != 0 {
-			t.Fatalf("case %d: montSqr wrong", i)
+			t.Fatalf("case %d: montMul4 square wrong", i)
+		}
+		montSqr4(z, x, k.n, k.n0inv, tt)
+		if limbsToBig(z).Cmp(wantSq) != 0 {
+			t.Fatalf("case %d: montSqr4 wrong", i)
 		}
 	}
 }
@@ -396,7 +400,7 @@ func benchMont(b *testing.B, f func(z, x, y, n []uint32, n0inv uint32, t []uint3
 	}
 }
 
-func BenchmarkMontMulSep(b *testing.B) { benchMont(b, montMulSep) }
-func BenchmarkMontSqr(b *testing.B) {
-	benchMont(b, func(z, x, _, n []uint32, n0inv uint32, t []uint32) { montSqr(z, x, n, n0inv, t) })
+func BenchmarkMontMul4(b *testing.B) { benchMont(b, montMul4) }
+func BenchmarkMontSqr4(b *testing.B) {
+	benchMont(b, func(z, x, _, n []uint32, n0inv uint32, t []uint32) { montSqr4(z, x, n, n0inv, t) })
 }
