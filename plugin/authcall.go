@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strconv"
+
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
@@ -50,16 +52,8 @@ func (p *pluginContext) decide(r *authRequest, w waiter) (outcome, bool) {
 	now := nowNanos()
 	if r.key != "" {
 		if !r.force {
-			if d := p.cache.get(r.key); d != nil && now < d.expiresAt {
-				p.m.cacheHits.Increment(1)
+			if d := p.cached(r.key, r.tokenScoped, now); d != nil {
 				return outcome{d: d}, false
-			}
-			if r.tokenScoped && p.shared != nil {
-				if d := p.loadShared(r.key, now); d != nil {
-					p.m.cacheHits.Increment(1)
-					p.m.sharedHits.Increment(1)
-					return outcome{d: d}, false
-				}
 			}
 		}
 		if f := p.flights[r.key]; f != nil {
@@ -87,6 +81,40 @@ func (p *pluginContext) decide(r *authRequest, w waiter) (outcome, bool) {
 		p.flights[r.key] = f
 	}
 	return outcome{}, true
+}
+
+// cached returns a fresh decision for key from this VM's cache or, in token scope, from the
+// answer another VM stored in shared data; nil when there is none.
+func (p *pluginContext) cached(key string, tokenScoped bool, now int64) *decision {
+	if d := p.cache.get(key); d != nil && now < d.expiresAt {
+		p.m.cacheHits.Increment(1)
+		return d
+	}
+	if tokenScoped && p.shared != nil {
+		if d := p.loadShared(key, now); d != nil {
+			p.m.cacheHits.Increment(1)
+			p.m.sharedHits.Increment(1)
+			return d
+		}
+	}
+	return nil
+}
+
+// cacheKey is the cache and single-flight key of a request, and whether it is shared by every
+// connection and VM (cache.scope "token"); "" when decisions are not reused (AWS's default:
+// MQTT connections hold their own, HTTP calls per request). It holds the authorizer, the token
+// and the signature, so a hit stands for exactly these credentials, verified before.
+func (p *pluginContext) cacheKey(a *config.Authorizer, c *presented, httpPublish bool, conn uint64) (string, bool) {
+	if c.token == "" {
+		return "", false // signing disabled and no token: the authorizer decides from other inputs
+	}
+	switch {
+	case p.cfg.Cache.Scope == "token":
+		return "t\x00" + a.Name + "\x00" + c.token + "\x00" + c.signature, true
+	case httpPublish && a.EnableCachingForHTTP:
+		return "h\x00" + strconv.FormatUint(conn, 10) + "\x00" + a.Name + "\x00" + c.token + "\x00" + c.signature, false
+	}
+	return "", false
 }
 
 // onAuthorizerResponse runs in proxy_on_http_call_response: it turns the answer into an outcome

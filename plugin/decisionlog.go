@@ -56,15 +56,21 @@ type logLine struct {
 	debug            bool // a debug line: only for logging.debugClientIds or level debug
 }
 
+// logsDebug reports whether debug decision lines can be written at all, so that hot paths skip
+// building them.
+func (p *pluginContext) logsDebug() bool {
+	return p.logLevel <= proxywasm.LogLevelDebug || len(p.debugIDs) > 0
+}
+
 // emit writes the line through proxy_log when the configured level lets it through. Failures go
-// out at warn, successes at info, debug lines at debug (or at info for a client named in
+// out at error, successes at info, debug lines at debug (or at info for a client named in
 // logging.debugClientIds, AWS's resource-specific logging).
 func (p *pluginContext) emit(l *logLine) {
 	level := proxywasm.LogLevelInfo
 	name := "INFO"
 	switch {
 	case l.status == statusFailure:
-		level, name = proxywasm.LogLevelWarn, "ERROR"
+		level, name = proxywasm.LogLevelError, "ERROR"
 	case l.debug:
 		level, name = proxywasm.LogLevelDebug, "DEBUG"
 	}

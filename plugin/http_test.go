@@ -471,3 +471,32 @@ func remove(h host.Headers, k string) host.Headers {
 	}
 	return out
 }
+
+// TestHTTP_CacheNeedsTheSameSignature: a cached decision is keyed by the token and its signature,
+// so the same token with a forged signature is still refused without a call.
+func TestHTTP_CacheNeedsTheSameSignature(t *testing.T) {
+	for _, scope := range []string{"connection", "token"} {
+		t.Run(scope, func(t *testing.T) {
+			e := newEnv(t, func(c map[string]any) { c["cache"].(map[string]any)["scope"] = scope })
+			tok := "tok-forge"
+			s := e.p.Worker(0).NewHTTPStream(httpProps(4))
+			s.RequestHeaders(publishHeaders("device/1", tok, sign(testKey, tok)), true)
+			e.settle()
+			if !s.Upstream().HeadersSent {
+				t.Fatalf("first request denied\n%s", e.logs())
+			}
+			s = e.p.Worker(0).NewHTTPStream(httpProps(4))
+			s.RequestHeaders(publishHeaders("device/1", tok, sign(otherKey, tok)), true)
+			e.settle()
+			if r := s.Client().LocalReply; r == nil || r.Status != 403 {
+				t.Fatalf("forged signature passed on a cached token: %+v", s.Client())
+			}
+			if f := e.lastFailure(); f["reason"] != "SIGNATURE_INVALID" {
+				t.Fatalf("%v", f)
+			}
+			if e.auth.hits.Load() != 1 {
+				t.Fatalf("hits %d", e.auth.hits.Load())
+			}
+		})
+	}
+}

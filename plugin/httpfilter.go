@@ -50,7 +50,6 @@ type source struct {
 // here; a miss in the cache pauses the stream until the authorizer answers.
 func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	p := s.p
-	s.traceID = newUUID()
 	hs, err := proxywasm.GetHttpRequestHeaders()
 	if err != nil {
 		return s.deny(&denial{reasonUnsupported, "cannot read the request headers: " + err.Error()})
@@ -123,18 +122,26 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		c.token, c.hasToken = lookupHeader(hs, a.TokenKeyName)
 	}
 	c.restFrom(q, a.TokenKeyName)
+	r := &authRequest{auth: a}
+	r.key, r.tokenScoped = p.cacheKey(a, &c, s.mode == modePublish, s.src.conn)
+	stripCredentials(hs, fullPath, a)
+	if r.key != "" && s.mode == modePublish {
+		// The key holds the token and its signature: a hit means these exact credentials were
+		// verified and authorized before, so neither is repeated.
+		if d := p.cached(r.key, r.tokenScoped, nowNanos()); d != nil {
+			return s.apply(outcome{d: d})
+		}
+	}
 	verified, den := p.checkToken(a, &c)
 	if den != nil {
 		return s.deny(den)
 	}
-
-	r := &authRequest{auth: a}
 	r.event = authorizer.Event{
 		Token:             c.token,
 		SignatureVerified: verified,
 		Protocols:         []string{"tls", "http"},
 		HTTP:              httpData(hs, rawQuery),
-		ConnectionID:      s.traceID,
+		ConnectionID:      s.trace(),
 	}
 	if s.mode == modeWS {
 		r.event.Protocols = []string{"tls", "http", "mqtt"}
@@ -142,13 +149,6 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	if s.src.sni != "" {
 		r.event.TLS = &authorizer.TLSData{ServerName: s.src.sni}
 	}
-	switch {
-	case p.cfg.Cache.Scope == "token" && c.token != "":
-		r.key, r.tokenScoped = "t\x00"+a.Name+"\x00"+c.token, true
-	case s.mode == modePublish && a.EnableCachingForHTTP:
-		r.key = "h\x00" + itoa(int(s.src.conn)) + "\x00" + a.Name + "\x00" + c.token
-	}
-	stripCredentials(hs, fullPath, a)
 	s.req = r
 
 	o, pending := p.decide(r, func(o outcome) {
@@ -163,6 +163,15 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		return proxywasm.ActionPause
 	}
 	return s.apply(o)
+}
+
+// trace returns the request's trace id (a UUID made on first use: the 403 body, the logs and the
+// event's connectionMetadata.id share it).
+func (s *httpStream) trace() string {
+	if s.traceID == "" {
+		s.traceID = newUUID()
+	}
+	return s.traceID
 }
 
 // anyTokenPresent reports whether a token header or query parameter of any configured
@@ -194,7 +203,7 @@ func (s *httpStream) apply(o outcome) proxywasm.Action {
 		s.ws = s.newWSConn(d)
 		s.ws.authName, s.ws.req = s.authName, s.req
 		p.m.allowed.Increment(1)
-		p.emit(&logLine{traceID: s.traceID, eventType: evConnect, protocol: "HTTP", status: statusSuccess,
+		p.emit(&logLine{traceID: s.trace(), eventType: evConnect, protocol: "HTTP", status: statusSuccess,
 			principalID: d.principalID, sourceIP: s.src.ip, sourcePort: s.src.port,
 			authorizerName: s.authName, details: "WebSocket upgrade authorized"})
 		return proxywasm.ActionContinue
@@ -209,13 +218,15 @@ func (s *httpStream) apply(o outcome) proxywasm.Action {
 	}
 	p.m.allowed.Increment(1)
 	s.mode = modeDone
-	details := ""
-	if o.stale {
-		details = "stale decision served (staleIfErrorSeconds)"
+	if p.logsDebug() {
+		details := ""
+		if o.stale {
+			details = "stale decision served (staleIfErrorSeconds)"
+		}
+		p.emit(&logLine{traceID: s.trace(), eventType: evPublishIn, protocol: "HTTP", status: statusSuccess,
+			principalID: d.principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
+			authorizerName: s.authName, details: details, debug: true})
 	}
-	p.emit(&logLine{traceID: s.traceID, eventType: evPublishIn, protocol: "HTTP", status: statusSuccess,
-		principalID: d.principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
-		authorizerName: s.authName, details: details, debug: true})
 	return proxywasm.ActionContinue
 }
 
@@ -234,12 +245,12 @@ func (s *httpStream) denyAs(den *denial, principalID string) proxywasm.Action {
 	}
 	s.mode = modeDone
 	p.m.denied.Increment(1)
-	p.emit(&logLine{traceID: s.traceID, eventType: event, protocol: "HTTP", status: statusFailure,
+	p.emit(&logLine{traceID: s.trace(), eventType: event, protocol: "HTTP", status: statusFailure,
 		principalID: principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
 		authorizerName: s.authName, reason: den.reason, details: den.details})
 	body := make([]byte, 0, 80)
 	body = append(body, `{"message":"Forbidden","traceId":"`...)
-	body = append(body, s.traceID...)
+	body = append(body, s.trace()...)
 	body = append(body, `"}`...)
 	if err := proxywasm.SendHttpResponse(403, [][2]string{{"content-type", "application/json"}}, body, -1); err != nil {
 		proxywasm.LogError("iotauthz: cannot send the 403: " + err.Error())
@@ -288,7 +299,7 @@ func (s *httpStream) OnHttpStreamDone() {
 // newWSConn starts the MQTT connection inside the upgraded stream; pre is the decision made at
 // the upgrade, or nil when the credentials come in the CONNECT.
 func (s *httpStream) newWSConn(pre *decision) *mqttConn {
-	return s.p.newMQTTConn(s.id, wsTransport{}, true, s.src, s.traceID, pre)
+	return s.p.newMQTTConn(s.id, wsTransport{}, true, s.src, s.trace(), pre)
 }
 
 // httpEvaluator returns the evaluator for an HTTP request (no client id on HTTP).

@@ -224,9 +224,7 @@ func (c *mqttConn) startAuth() proxywasm.Action {
 		r.event.Protocols = []string{"tls", "http", "mqtt"}
 		r.event.HTTP = httpData(c.upgradeHeaders, c.upgradeQuery)
 	}
-	if p.cfg.Cache.Scope == "token" && pr.token != "" {
-		r.key, r.tokenScoped = "t\x00"+a.Name+"\x00"+pr.token, true
-	}
+	r.key, r.tokenScoped = p.cacheKey(a, &pr, false, 0)
 	c.req = r
 	o, pending := p.decide(r, func(o outcome) {
 		if c.state != stAuthPending || proxywasm.SetEffectiveContext(c.ctxID) != nil {
@@ -337,6 +335,16 @@ func (c *mqttConn) onDecision(d session.Decision) {
 		return
 	}
 	p := c.p
+	if d.Allowed {
+		// Per packet: counted locally (flushed on the tick), logged only at debug.
+		p.allowedPending++
+		if d.Action == session.Connect {
+			c.clientID = string(d.Name)
+		}
+		if !p.logsDebug() && (d.Action == session.Publish || d.Action == session.Receive || d.Action == session.RetainPublish) {
+			return
+		}
+	}
 	principal := ""
 	if c.d != nil {
 		principal = c.d.principalID
@@ -350,7 +358,6 @@ func (c *mqttConn) onDecision(d session.Decision) {
 		l.topicName = string(d.Name)
 	}
 	if d.Allowed {
-		p.m.allowed.Increment(1)
 		l.status = statusSuccess
 		l.debug = d.Action == session.Publish || d.Action == session.Receive || d.Action == session.RetainPublish
 		p.emit(&l)
@@ -420,6 +427,7 @@ func (c *mqttConn) onClosed(disconnectReason string) {
 		delete(c.p.conns, c.ctxID)
 		c.p.m.mqttConns.Add(-1)
 	}
+	c.p.flushCounts()
 }
 
 // abandon forgets a connection whose upgrade did not happen.

@@ -43,6 +43,9 @@ type pluginContext struct {
 	shared  *sharedSlots       // token scope only
 	flights map[string]*flight // authorizer calls in progress, by cache key
 	conns   map[uint32]*mqttConn
+	// allowedPending counts allowed MQTT packets not yet added to iotauthz.decisions.allowed:
+	// one host call per tick instead of one per packet.
+	allowedPending uint64
 	// httpEval is reused by every HTTP publish decision of this VM (one thread, no reentrancy).
 	httpEval *evaluator
 }
@@ -103,6 +106,15 @@ func (p *pluginContext) OnTick() {
 	now := nowNanos()
 	for _, c := range p.conns {
 		c.onTick(now)
+	}
+	p.flushCounts()
+}
+
+// flushCounts adds the locally counted allowed MQTT packets to the metric.
+func (p *pluginContext) flushCounts() {
+	if p.allowedPending > 0 {
+		p.m.allowed.Increment(p.allowedPending)
+		p.allowedPending = 0
 	}
 }
 
