@@ -94,6 +94,7 @@ type connOpts struct {
 	username  string
 	tls       *tls.Config // default: the CA, SNI = the endpoint's host, ALPN mqtt (TLS) or none (WSS)
 	keepAlive time.Duration
+	headers   http.Header // WSS: headers of the upgrade request
 }
 
 // dial connects a Paho client; err is the CONNECT's outcome.
@@ -119,6 +120,7 @@ func (s *sc) dial(o connOpts) (*mqttClient, error) {
 	}
 	if o.wss {
 		opts.AddBroker("wss://" + o.addr + "/mqtt")
+		opts.SetHTTPHeaders(o.headers)
 	} else {
 		opts.AddBroker("tls://" + o.addr)
 	}

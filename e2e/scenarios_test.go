@@ -177,6 +177,26 @@ func allowedPahoWSS(s *sc) {
 	s.receive(wsSub, s.topic("ws/x")+" to-ws")
 	s.mustPublish(wsPub, s.topic("tls/x"), 1, "from-ws")
 	s.receive(tlsSub, s.topic("tls/x")+" from-ws")
+
+	// Credentials in the upgrade request's headers (plain CONNECT username): the upgrade is
+	// authorized, the CONNECT is checked against that policy.
+	hdrTok := s.token("allow") + "h"
+	h := http.Header{}
+	h.Set("x-amz-customauthorizer-name", authorizer)
+	h.Set("x-amz-customauthorizer-signature", s.sign(hdrTok))
+	h.Set(tokenKey, hdrTok)
+	hc, err := s.dial(connOpts{clientID: "hdr-" + s.id, wss: true, username: "plain", headers: h})
+	if err != nil {
+		s.fatalf("WSS with credentials in headers: %v", err)
+	}
+	s.mustSubscribe(hc, "devices/"+s.id+"h/#")
+	s.mustPublish(hc, "devices/"+s.id+"h/x", 1, "hdr")
+	s.receive(hc, "devices/"+s.id+"h/x hdr")
+	_, _ = s.subscribe(hc, "devices/someoneelse/#")
+	s.closed(hc, 10*time.Second, "a denied SUBSCRIBE over WSS (denyAction disconnect)")
+	if s.hits(hdrTok) != 1 {
+		s.fatalf("authorizer calls for the upgrade's token: %d, want 1", s.hits(hdrTok))
+	}
 }
 
 // deniedPublishDisconnect: AWS's MQTT 3.1.1 behaviour: a denied PUBLISH closes the connection and
