@@ -1,4 +1,4 @@
-//go:build !wasm
+//go:build !wasm && unix
 
 package main
 
@@ -88,6 +88,7 @@ func BenchmarkHTTPPublishCachedNative(b *testing.B) {
 
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		s := emu.NewHTTPStream(props)
 		if a := s.RequestHeaders(h, true); a != proxywasm.ActionContinue {
@@ -96,6 +97,7 @@ func BenchmarkHTTPPublishCachedNative(b *testing.B) {
 		s.Close()
 	}
 	b.StopTimer()
+	reportCPU(b, c0, 1, "")
 	if n := len(emu.PendingCalls()); n != 0 {
 		b.Fatalf("%d authorizer calls during the loop", n)
 	}
@@ -127,20 +129,23 @@ func BenchmarkColdAuthorizationNative(b *testing.B) {
 	op(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		op(i)
 	}
+	b.StopTimer()
+	reportCPU(b, c0, 1, "")
 }
 
 // nativeMQTTConnect opens an MQTT over TLS connection on the emulator and authorizes it the way
 // BenchmarkMQTTPublishAuthorize does.
-func nativeMQTTConnect(b *testing.B, emu *proxytest.Emulator) *proxytest.Connection {
+func nativeMQTTConnect(b *testing.B, emu *proxytest.Emulator, connect []byte) *proxytest.Connection {
 	b.Helper()
 	c := emu.NewConnection(map[string]string{
 		"connection.requested_server_name": "iot.example.com",
 		"source.address":                   "198.51.100.4:40000",
 	})
-	c.DownstreamData(connectPkt(4, benchClientID, credUsername("tok-"+benchClientID)), false)
+	c.DownstreamData(connect, false)
 	if len(emu.PendingCalls()) == 1 {
 		nativeAnswer(b, emu, []byte(mqttPolicy()))
 	}
@@ -158,7 +163,8 @@ func nativeMQTTConnect(b *testing.B, emu *proxytest.Emulator) *proxytest.Connect
 func BenchmarkMQTTPublishAuthorizeNative(b *testing.B) {
 	emu := nativeEmu(b, benchQuiet)
 	batch := publishBatch(4)
-	c := nativeMQTTConnect(b, emu)
+	connect := connectPkt(4, benchClientID, credUsername("tok-"+benchClientID))
+	c := nativeMQTTConnect(b, emu, connect)
 	up0, ops := len(c.Upstream()), 0
 	check := func() {
 		if got, want := len(c.Upstream())-up0, ops*len(batch); got != want || c.Closed() != "" {
@@ -169,13 +175,16 @@ func BenchmarkMQTTPublishAuthorizeNative(b *testing.B) {
 	b.SetBytes(int64(len(batch)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if ops == 1000 {
 			b.StopTimer()
+			x0 := cpuTime()
 			check()
 			c.Close(proxywasm.PeerTypeRemote)
-			c = nativeMQTTConnect(b, emu)
+			c = nativeMQTTConnect(b, emu, connect)
 			up0, ops = len(c.Upstream()), 0
+			c0 += cpuTime() - x0 // the reconnect is not measured
 			b.StartTimer()
 		}
 		if a := c.DownstreamData(batch, false); a != proxywasm.ActionContinue {
@@ -184,6 +193,7 @@ func BenchmarkMQTTPublishAuthorizeNative(b *testing.B) {
 		ops++
 	}
 	b.StopTimer()
+	reportCPU(b, c0, mqttBatch, "cpu-ns/packet")
 	check()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/mqttBatch, "ns/packet")
 }
