@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -118,6 +119,7 @@ var scenarios = []struct {
 	{"DisconnectAfter", disconnectAfter},
 	{"AuthorizerDown", authorizerDown},
 	{"HTTPSPublish", httpsPublish},
+	{"PipelinedPublish", pipelinedPublish},
 }
 
 // allowedMosquitto: mosquitto_sub receives what mosquitto_pub publishes, both through the gateway
@@ -426,4 +428,31 @@ func TestRemoteFlags_AgainstEmbedded(t *testing.T) {
 	setRules(t, ce)
 	allowedPahoTLS(&sc{T: t, e: ce, id: "composeflags"})
 	deniedSubscribeReject(&sc{T: t, e: ce, id: "composeflagsreject"})
+}
+
+// pipelinedPublish: a device that writes CONNECT and PUBLISH together, without waiting for the
+// CONNACK (common on constrained devices), gets both answered and the message reaches the broker
+// once the authorizer allows the connection, without having to send anything more.
+func pipelinedPublish(s *sc) {
+	watch := s.direct("watch-" + s.id)
+	s.mustSubscribe(watch, s.topic("#"))
+	tok := s.token("allow")
+	c, err := tls.Dial("tcp", s.e.addr, &tls.Config{RootCAs: s.e.pool, ServerName: hostOf(s.e.addr), NextProtos: []string{"mqtt"}})
+	if err != nil {
+		s.fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	msg := append(connectPacket("c-"+s.id, s.username(tok)), publishQoS1(s.topic("pipelined"), 9, "together")...)
+	if _, err := c.Write(msg); err != nil {
+		s.fatalf("write: %v", err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for _, want := range []byte{0x20, 0x40} {
+		typ, body, err := readMQTT(br)
+		if err != nil || typ != want {
+			s.fatalf("waiting for packet type %#x: got %#x %x, %v (a PUBLISH sent with the CONNECT is held until the client sends more?)", want, typ, body, err)
+		}
+	}
+	s.receive(watch, s.topic("pipelined")+" together")
 }
