@@ -85,6 +85,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.TLS == nil || (len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil) {
 		return nil, errors.New("gateway: Config.TLS needs a certificate")
 	}
+	if cfg.TLS.GetConfigForClient != nil {
+		return nil, errors.New("gateway: Config.TLS.GetConfigForClient is not supported (the gateway sets it to choose ALPN)")
+	}
 	broker, err := brokerAddr(cfg.Broker)
 	if err != nil {
 		return nil, err
@@ -141,9 +144,6 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		return base, nil
 	}}
-	if base.GetConfigForClient != nil {
-		return nil, errors.New("gateway: Config.TLS.GetConfigForClient is not supported")
-	}
 	g.transport = &http.Transport{
 		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
