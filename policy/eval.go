@@ -149,29 +149,62 @@ func Compile(docs ...*Document) (*Set, error) {
 		return nil, errors.New("policy: " + strconv.Itoa(len(docs)) + " documents; at most " + strconv.Itoa(MaxDocuments) + " are allowed")
 	}
 	s := &Set{docs: make([]*Document, len(docs))}
+	n := 0
 	for di, d := range docs {
 		if d == nil {
 			return nil, errors.New("policy: document " + strconv.Itoa(di+1) + " is nil")
 		}
 		s.docs[di] = d
+		n += len(d.stmts)
+	}
+	// Each Set gets its own copy of the statements so that they can carry their document's
+	// position; all copies share one allocation.
+	copies := make([]stmt, 0, n)
+	for di, d := range docs {
 		for _, st := range d.stmts {
-			// Each Set gets its own copy so the statement can carry its document index.
 			c := *st
 			c.doc = di
-			add := func(l *statementLists) {
-				if c.effect == Deny {
-					l.deny = append(l.deny, &c)
+			copies = append(copies, c)
+		}
+	}
+	// Fill the per-action lists in two passes so that each gets one exactly sized allocation.
+	var matches [len(knownActions)][]bool
+	for ai, a := range knownActions[:] {
+		matches[ai] = make([]bool, n)
+		for i := range copies {
+			matches[ai][i] = copies[i].actionMatches(a)
+		}
+	}
+	fill := func(l *statementLists, include func(i int) bool) {
+		var deny, allow int
+		for i := range copies {
+			if include(i) {
+				if copies[i].effect == Deny {
+					deny++
 				} else {
-					l.allow = append(l.allow, &c)
-				}
-			}
-			add(&s.all)
-			for ai, a := range knownActions {
-				if c.actionMatches(a) {
-					add(&s.known[ai])
+					allow++
 				}
 			}
 		}
+		if deny+allow == 0 {
+			return
+		}
+		all := make([]*stmt, 0, deny+allow)
+		l.deny, l.allow = all[:0:deny], all[deny:deny:deny+allow]
+		for i := range copies {
+			if include(i) {
+				if copies[i].effect == Deny {
+					l.deny = append(l.deny, &copies[i])
+				} else {
+					l.allow = append(l.allow, &copies[i])
+				}
+			}
+		}
+	}
+	fill(&s.all, func(int) bool { return true })
+	for ai := range knownActions {
+		m := matches[ai]
+		fill(&s.known[ai], func(i int) bool { return m[i] })
 	}
 	return s, nil
 }

@@ -68,6 +68,24 @@ type jsonReader struct {
 	s   string
 	pos int
 	err *jsonSyntaxError
+
+	// Allocation economy (compiling runs inside WebAssembly, where the allocator is slow):
+	// nodes come from chunks, and members and elements gather on stacks and are copied once
+	// into exactly sized slices when their object or array ends.
+	chunk   []jsonValue
+	members []jsonMember
+	elems   []*jsonValue
+}
+
+func (r *jsonReader) node(v jsonValue) *jsonValue {
+	if len(r.chunk) == 0 {
+		// About one value per 24 bytes of policy text.
+		r.chunk = make([]jsonValue, min(64, max(8, len(r.s)/24)))
+	}
+	n := &r.chunk[0]
+	r.chunk = r.chunk[1:]
+	*n = v
+	return n
 }
 
 func parseJSON(s string) (*jsonValue, *jsonSyntaxError) {
@@ -133,7 +151,7 @@ func (r *jsonReader) value(depth int) *jsonValue {
 		if !ok {
 			return nil
 		}
-		return &jsonValue{kind: jsonString, off: start, str: s}
+		return r.node(jsonValue{kind: jsonString, off: start, str: s})
 	case c == 't':
 		return r.literal("true", jsonBool)
 	case c == 'f':
@@ -155,7 +173,7 @@ func (r *jsonReader) literal(word string, kind jsonKind) *jsonValue {
 		return nil
 	}
 	r.pos += len(word)
-	v := &jsonValue{kind: kind, off: start}
+	v := r.node(jsonValue{kind: kind, off: start})
 	if kind == jsonBool {
 		v.str = word
 	}
@@ -198,7 +216,7 @@ func (r *jsonReader) number() *jsonValue {
 			return nil
 		}
 	}
-	return &jsonValue{kind: jsonNumber, off: start, str: r.s[start:r.pos]}
+	return r.node(jsonValue{kind: jsonNumber, off: start, str: r.s[start:r.pos]})
 }
 
 // string reads a JSON string starting at the opening quote and returns its unescaped text.
@@ -206,12 +224,13 @@ func (r *jsonReader) string() (string, bool) {
 	r.pos++ // opening quote
 	start := r.pos
 	// Fast path: no escapes.
+	ascii := true
 	for r.pos < len(r.s) {
 		c := r.s[r.pos]
 		if c == '"' {
 			s := r.s[start:r.pos]
 			r.pos++
-			if !utf8.ValidString(s) {
+			if !ascii && !utf8.ValidString(s) {
 				r.fail(start, "string is not valid UTF-8")
 				return "", false
 			}
@@ -219,6 +238,9 @@ func (r *jsonReader) string() (string, bool) {
 		}
 		if c == '\\' || c < 0x20 {
 			break
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
 		}
 		r.pos++
 	}
@@ -316,13 +338,15 @@ func (r *jsonReader) hex4() (rune, bool) {
 }
 
 func (r *jsonReader) object(depth int) *jsonValue {
-	v := &jsonValue{kind: jsonObject, off: r.pos}
+	v := r.node(jsonValue{kind: jsonObject, off: r.pos})
 	r.pos++ // '{'
 	r.space()
 	if r.pos < len(r.s) && r.s[r.pos] == '}' {
 		r.pos++
 		return v
 	}
+	base := len(r.members)
+	defer func() { r.members = r.members[:base] }()
 	for {
 		r.space()
 		if r.pos >= len(r.s) || r.s[r.pos] != '"' {
@@ -334,7 +358,7 @@ func (r *jsonReader) object(depth int) *jsonValue {
 		if !ok {
 			return nil
 		}
-		for _, m := range v.members {
+		for _, m := range r.members[base:] {
 			if m.key == key {
 				r.fail(keyOff, "duplicate key "+strconv.Quote(key))
 				return nil
@@ -351,7 +375,7 @@ func (r *jsonReader) object(depth int) *jsonValue {
 		if val == nil {
 			return nil
 		}
-		v.members = append(v.members, jsonMember{key: key, keyOff: keyOff, val: val})
+		r.members = append(r.members, jsonMember{key: key, keyOff: keyOff, val: val})
 		r.space()
 		if r.pos >= len(r.s) {
 			r.fail(r.pos, "unexpected end of input, expected ',' or '}'")
@@ -362,6 +386,7 @@ func (r *jsonReader) object(depth int) *jsonValue {
 			r.pos++
 		case '}':
 			r.pos++
+			v.members = append([]jsonMember(nil), r.members[base:]...)
 			return v
 		default:
 			r.fail(r.pos, "unexpected "+r.describe()+", expected ',' or '}'")
@@ -371,20 +396,22 @@ func (r *jsonReader) object(depth int) *jsonValue {
 }
 
 func (r *jsonReader) array(depth int) *jsonValue {
-	v := &jsonValue{kind: jsonArray, off: r.pos}
+	v := r.node(jsonValue{kind: jsonArray, off: r.pos})
 	r.pos++ // '['
 	r.space()
 	if r.pos < len(r.s) && r.s[r.pos] == ']' {
 		r.pos++
 		return v
 	}
+	base := len(r.elems)
+	defer func() { r.elems = r.elems[:base] }()
 	for {
 		r.space()
 		e := r.value(depth + 1)
 		if e == nil {
 			return nil
 		}
-		v.elems = append(v.elems, e)
+		r.elems = append(r.elems, e)
 		r.space()
 		if r.pos >= len(r.s) {
 			r.fail(r.pos, "unexpected end of input, expected ',' or ']'")
@@ -395,6 +422,7 @@ func (r *jsonReader) array(depth int) *jsonValue {
 			r.pos++
 		case ']':
 			r.pos++
+			v.elems = append([]*jsonValue(nil), r.elems[base:]...)
 			return v
 		default:
 			r.fail(r.pos, "unexpected "+r.describe()+", expected ',' or ']'")
@@ -425,7 +453,11 @@ func lineCol(s string, off int) (line, col int) {
 func significantChars(s string) int {
 	n := 0
 	inStr, esc := false, false
-	for _, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c&0xC0 == 0x80 {
+			continue // a UTF-8 continuation byte: part of a character already counted
+		}
 		switch {
 		case inStr:
 			n++

@@ -144,6 +144,7 @@ type parser struct {
 	inString bool
 	vars     bool // Version 2012-10-17: read policy variables
 	err      *Error
+	scratch  []strAt
 }
 
 func parse(text string) (*Document, error) {
@@ -257,7 +258,8 @@ func (p *parser) statement(d *Document, v *jsonValue, path string) {
 	var haveEffect, haveAction, haveResource bool
 	var condVal *jsonValue
 	for _, m := range v.members {
-		fpath := path + "." + m.key
+		fw := where{base: path, key: m.key}
+		fpath := fw.String
 		switch m.key {
 		case "Sid":
 		case "Effect":
@@ -268,59 +270,65 @@ func (p *parser) statement(d *Document, v *jsonValue, path string) {
 			case m.val.kind == jsonString && m.val.str == "Deny":
 				st.Effect = Deny
 			default:
-				p.errAt(m.val.off, fpath, sid, "Effect must be \"Allow\" or \"Deny\" (exactly, case matters), got "+describeValue(m.val))
+				p.errAt(m.val.off, fpath(), sid, "Effect must be \"Allow\" or \"Deny\" (exactly, case matters), got "+describeValue(m.val))
 				return
 			}
 		case "Action", "NotAction":
 			if haveAction {
-				p.errAt(m.keyOff, fpath, sid, "a statement has either Action or NotAction, not both")
+				p.errAt(m.keyOff, fpath(), sid, "a statement has either Action or NotAction, not both")
 				return
 			}
 			haveAction = true
-			list := p.stringList(m.val, fpath, sid)
+			list := p.stringList(m.val, fw, sid)
 			if p.err != nil {
 				return
 			}
 			s.notAction = m.key == "NotAction"
+			s.actions = make([]*pattern, 0, len(list))
+			names := make([]string, 0, len(list))
 			for i, a := range list {
-				pat := p.action(a.str, a.off, listPath(fpath, m.val, i), sid)
+				pat := p.action(a.str, a.off, fw.elem(m.val, i), sid)
 				if p.err != nil {
 					return
 				}
 				s.actions = append(s.actions, pat)
-				if s.notAction {
-					st.NotAction = append(st.NotAction, a.str)
-				} else {
-					st.Action = append(st.Action, a.str)
-				}
+				names = append(names, a.str)
+			}
+			if s.notAction {
+				st.NotAction = names
+			} else {
+				st.Action = names
 			}
 		case "Resource", "NotResource":
 			if haveResource {
-				p.errAt(m.keyOff, fpath, sid, "a statement has either Resource or NotResource, not both")
+				p.errAt(m.keyOff, fpath(), sid, "a statement has either Resource or NotResource, not both")
 				return
 			}
 			haveResource = true
-			list := p.stringList(m.val, fpath, sid)
+			list := p.stringList(m.val, fw, sid)
 			if p.err != nil {
 				return
 			}
 			s.notResource = m.key == "NotResource"
+			s.resources = make([]*pattern, 0, len(list))
+			names := make([]string, 0, len(list))
 			for i, r := range list {
-				pat := p.resource(r.str, r.off, listPath(fpath, m.val, i), sid)
+				pat := p.resource(r.str, r.off, fw.elem(m.val, i), sid)
 				if p.err != nil {
 					return
 				}
 				s.resources = append(s.resources, pat)
-				if s.notResource {
-					st.NotResource = append(st.NotResource, r.str)
-				} else {
-					st.Resource = append(st.Resource, r.str)
-				}
+				names = append(names, r.str)
+			}
+			if s.notResource {
+				st.NotResource = names
+			} else {
+				st.Resource = names
 			}
 		case "Condition":
 			condVal = m.val
 		case "Principal", "NotPrincipal":
-			p.errAt(m.keyOff, fpath, sid, m.key+" is not allowed: AWS IoT policies are attached to the connection's principal and name no principal")
+			p.errAt(m.keyOff, fpath(), sid, m.key+" is not allowed: AWS IoT policies are attached to the connection's principal and name no principal")
 			return
 		default:
 			p.errAt(m.keyOff, path, sid, "unknown element "+strconv.Quote(m.key)+" in a statement; allowed: Sid, Effect, Action, NotAction, Resource, NotResource, Condition"+caseHint(m.key, "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"))
@@ -355,27 +363,49 @@ type strAt struct {
 	off int
 }
 
-// stringList reads a string or a non-empty array of strings.
-func (p *parser) stringList(v *jsonValue, path, sid string) []strAt {
+// where names an element for error messages without building the text unless an error needs it.
+type where struct {
+	base, key string // "Statement[1]", "Action"
+	idx       int
+	arr       bool // add "[idx]"
+}
+
+func (w where) String() string {
+	s := w.base + "." + w.key
+	if w.arr {
+		s += "[" + strconv.Itoa(w.idx) + "]"
+	}
+	return s
+}
+
+// elem names entry i of the element's value v, which is an array or a single string.
+func (w where) elem(v *jsonValue, i int) where {
+	w.idx, w.arr = i, v.kind == jsonArray
+	return w
+}
+
+// stringList reads a string or a non-empty array of strings. The result is valid until the next
+// call.
+func (p *parser) stringList(v *jsonValue, w where, sid string) []strAt {
+	p.scratch = p.scratch[:0]
 	switch v.kind {
 	case jsonString:
-		return []strAt{{v.str, v.off}}
+		return append(p.scratch, strAt{v.str, v.off})
 	case jsonArray:
 		if len(v.elems) == 0 {
-			p.errAt(v.off, path, sid, "empty array; give at least one string")
+			p.errAt(v.off, w.String(), sid, "empty array; give at least one string")
 			return nil
 		}
-		out := make([]strAt, 0, len(v.elems))
 		for i, e := range v.elems {
 			if e.kind != jsonString {
-				p.errAt(e.off, path+"["+strconv.Itoa(i)+"]", sid, "expected a string, got "+e.kind.String())
+				p.errAt(e.off, w.elem(v, i).String(), sid, "expected a string, got "+e.kind.String())
 				return nil
 			}
-			out = append(out, strAt{e.str, e.off})
+			p.scratch = append(p.scratch, strAt{e.str, e.off})
 		}
-		return out
+		return p.scratch
 	}
-	p.errAt(v.off, path, sid, "expected a string or an array of strings, got "+v.kind.String())
+	p.errAt(v.off, w.String(), sid, "expected a string or an array of strings, got "+v.kind.String())
 	return nil
 }
 
@@ -386,36 +416,38 @@ func listPath(path string, v *jsonValue, i int) string {
 	return path
 }
 
-func (p *parser) action(a string, off int, path, sid string) *pattern {
+func (p *parser) action(a string, off int, w where, sid string) *pattern {
+	path := w.String
 	if a != "*" {
 		colon := strings.IndexByte(a, ':')
 		if colon <= 0 || colon == len(a)-1 {
-			p.errAt(off, path, sid, "action "+strconv.Quote(a)+" must be \"*\" or \"service:action\", e.g. \"iot:Publish\" or \"iot:*\"")
+			p.errAt(off, path(), sid, "action "+strconv.Quote(a)+" must be \"*\" or \"service:action\", e.g. \"iot:Publish\" or \"iot:*\"")
 			return nil
 		}
 		for _, c := range a[:colon] {
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				p.errAt(off, path, sid, "action "+strconv.Quote(a)+" has an invalid service prefix "+strconv.Quote(a[:colon])+"; write e.g. \"iot:Publish\"")
+				p.errAt(off, path(), sid, "action "+strconv.Quote(a)+" has an invalid service prefix "+strconv.Quote(a[:colon])+"; write e.g. \"iot:Publish\"")
 				return nil
 			}
 		}
 	}
 	if strings.Contains(a, "${") && p.vars {
-		p.errAt(off, path, sid, "policy variables are not allowed in actions: "+strconv.Quote(a))
+		p.errAt(off, path(), sid, "policy variables are not allowed in actions: "+strconv.Quote(a))
 		return nil
 	}
 	pat, _, _ := parsePattern(a, patternOptions{wild: true, fold: true})
 	return pat
 }
 
-func (p *parser) resource(r string, off int, path, sid string) *pattern {
+func (p *parser) resource(r string, off int, w where, sid string) *pattern {
+	path := w.String
 	if r != "*" && (!strings.HasPrefix(r, "arn:") || strings.Count(r, ":") < 5) {
-		p.errAt(off, path, sid, "resource "+strconv.Quote(r)+" must be \"*\" or an ARN arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. \"arn:aws:iot:us-east-1:123456789012:topic/sensors/*\"")
+		p.errAt(off, path(), sid, "resource "+strconv.Quote(r)+" must be \"*\" or an ARN arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. \"arn:aws:iot:us-east-1:123456789012:topic/sensors/*\"")
 		return nil
 	}
 	pat, msg, at := parsePattern(r, patternOptions{wild: true, vars: p.vars})
 	if msg != "" {
-		p.errAt(off, path, sid, "in "+strconv.Quote(r)+" at character "+strconv.Itoa(at+1)+": "+msg)
+		p.errAt(off, path(), sid, "in "+strconv.Quote(r)+" at character "+strconv.Itoa(at+1)+": "+msg)
 		return nil
 	}
 	return pat

@@ -41,6 +41,10 @@ const (
 const maxVarsPerString = 8
 
 type pattern struct {
+	// Initial backing for toks and vars, saving allocations for short patterns.
+	tokBuf [3]token
+	varBuf [1]varRef
+
 	src  string
 	toks []token
 	vars []varRef
@@ -58,36 +62,46 @@ type patternOptions struct {
 // parsePattern compiles src. On error it returns a message and the byte offset in src.
 func parsePattern(src string, o patternOptions) (*pattern, string, int) {
 	p := &pattern{src: src, fold: o.fold}
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			p.toks = append(p.toks, token{kind: tokLit, lit: lit.String()})
-			lit.Reset()
+	p.toks, p.vars = p.tokBuf[:0], p.varBuf[:0]
+	// addLit appends literal text, joining it to a literal just before (which only happens
+	// around escapes such as ${*}, so the concatenation is rare).
+	addLit := func(s string) {
+		if s == "" {
+			return
 		}
+		if n := len(p.toks); n > 0 && p.toks[n-1].kind == tokLit {
+			p.toks[n-1].lit += s
+			return
+		}
+		p.toks = append(p.toks, token{kind: tokLit, lit: s})
 	}
+	run := 0 // start of the current run of plain characters, kept as a substring of src
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
 		case o.wild && c == '*':
-			flush()
+			addLit(src[run:i])
 			// Consecutive stars are one star.
 			if n := len(p.toks); n == 0 || p.toks[n-1].kind != tokStar {
 				p.toks = append(p.toks, token{kind: tokStar})
 			}
 			i++
+			run = i
 		case o.wild && c == '?':
-			flush()
+			addLit(src[run:i])
 			p.toks = append(p.toks, token{kind: tokQuest})
 			i++
+			run = i
 		case o.vars && c == '$' && i+1 < len(src) && src[i+1] == '{':
 			end := strings.IndexByte(src[i+2:], '}')
 			if end < 0 {
 				return nil, "\"${\" is not closed by \"}\"; write ${$} for a literal '$'", i
 			}
+			addLit(src[run:i])
 			body := src[i+2 : i+2+end]
 			switch body {
 			case "*", "?", "$":
-				lit.WriteString(body)
+				addLit(body)
 			default:
 				ref, msg := parseVariable(body)
 				if msg != "" {
@@ -96,17 +110,16 @@ func parsePattern(src string, o patternOptions) (*pattern, string, int) {
 				if len(p.vars) == maxVarsPerString {
 					return nil, "more than 8 policy variables in one string", i
 				}
-				flush()
 				p.toks = append(p.toks, token{kind: tokVar, vi: uint8(len(p.vars))})
 				p.vars = append(p.vars, ref)
 			}
 			i += end + 3
+			run = i
 		default:
-			lit.WriteByte(c)
 			i++
 		}
 	}
-	flush()
+	addLit(src[run:])
 	if !o.fold {
 		switch {
 		case len(p.toks) == 1 && p.toks[0].kind == tokStar:
