@@ -197,7 +197,11 @@ func (p *parser) condValue(c *cond, info opInfo, val strAt, path, sid string) {
 		c.arns = append(c.arns, parts)
 	case famBool, famNull:
 		if !strings.EqualFold(val.str, "true") && !strings.EqualFold(val.str, "false") {
-			p.errAt(val.off, path, sid, "a "+map[bool]string{true: "Null", false: "Bool"}[info.family == famNull]+" condition takes \"true\" or \"false\", got "+strconv.Quote(val.str))
+			op := "Bool"
+			if info.family == famNull {
+				op = "Null"
+			}
+			p.errAt(val.off, path, sid, "a "+op+" condition takes \"true\" or \"false\", got "+strconv.Quote(val.str))
 			return
 		}
 		if info.family == famNull {

@@ -47,7 +47,9 @@
 // # Notes
 //
 //   - The package uses no reflection, no encoding/json, no fmt and no regexp, and builds for
-//     GOOS=wasip1, so it adds little to a WebAssembly module.
+//     GOOS=wasip1, so it adds little to a WebAssembly module. strops_words.go reads strings a
+//     word at a time with package unsafe, because the wasm runtime compares them a byte at a
+//     time; FuzzStringOps checks it against package strings.
 //   - Evaluation cost grows with the statements that name the request's action, not with all
 //     statements: Compile indexes statements per known action.
 //

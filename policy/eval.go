@@ -297,3 +297,6 @@ func (s *Set) Explain(action, resource string, v *Vars) (Result, []Match) {
 	}
 	return ImplicitDeny, nil
 }
+
+// Interface guards.
+var _ interface{ String() string } = Result(0)

@@ -473,3 +473,9 @@ func caseHint(key string, allowed ...string) string {
 	}
 	return ""
 }
+
+// Interface guards.
+var (
+	_ error                        = (*Error)(nil)
+	_ interface{ String() string } = Effect(0)
+)

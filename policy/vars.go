@@ -70,6 +70,9 @@ const contextPrefix = "context:"
 // ignore case, as in IAM, except the context key after "context:", which is matched exactly.
 func lookupName(name string) (varRef, string) {
 	colon := strings.IndexByte(name, ':')
+	if colon > 0 && colon == len(name)-1 && strings.EqualFold(name[:colon], "context") {
+		return varRef{}, "\"" + name + "\" names no context key; write context:KEY, e.g. context:tenant"
+	}
 	if colon <= 0 || colon == len(name)-1 {
 		return varRef{}, "\"" + name + "\" needs a namespace: names look like iot:ClientId, aws:SourceIp or context:KEY"
 	}
