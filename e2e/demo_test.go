@@ -44,6 +44,7 @@ func TestDemo(t *testing.T) {
 	}
 	stderr := &lockedBuffer{}
 	demo.Stderr = stderr
+	dieWithTest(demo)
 	if err := demo.Start(); err != nil {
 		t.Fatal(err)
 	}

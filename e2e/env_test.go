@@ -321,6 +321,7 @@ protocol websockets
 	s.mosqOut = &lockedBuffer{}
 	s.mosq = exec.Command(mosquittoPath(), "-c", conf)
 	s.mosq.Stdout, s.mosq.Stderr = s.mosqOut, s.mosqOut
+	dieWithTest(s.mosq)
 	if err := s.mosq.Start(); err != nil {
 		return nil, fmt.Errorf("starting mosquitto: %v", err)
 	}
