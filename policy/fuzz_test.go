@@ -76,6 +76,11 @@ func refParse(p string, wild bool, clientID string, ctx map[string]string) (toks
 	}
 	ok = true
 	for len(p) > 0 {
+		if len(p) >= 4 && p[0] == '$' && p[1] == '(' && p[3] == ')' && strings.ContainsRune("*?$", rune(p[2])) {
+			literal(p[2:3])
+			p = p[4:]
+			continue
+		}
 		if strings.HasPrefix(p, "${") {
 			end := strings.IndexByte(p, '}')
 			body := p[2:end]
@@ -158,7 +163,7 @@ func refFoldEqual(a, b rune) bool {
 
 // FuzzMatch checks the compiled matcher against refMatch on random patterns and inputs.
 func FuzzMatch(f *testing.F) {
-	seeds := []string{"*", "a*", "a?c", "*/x/*/y", "a${*}", "q${?}", "${$}{x}", "${iot:ClientId}/*",
+	seeds := []string{"*", "a*", "a?c", "*/x/*/y", "a${*}", "q${?}", "${$}{x}", "$(*)*$(?)", "$($)(*)", "${iot:ClientId}/*",
 		"${context:k}*${iot:ClientId}", "caf?", "**a", "?*?", "a/+/#", "ÉTÉ*", "${context:none}"}
 	for _, c := range loadCases(f) {
 		if c.Request != nil {

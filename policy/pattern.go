@@ -92,6 +92,14 @@ func parsePattern(src string, o patternOptions) (*pattern, string, int) {
 			p.toks = append(p.toks, token{kind: tokQuest})
 			i++
 			run = i
+		case o.vars && c == '$' && i+3 < len(src) && src[i+1] == '(' && src[i+3] == ')' &&
+			(src[i+2] == '*' || src[i+2] == '?' || src[i+2] == '$'):
+			// AWS IoT's documentation spells the escapes $(*), $(?) and $($); IAM's ${*},
+			// ${?} and ${$}. Both are read as the literal character.
+			addLit(src[run:i])
+			addLit(src[i+2 : i+3])
+			i += 4
+			run = i
 		case o.vars && c == '$' && i+1 < len(src) && src[i+1] == '{':
 			end := strings.IndexByte(src[i+2:], '}')
 			if end < 0 {
