@@ -188,6 +188,21 @@ func TestGateway_HTTPSPublishKeepAlive(t *testing.T) {
 	if n := conns.Load(); n != 1 {
 		t.Errorf("%d TCP connections for 3 requests, want 1 (keep-alive)", n)
 	}
+	// A large body with Expect: 100-continue (as curl sends it) goes through without the client's
+	// one-second wait for the 100.
+	big := strings.Repeat("x", 4096)
+	req, _ := http.NewRequest(http.MethodPost, "https://localhost:"+s.port()+"/topics/h%2Fbig", strings.NewReader(big))
+	req.Header.Set("Expect", "100-continue")
+	start := time.Now()
+	resp0, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: s.pki.ClientTLS("localhost"), ExpectContinueTimeout: 5 * time.Second}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp0.Body.Close()
+	if resp0.StatusCode != 200 || time.Since(start) > 4*time.Second {
+		t.Fatalf("Expect: 100-continue: %d after %v", resp0.StatusCode, time.Since(start))
+	}
+	receive(t, ch, "h/big "+big)
 	// A chunked upload and a response passed through unchanged.
 	resp, err := cl.Post("https://localhost:"+s.port()+"/nowhere", "text/plain", io.MultiReader(strings.NewReader("x")))
 	if err != nil {

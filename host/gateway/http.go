@@ -154,6 +154,15 @@ func (x *exchange) finish() { x.doneOne.Do(func() { close(x.done) }) }
 
 func (x *exchange) feedBody() {
 	defer close(x.reqBodyDone)
+	if strings.EqualFold(x.req.Header.Get("Expect"), "100-continue") {
+		// The client waits for this before it sends the body (curl does for bodies over 1 KiB).
+		x.q.push(func() {
+			if !x.wroteHdr && !x.reset {
+				_, _ = io.WriteString(x.cw, "HTTP/1.1 100 Continue\r\n\r\n")
+				_ = x.cw.Flush()
+			}
+		})
+	}
 	buf := make([]byte, 16<<10)
 	for {
 		n, err := x.req.Body.Read(buf)
