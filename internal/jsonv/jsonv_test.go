@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -420,5 +421,44 @@ func BenchmarkParse_EncodingJSON(b *testing.B) {
 		if err := json.Unmarshal(body, &v); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestValue_Range(t *testing.T) {
+	v, err := ParseString(`{"a":[1,[2],{"b":3}],"c\u0064":true,"e":null}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for m := range v.RangeMembers {
+		keys = append(keys, m.Key+"@"+strconv.Itoa(m.KeyOffset)+"="+m.Value.Raw())
+		if m.Key == "cd" {
+			break
+		}
+	}
+	if got := strings.Join(keys, " "); got != `a@1=[1,[2],{"b":3}] cd@21=true` {
+		t.Fatal(got)
+	}
+	a, _ := v.Get("a")
+	var elems []string
+	for i, e := range a.RangeElems {
+		elems = append(elems, strconv.Itoa(i)+"="+e.Raw())
+	}
+	if got := strings.Join(elems, " "); got != `0=1 1=[2] 2={"b":3}` {
+		t.Fatal(got)
+	}
+	for range a.RangeMembers {
+		t.Fatal("members of an array")
+	}
+	for range v.RangeElems {
+		t.Fatal("elements of an object")
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for m := range v.RangeMembers {
+			for range m.Value.RangeElems {
+			}
+		}
+	}); n > 1 { // the escaped key "c\u0064" is decoded
+		t.Fatalf("%v allocations", n)
 	}
 }

@@ -52,7 +52,8 @@ func (o Options) ParseString(s string) (Value, error) {
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = DefaultMaxDepth
 	}
-	p := parser{s: s, o: o, nodes: make([]node, 0, len(s)/16+4)}
+	// About one value per 8 bytes of typical JSON; large inputs grow the slice as they go.
+	p := parser{s: s, o: o, nodes: make([]node, 0, min(len(s)/8+4, 4096))}
 	p.space()
 	p.value(0)
 	if p.err == nil {

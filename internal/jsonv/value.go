@@ -165,6 +165,40 @@ func (v Value) Members() []Member {
 	return out
 }
 
+// RangeMembers calls yield with an object's members in document order until it returns false;
+// nothing for other kinds. It allocates nothing (but decoding an escaped key):
+//
+//	for m := range v.RangeMembers { ... }
+func (v Value) RangeMembers(yield func(Member) bool) {
+	if v.Kind() != Object {
+		return
+	}
+	d := v.d
+	for i := v.i + 1; i < d.nodes[v.i].next; i = d.nodes[i+1].next {
+		if !yield(Member{Key: d.str(i), KeyOffset: int(d.nodes[i].start), Value: Value{d, i + 1}}) {
+			return
+		}
+	}
+}
+
+// RangeElems calls yield with each element of an array and its index until it returns false;
+// nothing for other kinds. It allocates nothing:
+//
+//	for i, e := range v.RangeElems { ... }
+func (v Value) RangeElems(yield func(int, Value) bool) {
+	if v.Kind() != Array {
+		return
+	}
+	d := v.d
+	k := 0
+	for i := v.i + 1; i < d.nodes[v.i].next; i = d.nodes[i].next {
+		if !yield(k, Value{d, i}) {
+			return
+		}
+		k++
+	}
+}
+
 // Elems returns an array's elements in order; nil for other kinds.
 func (v Value) Elems() []Value {
 	if v.Kind() != Array {

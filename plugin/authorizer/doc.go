@@ -3,9 +3,9 @@
 // existing Lambda authorizer ports unchanged.
 //
 // Event.AppendJSON writes the request body byte for byte in a fixed key order without
-// encoding/json; ParseResponse reads the answer with gjson and checks every field, returning an
-// error whose text starts with the field's path ("principalId: …", "policyDocuments[2]: …") so
-// the plugin can log it as the deny reason.
+// encoding/json; ParseResponse reads the answer with internal/jsonv and checks every field,
+// returning an error whose text starts with the field's path ("principalId: …",
+// "policyDocuments[2]: …") so the plugin can log it as the deny reason.
 //
 // Everything here is pure and safe for concurrent use.
 //

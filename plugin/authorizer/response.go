@@ -1,11 +1,10 @@
 package authorizer
 
 import (
-	"math"
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/tidwall/gjson"
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 )
 
 // Response limits. The interval bounds come from Limits; the others are fixed.
@@ -87,28 +86,32 @@ type Response struct {
 //
 // Fields present in a response with isAuthenticated false are validated too; missing ones are
 // only required when it is true. body is not retained.
+//
+// The JSON rules are jsonv's (RFC 8259, at most jsonv.DefaultMaxDepth levels) with strings that
+// are not valid UTF-8 kept as they are. A duplicate of one of the six fields, or of a context
+// key, is an error naming it; duplicates elsewhere are left alone (ignored fields) or to
+// policy.Parse (policy documents, which refuses them).
 func ParseResponse(body []byte, lim Limits) (*Response, error) {
 	lim = lim.withDefaults()
-	if !gjson.ValidBytes(body) {
+	root, err := jsonOptions.Parse(body)
+	if err != nil {
 		return nil, errorf("body", "not valid JSON")
 	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
+	if root.Kind() != jsonv.Object {
 		return nil, errorf("body", "not a JSON object, got "+kind(root))
 	}
 	r := &Response{}
 	var seen [6]bool
-	var err error
-	root.ForEach(func(key, v gjson.Result) bool {
-		name := key.String()
+	for m := range root.RangeMembers {
+		name, v := m.Key, m.Value
 		idx := -1
 		switch name {
 		case "isAuthenticated":
 			idx = 0
-			if v.Type != gjson.True && v.Type != gjson.False {
+			if v.Kind() != jsonv.Bool {
 				err = errorf(name, "must be a boolean, got "+kind(v))
 			}
-			r.IsAuthenticated = v.Type == gjson.True
+			r.IsAuthenticated = v.Bool()
 		case "principalId":
 			idx = 1
 			r.PrincipalID, err = principalID(v)
@@ -131,10 +134,9 @@ func ParseResponse(body []byte, lim Limits) (*Response, error) {
 			}
 			seen[idx] = true
 		}
-		return err == nil
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
 	if !seen[0] {
 		return nil, errorf("isAuthenticated", "required")
@@ -158,29 +160,20 @@ func (e *Error) Error() string { return e.Field + ": " + e.Reason }
 
 func errorf(field, reason string) error { return &Error{Field: field, Reason: reason} }
 
-func kind(v gjson.Result) string {
-	switch v.Type {
-	case gjson.Null:
-		return "null"
-	case gjson.False, gjson.True:
-		return "boolean"
-	case gjson.Number:
-		return "number"
-	case gjson.String:
-		return "string"
-	}
-	if v.IsArray() {
-		return "array"
-	}
-	return "object"
-}
+// jsonOptions are the JSON rules of a response: invalid UTF-8 in strings is kept as it is, as
+// gjson (which read responses before jsonv) did.
+var jsonOptions = jsonv.Options{AllowInvalidUTF8: true}
 
-func principalID(v gjson.Result) (string, error) {
+// kind names a value's JSON type in errors: "null", "boolean", "number", "string", "array" or
+// "object".
+func kind(v jsonv.Value) string { return v.Kind().String() }
+
+func principalID(v jsonv.Value) (string, error) {
 	const field = "principalId"
-	if v.Type != gjson.String {
+	if v.Kind() != jsonv.String {
 		return "", errorf(field, "must be a string, got "+kind(v))
 	}
-	s := v.String()
+	s := v.Str()
 	if s == "" || len(s) > MaxPrincipalIDLen {
 		return "", errorf(field, "must match [a-zA-Z0-9]{1,128}, got "+strconv.Itoa(len(s))+" characters")
 	}
@@ -193,69 +186,63 @@ func principalID(v gjson.Result) (string, error) {
 	return s, nil
 }
 
-func interval(field string, v gjson.Result, lim Limits) (int, error) {
-	if v.Type != gjson.Number {
+// interval reads an integer in [lim.MinInterval, lim.MaxInterval]. The value is read exactly from
+// the literal: 300, 300.0 and 3e2 are 300; 300.5 is not an integer, nor is
+// 300.0000000000000001; 1e400 is an integer out of range.
+func interval(field string, v jsonv.Value, lim Limits) (int, error) {
+	if v.Kind() != jsonv.Number {
 		return 0, errorf(field, "must be an integer, got "+kind(v))
 	}
-	f := v.Num
-	if f != math.Trunc(f) || math.IsInf(f, 0) {
-		return 0, errorf(field, "must be an integer, got "+v.Raw)
+	n, ok := v.Int()
+	if !ok && !v.IsIntegral() {
+		return 0, errorf(field, "must be an integer, got "+v.Raw())
 	}
-	if f < float64(lim.MinInterval) || f > float64(lim.MaxInterval) {
-		return 0, errorf(field, v.Raw+" out of range ["+strconv.Itoa(lim.MinInterval)+", "+strconv.Itoa(lim.MaxInterval)+"]")
+	if !ok || n < int64(lim.MinInterval) || n > int64(lim.MaxInterval) {
+		return 0, errorf(field, v.Raw()+" out of range ["+strconv.Itoa(lim.MinInterval)+", "+strconv.Itoa(lim.MaxInterval)+"]")
 	}
-	return int(f), nil
+	return int(n), nil
 }
 
-func policyDocuments(v gjson.Result) ([][]byte, error) {
+func policyDocuments(v jsonv.Value) ([][]byte, error) {
 	const field = "policyDocuments"
-	if !v.IsArray() {
+	if v.Kind() != jsonv.Array {
 		return nil, errorf(field, "must be an array, got "+kind(v))
 	}
 	docs := make([][]byte, 0, 2)
-	var err error
-	v.ForEach(func(_, d gjson.Result) bool {
+	for _, d := range v.RangeElems {
 		path := field + "[" + strconv.Itoa(len(docs)) + "]"
 		if len(docs) == MaxPolicyDocuments {
-			err = errorf(field, "more than "+strconv.Itoa(MaxPolicyDocuments)+" documents")
-			return false
+			return nil, errorf(field, "more than "+strconv.Itoa(MaxPolicyDocuments)+" documents")
 		}
 		var text string
-		switch {
-		case d.IsObject():
-			text = d.Raw
-		case d.Type == gjson.String:
-			text = d.String()
-			if !gjson.Valid(text) || !gjson.Parse(text).IsObject() {
-				err = errorf(path, "string does not hold a JSON object")
-				return false
+		switch d.Kind() {
+		case jsonv.Object:
+			text = d.Raw()
+		case jsonv.String:
+			text = d.Str()
+			if inner, err := jsonOptions.ParseString(text); err != nil || inner.Kind() != jsonv.Object {
+				return nil, errorf(path, "string does not hold a JSON object")
 			}
 		default:
-			err = errorf(path, "must be an object or a string holding one, got "+kind(d))
-			return false
+			return nil, errorf(path, "must be an object or a string holding one, got "+kind(d))
 		}
 		if n := utf8.RuneCountInString(text); n > MaxPolicyChars {
-			err = errorf(path, strconv.Itoa(n)+" characters, at most "+strconv.Itoa(MaxPolicyChars)+" allowed")
-			return false
+			return nil, errorf(path, strconv.Itoa(n)+" characters, at most "+strconv.Itoa(MaxPolicyChars)+" allowed")
 		}
 		docs = append(docs, []byte(text))
-		return true
-	})
-	if err != nil {
-		return nil, err
 	}
 	return docs, nil
 }
 
-func contextMap(v gjson.Result) (map[string]string, error) {
+func contextMap(v jsonv.Value) (map[string]string, error) {
 	const field = "context"
-	if !v.IsObject() {
+	if v.Kind() != jsonv.Object {
 		return nil, errorf(field, "must be an object of strings, got "+kind(v))
 	}
 	m := make(map[string]string)
 	var err error
-	v.ForEach(func(k, val gjson.Result) bool {
-		key := k.String()
+	for mem := range v.RangeMembers {
+		key, val := mem.Key, mem.Value
 		path := field + "." + key
 		switch {
 		case key == "":
@@ -264,21 +251,21 @@ func contextMap(v gjson.Result) (map[string]string, error) {
 			err = errorf(field, "key of "+strconv.Itoa(utf8.RuneCountInString(key))+" characters, at most "+strconv.Itoa(MaxContextKeyChars)+" allowed")
 		case len(m) == MaxContextKeys:
 			err = errorf(field, "more than "+strconv.Itoa(MaxContextKeys)+" keys")
-		case val.Type != gjson.String:
+		case val.Kind() != jsonv.String:
 			err = errorf(path, "must be a string, got "+kind(val))
-		case utf8.RuneCountInString(val.Str) > MaxContextValueChars:
-			err = errorf(path, strconv.Itoa(utf8.RuneCountInString(val.Str))+" characters, at most "+strconv.Itoa(MaxContextValueChars)+" allowed")
 		default:
-			if _, dup := m[key]; dup {
+			s := val.Str()
+			if n := utf8.RuneCountInString(s); n > MaxContextValueChars {
+				err = errorf(path, strconv.Itoa(n)+" characters, at most "+strconv.Itoa(MaxContextValueChars)+" allowed")
+			} else if _, dup := m[key]; dup {
 				err = errorf(path, "duplicate key")
 			} else {
-				m[key] = val.Str
+				m[key] = s
 			}
 		}
-		return err == nil
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
