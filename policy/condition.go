@@ -260,7 +260,8 @@ func (c *cond) eval(v *Vars) bool {
 		any := false
 		if a, ok := parseV4(val); ok {
 			for i := range c.nets {
-				if c.nets[i].containsV4(a) {
+				n := &c.nets[i]
+				if n.v4 && a&n.v4mask == n.v4net || !n.v4 && n.containsV4(a) {
 					any = true
 					break
 				}
@@ -288,7 +289,18 @@ func (c *cond) eval(v *Vars) bool {
 		return c.neg
 	default:
 		for _, p := range c.pats {
-			switch p.match(val, v) {
+			var r matchResult
+			switch p.fast {
+			case fastAny:
+				r = matched
+			case fastPrefix:
+				if hasPrefix(val, p.toks[0].lit) {
+					r = matched
+				}
+			default:
+				r = p.matchSlow(val, v)
+			}
+			switch r {
 			case matched:
 				return !c.neg
 			case unresolved:

@@ -102,23 +102,32 @@ func (s *stmt) actionMatches(action string) bool {
 
 // applies reports whether the statement matches the request; the action is already known to match.
 func (s *stmt) applies(resource string, v *Vars) bool {
-	if s.anyResource {
-		// "Resource": "*": nothing to match.
-	} else if s.notResource {
+	if !s.anyResource {
+		hit := false
 		for _, p := range s.resources {
-			if p.match(resource, v) != noMatch {
-				return false // matched, or a variable did not resolve
+			// The common shapes are matched here rather than in a call: calls are what costs
+			// most inside WebAssembly.
+			var r matchResult
+			switch p.fast {
+			case fastAny:
+				r = matched
+			case fastPrefix:
+				if hasPrefix(resource, p.toks[0].lit) {
+					r = matched
+				}
+			default:
+				r = p.matchSlow(resource, v)
 			}
-		}
-	} else {
-		ok := false
-		for _, p := range s.resources {
-			if p.match(resource, v) == matched {
-				ok = true
+			if s.notResource {
+				if r != noMatch {
+					return false // matched, or a variable did not resolve
+				}
+			} else if r == matched {
+				hit = true
 				break
 			}
 		}
-		if !ok {
+		if !hit && !s.notResource {
 			return false
 		}
 	}
