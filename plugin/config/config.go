@@ -4,10 +4,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/credentials"
 	"github.com/iotauthz/iotauthz/plugin/token"
-	"github.com/tidwall/gjson"
 )
 
 // Config is the validated plugin configuration.
@@ -213,10 +213,10 @@ func Parse(b []byte) (*Config, error) {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil, errorf("configuration", "empty (a JSON object is required)")
 	}
-	if !gjson.ValidBytes(b) {
+	root, err := jsonOptions.Parse(b)
+	if err != nil {
 		return nil, errorf("configuration", "not valid JSON")
 	}
-	root := gjson.ParseBytes(b)
 	top, err := object("configuration", "", root,
 		"region", "accountId", "dataEndpoints", "defaultAuthorizerName", "authorizers",
 		"cache", "mqtt", "logging", "testOverrides")
@@ -293,16 +293,20 @@ func join(prefix, name string) string {
 	return prefix + "." + name
 }
 
+// jsonOptions are the JSON rules of the configuration: jsonv's, with strings that are not valid
+// UTF-8 kept as they are, as gjson (which read the configuration before jsonv) did. Duplicate
+// keys are refused by object and the key loop of tokenSigningPublicKeys, with the field's path.
+var jsonOptions = jsonv.Options{AllowInvalidUTF8: true}
+
 // object checks that v is an object whose members are among allowed, without duplicates, and
 // returns them by name. what names v in errors; prefix is the path of its members.
-func object(what, prefix string, v gjson.Result, allowed ...string) (map[string]gjson.Result, error) {
-	if !v.IsObject() {
+func object(what, prefix string, v jsonv.Value, allowed ...string) (map[string]jsonv.Value, error) {
+	if v.Kind() != jsonv.Object {
 		return nil, errorf(what, "must be an object, got "+kind(v))
 	}
-	m := make(map[string]gjson.Result, len(allowed))
-	var err error
-	v.ForEach(func(k, val gjson.Result) bool {
-		name := k.String()
+	m := make(map[string]jsonv.Value, len(allowed))
+	for mem := range v.RangeMembers {
+		name, val := mem.Key, mem.Value
 		path := join(prefix, name)
 		known := false
 		for _, a := range allowed {
@@ -311,44 +315,29 @@ func object(what, prefix string, v gjson.Result, allowed ...string) (map[string]
 				break
 			}
 		}
-		switch {
-		case !known:
-			err = errorf(path, "unknown field")
-		case m[name].Exists():
-			err = errorf(path, "duplicate field")
-		default:
-			m[name] = val
+		if !known {
+			return nil, errorf(path, "unknown field")
 		}
-		return err == nil
-	})
-	return m, err
+		if _, dup := m[name]; dup {
+			return nil, errorf(path, "duplicate field")
+		}
+		m[name] = val
+	}
+	return m, nil
 }
 
-func kind(v gjson.Result) string {
-	switch v.Type {
-	case gjson.Null:
-		return "null"
-	case gjson.False, gjson.True:
-		return "boolean"
-	case gjson.Number:
-		return "number"
-	case gjson.String:
-		return "string"
-	}
-	if v.IsArray() {
-		return "array"
-	}
-	return "object"
-}
+// kind names a value's JSON type in errors: "null", "boolean", "number", "string", "array" or
+// "object".
+func kind(v jsonv.Value) string { return v.Kind().String() }
 
-func str(path string, v gjson.Result) (string, error) {
-	if v.Type != gjson.String {
+func str(path string, v jsonv.Value) (string, error) {
+	if v.Kind() != jsonv.String {
 		return "", errorf(path, "must be a string, got "+kind(v))
 	}
-	return v.Str, nil
+	return v.Str(), nil
 }
 
-func requiredString(name string, m map[string]gjson.Result) (string, error) {
+func requiredString(name string, m map[string]jsonv.Value) (string, error) {
 	v, ok := m[name]
 	if !ok {
 		return "", errorf(name, "required")
@@ -360,31 +349,30 @@ func requiredString(name string, m map[string]gjson.Result) (string, error) {
 	return s, err
 }
 
-func boolean(path string, v gjson.Result) (bool, error) {
-	if v.Type != gjson.True && v.Type != gjson.False {
+func boolean(path string, v jsonv.Value) (bool, error) {
+	if v.Kind() != jsonv.Bool {
 		return false, errorf(path, "must be a boolean, got "+kind(v))
 	}
-	return v.Type == gjson.True, nil
+	return v.Bool(), nil
 }
 
-func integer(path string, v gjson.Result, min, max int) (int, error) {
-	if v.Type != gjson.Number {
+// integer reads an integer in [min, max], exactly from the literal: 5000, 5000.0 and 5e3 are
+// 5000; 1.5 is not an integer; 1e300 is an integer out of range.
+func integer(path string, v jsonv.Value, min, max int) (int, error) {
+	if v.Kind() != jsonv.Number {
 		return 0, errorf(path, "must be an integer, got "+kind(v))
 	}
-	if v.Num != float64(int64(v.Num)) {
-		if v.Num < float64(min) || v.Num > float64(max) {
-			return 0, errorf(path, v.Raw+" out of range ["+strconv.Itoa(min)+", "+strconv.Itoa(max)+"]")
-		}
-		return 0, errorf(path, "must be an integer, got "+v.Raw)
+	n, ok := v.Int()
+	if !ok && !v.IsIntegral() {
+		return 0, errorf(path, "must be an integer, got "+v.Raw())
 	}
-	n := int64(v.Num)
-	if n < int64(min) || n > int64(max) {
-		return 0, errorf(path, v.Raw+" out of range ["+strconv.Itoa(min)+", "+strconv.Itoa(max)+"]")
+	if !ok || n < int64(min) || n > int64(max) {
+		return 0, errorf(path, v.Raw()+" out of range ["+strconv.Itoa(min)+", "+strconv.Itoa(max)+"]")
 	}
 	return int(n), nil
 }
 
-func oneOf(path string, v gjson.Result, values ...string) (string, error) {
+func oneOf(path string, v jsonv.Value, values ...string) (string, error) {
 	s, err := str(path, v)
 	if err != nil {
 		return "", err
@@ -460,32 +448,26 @@ func validHostname(h string) bool {
 	return true
 }
 
-func endpoints(v gjson.Result) ([]string, error) {
+func endpoints(v jsonv.Value) ([]string, error) {
 	const path = "dataEndpoints"
 	if !v.Exists() {
 		return nil, errorf(path, "required")
 	}
-	if !v.IsArray() {
+	if v.Kind() != jsonv.Array {
 		return nil, errorf(path, "must be an array of host names, got "+kind(v))
 	}
 	var out []string
-	var err error
-	v.ForEach(func(_, e gjson.Result) bool {
-		p := path + "[" + strconv.Itoa(len(out)) + "]"
-		var s string
-		if s, err = str(p, e); err != nil {
-			return false
+	for i, e := range v.RangeElems {
+		p := path + "[" + strconv.Itoa(i) + "]"
+		s, err := str(p, e)
+		if err != nil {
+			return nil, err
 		}
 		h := strings.ToLower(s)
 		if !validHostname(h) {
-			err = errorf(p, "not a host name (no scheme, port or path), got "+strconv.Quote(s))
-			return false
+			return nil, errorf(p, "not a host name (no scheme, port or path), got "+strconv.Quote(s))
 		}
 		out = append(out, h)
-		return true
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, errorf(path, "must list at least one host name")
@@ -510,33 +492,25 @@ func matches(s string, max int, extra string) bool {
 // MaxKeyPEMChars is AWS's limit on a tokenSigningPublicKeys value.
 const MaxKeyPEMChars = 5120
 
-func authorizers(v gjson.Result) (map[string]*Authorizer, error) {
+func authorizers(v jsonv.Value) (map[string]*Authorizer, error) {
 	const path = "authorizers"
 	if !v.Exists() {
 		return nil, errorf(path, "required")
 	}
-	if !v.IsArray() {
+	if v.Kind() != jsonv.Array {
 		return nil, errorf(path, "must be an array of authorizer objects, got "+kind(v))
 	}
 	out := map[string]*Authorizer{}
-	var err error
-	i := 0
-	v.ForEach(func(_, e gjson.Result) bool {
+	for i, e := range v.RangeElems {
 		p := path + "[" + strconv.Itoa(i) + "]"
-		i++
-		var a *Authorizer
-		if a, err = parseAuthorizer(p, e); err != nil {
-			return false
+		a, err := parseAuthorizer(p, e)
+		if err != nil {
+			return nil, err
 		}
 		if _, dup := out[a.Name]; dup {
-			err = errorf(p+".authorizerName", "duplicate name "+strconv.Quote(a.Name))
-			return false
+			return nil, errorf(p+".authorizerName", "duplicate name "+strconv.Quote(a.Name))
 		}
 		out[a.Name] = a
-		return true
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, errorf(path, "must list at least one authorizer")
@@ -544,7 +518,7 @@ func authorizers(v gjson.Result) (map[string]*Authorizer, error) {
 	return out, nil
 }
 
-func parseAuthorizer(p string, v gjson.Result) (*Authorizer, error) {
+func parseAuthorizer(p string, v jsonv.Value) (*Authorizer, error) {
 	m, err := object(p, p, v, "authorizerName", "authorizerFunction", "tokenKeyName",
 		"tokenSigningPublicKeys", "signingDisabled", "status", "enableCachingForHttp")
 	if err != nil {
@@ -635,35 +609,31 @@ func parseAuthorizer(p string, v gjson.Result) (*Authorizer, error) {
 
 	kp := f("tokenSigningPublicKeys")
 	if v, ok := m["tokenSigningPublicKeys"]; ok {
-		if !v.IsObject() {
+		if v.Kind() != jsonv.Object {
 			return nil, errorf(kp, "must be an object of key name to PEM, got "+kind(v))
 		}
 		names := map[string]bool{}
-		v.ForEach(func(k, pemv gjson.Result) bool {
-			name := k.String()
+		for m := range v.RangeMembers {
+			name, pemv := m.Key, m.Value
 			path := kp + "." + name
 			switch {
 			case names[name]:
-				err = errorf(path, "duplicate key name")
+				return nil, errorf(path, "duplicate key name")
 			case !matches(name, 128, ":_-"):
-				err = errorf(kp, "key name must match [a-zA-Z0-9:_-]{1,128}, got "+strconv.Quote(name))
-			case pemv.Type != gjson.String:
-				err = errorf(path, "must be a PEM string, got "+kind(pemv))
-			case len(pemv.Str) > MaxKeyPEMChars:
-				err = errorf(path, "PEM is "+strconv.Itoa(len(pemv.Str))+" characters, at most "+strconv.Itoa(MaxKeyPEMChars)+" allowed")
-			default:
-				var key *token.PublicKey
-				if key, err = token.ParsePublicKeyPEM(name, pemv.Str); err != nil {
-					err = errorf(path, err.Error())
-				} else {
-					names[name] = true
-					a.Keys = append(a.Keys, key)
-				}
+				return nil, errorf(kp, "key name must match [a-zA-Z0-9:_-]{1,128}, got "+strconv.Quote(name))
+			case pemv.Kind() != jsonv.String:
+				return nil, errorf(path, "must be a PEM string, got "+kind(pemv))
 			}
-			return err == nil
-		})
-		if err != nil {
-			return nil, err
+			pem := pemv.Str()
+			if len(pem) > MaxKeyPEMChars {
+				return nil, errorf(path, "PEM is "+strconv.Itoa(len(pem))+" characters, at most "+strconv.Itoa(MaxKeyPEMChars)+" allowed")
+			}
+			key, err := token.ParsePublicKeyPEM(name, pem)
+			if err != nil {
+				return nil, errorf(path, err.Error())
+			}
+			names[name] = true
+			a.Keys = append(a.Keys, key)
 		}
 		sortKeys(a.Keys)
 	}
@@ -682,7 +652,7 @@ func sortKeys(k []*token.PublicKey) {
 	}
 }
 
-func cache(v gjson.Result) (Cache, error) {
+func cache(v jsonv.Value) (Cache, error) {
 	c := Cache{Scope: ScopeConnection, MaxEntries: 10000}
 	if !v.Exists() {
 		return c, nil
@@ -709,7 +679,7 @@ func cache(v gjson.Result) (Cache, error) {
 	return c, nil
 }
 
-func mqtt(v gjson.Result) (MQTT, error) {
+func mqtt(v jsonv.Value) (MQTT, error) {
 	c := MQTT{DenyAction: DenyDisconnect, MaxPacketBytes: 131072, StripCredentialsFromUsername: true}
 	if !v.Exists() {
 		return c, nil
@@ -739,7 +709,7 @@ func mqtt(v gjson.Result) (MQTT, error) {
 // LogLevels are the accepted logging.level values, lowest first.
 var LogLevels = []string{"trace", "debug", "info", "warn", "error", "critical"}
 
-func logging(v gjson.Result) (Logging, error) {
+func logging(v jsonv.Value) (Logging, error) {
 	c := Logging{Level: "info"}
 	if !v.Exists() {
 		return c, nil
@@ -754,18 +724,15 @@ func logging(v gjson.Result) (Logging, error) {
 		}
 	}
 	if v, ok := m["debugClientIds"]; ok {
-		if !v.IsArray() {
+		if v.Kind() != jsonv.Array {
 			return c, errorf("logging.debugClientIds", "must be an array of strings, got "+kind(v))
 		}
-		v.ForEach(func(_, e gjson.Result) bool {
-			var s string
-			if s, err = str("logging.debugClientIds["+strconv.Itoa(len(c.DebugClientIDs))+"]", e); err == nil {
-				c.DebugClientIDs = append(c.DebugClientIDs, s)
+		for i, e := range v.RangeElems {
+			s, err := str("logging.debugClientIds["+strconv.Itoa(i)+"]", e)
+			if err != nil {
+				return c, err
 			}
-			return err == nil
-		})
-		if err != nil {
-			return c, err
+			c.DebugClientIDs = append(c.DebugClientIDs, s)
 		}
 	}
 	return c, nil
