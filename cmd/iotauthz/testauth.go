@@ -46,7 +46,9 @@ Output, on stdout, exit status 0:
 
 authDecision is ALLOWED (an Allow matched and no Deny did), EXPLICIT_DENY (a Deny matched; it
 wins over every Allow in every document) or IMPLICIT_DENY (nothing matched). matchedStatements
-lists the statements that decided: every matching Deny, or every matching Allow, or none.
+lists the statements that decided: every matching Deny, or every matching Allow, or none; each
+names its --policy file, its JSON path in that file ("Statement[1]", or "Statement" when the file
+holds a single statement object), its Sid if any, and its effect.
 
 A policy that does not parse or validate prints the file, the element, its line and column and
 what is wrong on stderr, and exits with status 2; so do bad flags. The policy language, with its
