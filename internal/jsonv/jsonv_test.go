@@ -347,6 +347,10 @@ func FuzzParse(f *testing.F) {
 		if v.Raw() != string(bytes.Trim(b, " \t\r\n")) {
 			t.Fatalf("%q: Raw %q", b, v.Raw())
 		}
+		_, derr := Options{AllowInvalidUTF8: true, RejectDuplicateKeys: true}.Parse(b)
+		if (derr == nil) != !hasDuplicates(v) {
+			t.Fatalf("%q: RejectDuplicateKeys gives %v", b, derr)
+		}
 		strict, serr := Parse(b)
 		if serr == nil && !utf8.Valid(b) {
 			t.Fatalf("%q: strict parse accepted invalid UTF-8", b)
@@ -370,6 +374,23 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%q:\njsonv         %#v\nencoding/json %#v", b, got, want)
 		}
 	})
+}
+
+// hasDuplicates reports whether an object in v has two members with the same key.
+func hasDuplicates(v Value) bool {
+	seen := map[string]bool{}
+	for _, m := range v.Members() {
+		if seen[m.Key] || hasDuplicates(m.Value) {
+			return true
+		}
+		seen[m.Key] = true
+	}
+	for _, e := range v.Elems() {
+		if hasDuplicates(e) {
+			return true
+		}
+	}
+	return false
 }
 
 // toAny converts v to encoding/json's representation (with UseNumber): later duplicate keys win.
