@@ -11,7 +11,8 @@
 //	// err == nil
 //	name, _ := v.Get("name") // name.Str() == "devé", name.Raw() == `"dev\u00e9"`
 //	n, _ := v.Get("n")       // n.Int() == 3, true
-//	for _, m := range v.Members() { ... } // in document order, duplicates included
+//	for m := range v.RangeMembers { ... } // m.Key, m.KeyOffset, m.Value; in document order,
+//	                                      // duplicates included; Members() as a slice
 //
 // # Rules
 //
