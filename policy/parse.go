@@ -21,6 +21,14 @@ const (
 	Version2008 = "2008-10-17"
 )
 
+// Size is the measure MaxDocumentChars applies to: the characters of a policy's JSON text, not
+// counting whitespace outside strings, so that a pretty-printed document measures as its compact
+// form. Give it the policy text itself (for a document sent as a JSON string, the string's
+// content).
+func Size(text string) int {
+	return significantChars(text)
+}
+
 // Effect is a statement's effect.
 type Effect uint8
 
@@ -160,7 +168,7 @@ func parse(text string) (*Document, error) {
 			return nil, p.errAt(jerr.off, "", "", "invalid JSON in the policy string: "+jerr.msg)
 		}
 	}
-	if n := significantChars(p.text); n > MaxDocumentChars {
+	if n := Size(p.text); n > MaxDocumentChars {
 		return nil, &Error{Msg: "the policy has " + strconv.Itoa(n) + " characters (whitespace outside strings not counted); at most " + strconv.Itoa(MaxDocumentChars) + " are allowed", InString: p.inString}
 	}
 	d := p.document(root)
