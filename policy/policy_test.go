@@ -188,10 +188,10 @@ func TestParseCIDR(t *testing.T) {
 
 func TestSize(t *testing.T) {
 	for text, want := range map[string]int{
-		`{"a": "b c"}`:             11,
+		`{"a": "b c"}`:              11,
 		"{\n  \"a\" :\t[1, 2]\r\n}": 11,
-		`"é \" x"`:                 8,
-		``:                         0,
+		`"é \" x"`:                  8,
+		``:                          0,
 	} {
 		if got := Size(text); got != want {
 			t.Errorf("Size(%q) = %d, want %d", text, got, want)
