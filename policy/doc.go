@@ -16,8 +16,10 @@
 //   - (*Set).Evaluate answers one request (action, resource ARN, Vars) with Allowed,
 //     ExplicitDeny or ImplicitDeny. It cannot fail and does not allocate: call it on every MQTT
 //     packet.
-//   - (*Set).Explain gives the same answer plus the statements that decided. It allocates; use it
-//     for tools (iotauthz test-authorization) and decision logs.
+//   - (*Set).Explain gives the same answer plus the statements that decided (Match: document,
+//     statement, JSON path, Sid, effect). It allocates; use it for tools (iotauthz
+//     test-authorization) and decision logs.
+//   - Size measures a document the way MaxDocumentChars counts, for checks made elsewhere.
 //
 // For example:
 //

@@ -170,8 +170,9 @@ const (
 	unresolved
 )
 
-// match matches s against the pattern with the variables of v. It is small enough to be inlined
-// for the common shapes, which matters inside WebAssembly where calls are expensive.
+// match matches s against the pattern with the variables of v. Statements and conditions test
+// the fastAny and fastPrefix shapes in place (calls are expensive inside WebAssembly) and call
+// matchSlow for the others.
 func (p *pattern) match(s string, v *Vars) matchResult {
 	switch p.fast {
 	case fastAny:
