@@ -1,13 +1,23 @@
 package session
 
+import (
+	"bytes"
+
+	"github.com/iotauthz/iotauthz/plugin/mqtt"
+)
+
 // The in-place hand-off, for a glue that can write the client's bytes only inside the callback
 // that delivered them (a proxy-wasm filter: Envoy forwards the bytes held by a pause without
 // calling the filter again, and nothing can be written from the authorizer's answer).
 //
 // On NeedAuth the glue puts Out + PendingConnect() in place of the input and pauses the
-// connection; the CONNECT then goes to the broker exactly when the glue resumes it. When the
-// authorizer answers, Resume checks iot:Connect and processes the packets that arrived after the
-// CONNECT; their output goes to the broker at the start of the next FromClient output.
+// connection; the CONNECT, and the complete packets the client pipelined behind it, then go to the
+// broker exactly when the glue resumes it. When the authorizer answers, Resume checks iot:Connect
+// and judges those pipelined packets: if every one passes unchanged the glue resumes; if one is
+// denied or must be rewritten (a reject answer), the bytes already in place cannot be changed any
+// more, so the connection closes (never fails open). Bytes that arrive while the connection is
+// paused, and an incomplete packet, are processed then and go to the broker at the start of the
+// next FromClient output.
 
 // PendingConnect returns the CONNECT as it goes to the broker if the authorizer allows it (user
 // name rewritten by Options.RewriteUsername), while the session waits after NeedAuth; nil
@@ -18,9 +28,24 @@ func (s *Session) PendingConnect() []byte {
 	}
 	if q := s.rewrittenConnect(); q != nil {
 		s.pend = q.Append(s.pend[:0], s.version)
-		return s.pend
+	} else {
+		s.pend = append(s.pend[:0], s.connect...)
 	}
-	return s.connect
+	s.preSent = s.completePackets(s.cHeld)
+	return append(s.pend, s.cHeld[:s.preSent]...)
+}
+
+// completePackets returns the length of the whole packets at the start of b.
+func (s *Session) completePackets(b []byte) int {
+	off := 0
+	for off < len(b) {
+		_, n, err := mqtt.ReadPacket(b[off:], s.version, s.max)
+		if err != nil || n == 0 {
+			break
+		}
+		off += n
+	}
+	return off
 }
 
 // Resume is Authorize for the in-place hand-off: the CONNECT already went out (PendingConnect).
@@ -41,6 +66,22 @@ func (s *Session) Resume(p Policy) Result {
 		return s.closedResult()
 	}
 	s.phase = phaseOpen
+	if n := s.preSent; n > 0 {
+		// The pipelined packets already sit in the paused buffer: they must pass unchanged.
+		s.preSent = 0
+		sent := append([]byte(nil), s.cHeld[:n]...)
+		tail := append([]byte(nil), s.cHeld[n:]...)
+		s.cHeld = append(s.cHeld[:0], sent...)
+		r := s.run(s.cHeld, true, s.cOut[:0], false, true)
+		if r.Status == Close {
+			return r
+		}
+		if !bytes.Equal(r.Out, sent) {
+			s.closeWith(ReasonForbidden, "a packet sent before the CONNACK was denied or needed an answer")
+			return s.closedResult()
+		}
+		s.cHeld = append(s.cHeld[:0], tail...)
+	}
 	if len(s.cHeld) == 0 {
 		return Result{Status: Continue}
 	}

@@ -60,14 +60,42 @@ func TestWSSession_Handoff(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	pending := w.PendingConnect()
-	if got := wsPayload(t, pending, true); !bytes.Equal(got, connectPkt(mqtt.V5, "dev1", "user")) {
+	if got := wsPayload(t, pending, true); !bytes.Equal(got, cat(connectPkt(mqtt.V5, "dev1", "user"), p1)) {
 		t.Fatalf("PendingConnect payload % x", got)
 	}
 	if r := w.Resume(matrixPolicy); r.Status != Continue {
 		t.Fatalf("Resume: %+v", r)
 	}
 	r = w.FromClient(wsFrames(true, pingreqPkt))
-	if got := wsPayload(t, r.Out, true); !bytes.Equal(got, cat(p1, pingreqPkt)) {
+	if got := wsPayload(t, r.Out, true); !bytes.Equal(got, pingreqPkt) {
 		t.Fatalf("next output payload % x", got)
+	}
+}
+
+// TestSession_HandoffPipelined: complete packets pipelined behind the CONNECT go out with it when
+// they pass unchanged; one that is denied (or needs an answer) closes the connection, since the
+// bytes already in place cannot be taken back; an incomplete one waits as usual.
+func TestSession_HandoffPipelined(t *testing.T) {
+	con := connectPkt(mqtt.V311, "dev1", "")
+	ok1, ok2 := pub(mqtt.V311, "ok/a", 1, 1, false, "1"), pub(mqtt.V311, "ok/b", 0, 0, false, "2")
+	for _, deny := range []DenyAction{DenyDisconnect, DenyReject} {
+		s := New(Options{DenyAction: deny})
+		s.FromClient(cat(con, ok1, ok2[:4]))
+		if got := s.PendingConnect(); !bytes.Equal(got, cat(con, ok1)) {
+			t.Fatalf("PendingConnect % x", got)
+		}
+		if r := s.Resume(matrixPolicy); r.Status != Continue {
+			t.Fatalf("allowed pipelined: %+v", r)
+		}
+		if r := s.FromClient(ok2[4:]); !bytes.Equal(r.Out, ok2) {
+			t.Fatalf("the incomplete packet: % x", r.Out)
+		}
+
+		s = New(Options{DenyAction: deny})
+		s.FromClient(cat(con, ok1, pub(mqtt.V311, "no/x", 1, 2, false, "3")))
+		s.PendingConnect()
+		if r := s.Resume(matrixPolicy); r.Status != Close || r.Reason != ReasonForbidden {
+			t.Fatalf("denyAction %d, denied pipelined: %+v", deny, r)
+		}
 	}
 }

@@ -38,7 +38,8 @@ type Session struct {
 
 	cHeld, cOut []byte // client → broker: bytes held (incomplete packet, or all while NeedAuth); output
 	toBroker    []byte // acknowledgements owed to the broker, sent before the next client bytes
-	pend        []byte // PendingConnect's rewritten CONNECT
+	pend        []byte // PendingConnect's output
+	preSent     int    // bytes of cHeld that PendingConnect put in place, judged by Resume
 	bHeld, bOut []byte // broker → client
 	connack     bool
 	clientGone  bool // the client sent DISCONNECT
