@@ -552,3 +552,28 @@ func TestMQTT_AllowedBeforeDeniedStillForwarded(t *testing.T) {
 		})
 	}
 }
+
+// TestMQTT_Pipelined: a PUBLISH written together with the CONNECT reaches the broker with it when
+// allowed; a denied one closes the connection and nothing reaches the broker.
+func TestMQTT_Pipelined(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			e := newEnv(t, func(c map[string]any) { c["mqtt"].(map[string]any)["denyAction"] = "reject" })
+			e.auth.setAnswer(respond(200, mqttPolicy()))
+			ok := publishPkt(4, "device/c1/a", 1, false, 1, "x")
+			p := tr.open(e, 0)
+			p.client(append(connectPkt(4, "c1", credUsername("tok")), ok...))
+			e.settle()
+			want := append(connectPkt(4, "c1", "dev?SDK=Go&Version=1"), ok...)
+			if !bytes.Equal(p.toBroker(), want) || p.closed() {
+				t.Fatalf("broker got %x (closed %v), want %x\n%s", p.toBroker(), p.closed(), want, e.logs())
+			}
+			p2 := tr.open(e, 1)
+			p2.client(append(connectPkt(4, "c1", credUsername("tok")), publishPkt(4, "other/x", 1, false, 1, "x")...))
+			e.settle()
+			if !p2.closed() || len(p2.toBroker()) != 0 {
+				t.Fatalf("denied pipelined publish: closed %v, broker got %x", p2.closed(), p2.toBroker())
+			}
+		})
+	}
+}
