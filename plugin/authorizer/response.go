@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotauthz/iotauthz/internal/jsonv"
+	"github.com/iotauthz/iotauthz/policy"
 )
 
 // Response limits. The interval bounds come from Limits; the others are fixed.
@@ -16,7 +17,7 @@ const (
 
 	MaxPrincipalIDLen    = 128  // principalId: [a-zA-Z0-9]{1,128}
 	MaxPolicyDocuments   = 10   // policyDocuments: at most 10 entries
-	MaxPolicyChars       = 2048 // each document at most 2048 characters of JSON text
+	MaxPolicyChars       = policy.MaxDocumentChars // each document at most 2048 characters, white space outside strings not counted
 	MaxContextKeys       = 32   // context (our extension): at most 32 members
 	MaxContextKeyChars   = 128  // each key 1–128 characters
 	MaxContextValueChars = 1024 // each value at most 1024 characters
@@ -226,7 +227,9 @@ func policyDocuments(v jsonv.Value) ([][]byte, error) {
 		default:
 			return nil, errorf(path, "must be an object or a string holding one, got "+kind(d))
 		}
-		if n := utf8.RuneCountInString(text); n > MaxPolicyChars {
+		// Measured as the policy package measures it (and AWS IoT: white space outside strings
+		// does not count), so the plugin and iotauthz test-authorization agree.
+		if n := policy.Size(text); n > MaxPolicyChars {
 			return nil, errorf(path, strconv.Itoa(n)+" characters, at most "+strconv.Itoa(MaxPolicyChars)+" allowed")
 		}
 		docs = append(docs, []byte(text))

@@ -211,3 +211,18 @@ func BenchmarkParseResponse(b *testing.B) {
 		}
 	}
 }
+
+// TestParseResponse_PolicySizeIgnoresWhiteSpace: the 2048-character limit counts as AWS IoT and
+// policy.Size do, without the white space outside strings, so an indented document fits.
+func TestParseResponse_PolicySizeIgnoresWhiteSpace(t *testing.T) {
+	doc := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Publish", "Resource": "` +
+		strings.Repeat("r", 1900) + `"}]}`
+	indented := strings.ReplaceAll(doc, ", ", ",\n"+strings.Repeat(" ", 100))
+	if len(indented) <= MaxPolicyChars {
+		t.Fatalf("test document too short: %d", len(indented))
+	}
+	body := `{"isAuthenticated":true,"principalId":"p","refreshAfterInSeconds":300,"disconnectAfterInSeconds":300,"policyDocuments":[` + indented + `]}`
+	if _, err := ParseResponse([]byte(body), Limits{}); err != nil {
+		t.Fatalf("indented document refused: %v", err)
+	}
+}
