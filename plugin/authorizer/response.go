@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/iotauthz/iotauthz/internal/jsonv"
@@ -184,7 +185,7 @@ func principalID(v jsonv.Value) (string, error) {
 			return "", errorf(field, "must match [a-zA-Z0-9]{1,128}, got "+strconv.QuoteRune(rune(c))+" at offset "+strconv.Itoa(i))
 		}
 	}
-	return s, nil
+	return strings.Clone(s), nil // not a view of the body: a cached decision must not keep it alive
 }
 
 // interval reads an integer in [lim.MinInterval, lim.MaxInterval]. The value is read exactly from
@@ -263,7 +264,7 @@ func contextMap(v jsonv.Value) (map[string]string, error) {
 			} else if _, dup := m[key]; dup {
 				err = errorf(path, "duplicate key")
 			} else {
-				m[key] = s
+				m[strings.Clone(key)] = strings.Clone(s) // not views of the body
 			}
 		}
 		if err != nil {
