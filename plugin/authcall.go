@@ -6,7 +6,6 @@ import (
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
-	"github.com/iotauthz/iotauthz/policy"
 )
 
 // maxResponseBytes bounds the authorizer's answer: 10 documents of 2048 characters and a context
@@ -86,7 +85,7 @@ func (p *pluginContext) decide(r *authRequest, w waiter) (outcome, bool) {
 // cached returns a fresh decision for key from this VM's cache or, in token scope, from the
 // answer another VM stored in shared data; nil when there is none.
 func (p *pluginContext) cached(key string, tokenScoped bool, now int64) *decision {
-	if d := p.cache.get(key); d != nil && now < d.expiresAt {
+	if d, ok := p.cache.get(key); ok && now < d.expiresAt {
 		p.m.cacheHits.Increment(1)
 		return d
 	}
@@ -189,7 +188,7 @@ func (p *pluginContext) compileResponse(body []byte, fetchedAt int64) (*decision
 	if !r.IsAuthenticated {
 		return &decision{}, nil
 	}
-	set, err := policy.CompileJSON(r.PolicyDocuments)
+	set, err := p.sharedSet(r.PolicyDocuments)
 	if err != nil {
 		return nil, &denial{reasonInvalidResponse, "policyDocuments: " + err.Error()}
 	}
@@ -222,7 +221,7 @@ func (p *pluginContext) loadShared(key string, now int64) *decision {
 // failed applies staleIfErrorSeconds: an expired decision may stand in for a failed call.
 func (p *pluginContext) failed(key string, den *denial) outcome {
 	if key != "" && p.cfg.Cache.StaleIfErrorSeconds > 0 {
-		if d := p.cache.get(key); d != nil && nowNanos() < d.expiresAt+int64(p.cfg.Cache.StaleIfErrorSeconds)*1e9 {
+		if d, ok := p.cache.get(key); ok && nowNanos() < d.expiresAt+int64(p.cfg.Cache.StaleIfErrorSeconds)*1e9 {
 			p.m.staleServed.Increment(1)
 			return outcome{d: d, stale: true}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 	"github.com/iotauthz/iotauthz/policy"
@@ -19,44 +20,45 @@ type decision struct {
 	expiresAt      int64 // ns: fetchedAt + refreshAfterInSeconds
 }
 
-// decisionCache is a per-VM LRU of decisions, bounded by cache.maxEntries. Expired entries stay
-// until evicted so that staleIfErrorSeconds can still serve them when the authorizer fails. It is
-// used from one VM thread only.
-type decisionCache struct {
+// lru is a bounded least-recently-used map, used from one VM thread only. The decision cache
+// keeps expired entries in it until they are evicted, so that staleIfErrorSeconds can still serve
+// them when the authorizer fails.
+type lru[V any] struct {
 	max        int
-	m          map[string]*cacheNode
-	head, tail *cacheNode // head = most recently used
+	m          map[string]*lruNode[V]
+	head, tail *lruNode[V] // head = most recently used
 }
 
-type cacheNode struct {
+type lruNode[V any] struct {
 	key        string
-	d          *decision
-	prev, next *cacheNode
+	v          V
+	prev, next *lruNode[V]
 }
 
-func newDecisionCache(max int) *decisionCache {
+func newLRU[V any](max int) *lru[V] {
 	if max < 1 {
 		max = 1
 	}
-	return &decisionCache{max: max, m: make(map[string]*cacheNode)}
+	return &lru[V]{max: max, m: make(map[string]*lruNode[V])}
 }
 
-func (c *decisionCache) len() int { return len(c.m) }
+func (c *lru[V]) len() int { return len(c.m) }
 
-// get returns the entry for key, expired or not, and marks it recently used.
-func (c *decisionCache) get(key string) *decision {
+// get returns the value for key and marks it recently used.
+func (c *lru[V]) get(key string) (V, bool) {
 	n := c.m[key]
 	if n == nil {
-		return nil
+		var zero V
+		return zero, false
 	}
 	c.unlink(n)
 	c.pushFront(n)
-	return n.d
+	return n.v, true
 }
 
-func (c *decisionCache) put(key string, d *decision) {
+func (c *lru[V]) put(key string, v V) {
 	if n := c.m[key]; n != nil {
-		n.d = d
+		n.v = v
 		c.unlink(n)
 		c.pushFront(n)
 		return
@@ -66,12 +68,12 @@ func (c *decisionCache) put(key string, d *decision) {
 		c.unlink(old)
 		delete(c.m, old.key)
 	}
-	n := &cacheNode{key: key, d: d}
+	n := &lruNode[V]{key: key, v: v}
 	c.m[key] = n
 	c.pushFront(n)
 }
 
-func (c *decisionCache) unlink(n *cacheNode) {
+func (c *lru[V]) unlink(n *lruNode[V]) {
 	if n.prev != nil {
 		n.prev.next = n.next
 	} else {
@@ -85,7 +87,7 @@ func (c *decisionCache) unlink(n *cacheNode) {
 	n.prev, n.next = nil, nil
 }
 
-func (c *decisionCache) pushFront(n *cacheNode) {
+func (c *lru[V]) pushFront(n *lruNode[V]) {
 	n.next = c.head
 	if c.head != nil {
 		c.head.prev = n
@@ -94,6 +96,32 @@ func (c *decisionCache) pushFront(n *cacheNode) {
 	if c.tail == nil {
 		c.tail = n
 	}
+}
+
+// compiledSets bounds the compiled policy sets a VM shares between decisions: authorizers
+// usually answer many devices with the same documents, and a compiled set is immutable.
+const compiledSets = 256
+
+// sharedSet returns the compiled set for docs, compiling it on first use.
+func (p *pluginContext) sharedSet(docs [][]byte) (*policy.Set, error) {
+	n := 0
+	for _, d := range docs {
+		n += len(d) + 1
+	}
+	key := make([]byte, 0, n)
+	for _, d := range docs {
+		key = append(key, d...)
+		key = append(key, 0) // JSON text never holds a raw NUL
+	}
+	if s, ok := p.sets.get(unsafe.String(unsafe.SliceData(key), len(key))); ok {
+		return s, nil
+	}
+	s, err := policy.CompileJSON(docs)
+	if err != nil {
+		return nil, err
+	}
+	p.sets.put(string(key), s)
+	return s, nil
 }
 
 // sharedSlots keeps token-scope decisions in proxy-wasm shared data so that every worker VM (and

@@ -6,6 +6,7 @@ import (
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 	"github.com/iotauthz/iotauthz/plugin/token"
+	"github.com/iotauthz/iotauthz/policy"
 )
 
 // tickMillis is the period of proxy_on_tick, which drives MQTT refresh and disconnect timers.
@@ -39,7 +40,8 @@ type pluginContext struct {
 	debugIDs  map[string]struct{}
 	logBuf    []byte
 
-	cache   *decisionCache
+	cache   *lru[*decision]
+	sets    *lru[*policy.Set]  // compiled policy sets, shared by identical answers
 	shared  *sharedSlots       // token scope only
 	flights map[string]*flight // authorizer calls in progress, by cache key
 	conns   map[uint32]*mqttConn
@@ -88,7 +90,8 @@ func (p *pluginContext) OnPluginStart(int) bool {
 	for _, id := range cfg.Logging.DebugClientIDs {
 		p.debugIDs[id] = struct{}{}
 	}
-	p.cache = newDecisionCache(cfg.Cache.MaxEntries)
+	p.cache = newLRU[*decision](cfg.Cache.MaxEntries)
+	p.sets = newLRU[*policy.Set](compiledSets)
 	if cfg.Cache.Scope == "token" {
 		p.shared = newSharedSlots(cfg.Cache.MaxEntries)
 	}

@@ -16,12 +16,12 @@ const (
 	DefaultMinInterval = 300
 	DefaultMaxInterval = 86400
 
-	MaxPrincipalIDLen    = 128  // principalId: [a-zA-Z0-9]{1,128}
-	MaxPolicyDocuments   = 10   // policyDocuments: at most 10 entries
+	MaxPrincipalIDLen    = 128                     // principalId: [a-zA-Z0-9]{1,128}
+	MaxPolicyDocuments   = 10                      // policyDocuments: at most 10 entries
 	MaxPolicyChars       = policy.MaxDocumentChars // each document at most 2048 characters, white space outside strings not counted
-	MaxContextKeys       = 32   // context (our extension): at most 32 members
-	MaxContextKeyChars   = 128  // each key 1–128 characters
-	MaxContextValueChars = 1024 // each value at most 1024 characters
+	MaxContextKeys       = 32                      // context (our extension): at most 32 members
+	MaxContextKeyChars   = 128                     // each key 1–128 characters
+	MaxContextValueChars = 1024                    // each value at most 1024 characters
 )
 
 // Limits are the bounds of refreshAfterInSeconds and disconnectAfterInSeconds. A zero field
