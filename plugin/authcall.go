@@ -86,12 +86,12 @@ func (p *pluginContext) decide(r *authRequest, w waiter) (outcome, bool) {
 // answer another VM stored in shared data; nil when there is none.
 func (p *pluginContext) cached(key string, tokenScoped bool, now int64) *decision {
 	if d, ok := p.cache.get(key); ok && now < d.expiresAt {
-		p.m.cacheHits.Increment(1)
+		p.hitsPending++
 		return d
 	}
 	if tokenScoped && p.shared != nil {
 		if d := p.loadShared(key, now); d != nil {
-			p.m.cacheHits.Increment(1)
+			p.hitsPending++
 			p.m.sharedHits.Increment(1)
 			return d
 		}
@@ -99,21 +99,43 @@ func (p *pluginContext) cached(key string, tokenScoped bool, now int64) *decisio
 	return nil
 }
 
-// cacheKey is the cache and single-flight key of a request, and whether it is shared by every
-// connection and VM (cache.scope "token"); "" when decisions are not reused (AWS's default:
-// MQTT connections hold their own, HTTP calls per request). It holds the authorizer, the token
-// and the signature, so a hit stands for exactly these credentials, verified before.
-func (p *pluginContext) cacheKey(a *config.Authorizer, c *presented, httpPublish bool, conn uint64) (string, bool) {
+// cacheKeyBytes is the cache and single-flight key of a request, and whether it is shared by
+// every connection and VM (cache.scope "token"); nil when decisions are not reused (AWS's
+// default: MQTT connections hold their own, HTTP calls per request). It holds the authorizer, the
+// token and the signature, so a hit stands for exactly these credentials, verified before. The
+// bytes are the VM's scratch buffer: valid until the next call.
+func (p *pluginContext) cacheKeyBytes(a *config.Authorizer, c *presented, httpPublish bool, conn uint64) ([]byte, bool) {
 	if c.token == "" {
-		return "", false // signing disabled and no token: the authorizer decides from other inputs
+		return nil, false // signing disabled and no token: the authorizer decides from other inputs
 	}
+	b := p.keyBuf[:0]
+	scoped := false
 	switch {
 	case p.cfg.Cache.Scope == "token":
-		return "t\x00" + a.Name + "\x00" + c.token + "\x00" + c.signature, true
+		b, scoped = append(b, 't'), true
 	case httpPublish && a.EnableCachingForHTTP:
-		return "h\x00" + strconv.FormatUint(conn, 10) + "\x00" + a.Name + "\x00" + c.token + "\x00" + c.signature, false
+		b = append(b, 'h')
+		b = strconv.AppendUint(b, conn, 10)
+	default:
+		return nil, false
 	}
-	return "", false
+	b = append(b, 0)
+	b = append(b, a.Name...)
+	b = append(b, 0)
+	b = append(b, c.token...)
+	b = append(b, 0)
+	b = append(b, c.signature...)
+	p.keyBuf = b
+	return b, scoped
+}
+
+// cacheKey is cacheKeyBytes as a string of its own.
+func (p *pluginContext) cacheKey(a *config.Authorizer, c *presented, httpPublish bool, conn uint64) (string, bool) {
+	b, scoped := p.cacheKeyBytes(a, c, httpPublish, conn)
+	if b == nil {
+		return "", false
+	}
+	return string(b), scoped
 }
 
 // onAuthorizerResponse runs in proxy_on_http_call_response: it turns the answer into an outcome
@@ -188,14 +210,15 @@ func (p *pluginContext) compileResponse(body []byte, fetchedAt int64) (*decision
 	if !r.IsAuthenticated {
 		return &decision{}, nil
 	}
-	set, err := p.sharedSet(r.PolicyDocuments)
+	cs, err := p.sharedSet(r.PolicyDocuments)
 	if err != nil {
 		return nil, &denial{reasonInvalidResponse, "policyDocuments: " + err.Error()}
 	}
 	return &decision{
 		authenticated:  true,
 		principalID:    r.PrincipalID,
-		set:            set,
+		set:            cs.set,
+		usesSourceIP:   cs.usesSourceIP,
 		context:        r.Context,
 		refreshSecs:    r.RefreshAfterInSeconds,
 		disconnectSecs: r.DisconnectAfterInSeconds,

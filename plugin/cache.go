@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/binary"
-	"unsafe"
 
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 	"github.com/iotauthz/iotauthz/policy"
@@ -13,6 +12,7 @@ type decision struct {
 	authenticated  bool
 	principalID    string
 	set            *policy.Set
+	usesSourceIP   bool // the documents may read ${aws:SourceIp} / aws:SourceIp
 	context        map[string]string
 	refreshSecs    int
 	disconnectSecs int
@@ -102,8 +102,14 @@ func (c *lru[V]) pushFront(n *lruNode[V]) {
 // usually answer many devices with the same documents, and a compiled set is immutable.
 const compiledSets = 256
 
+// compiledSet is a compiled policy set and what it may need at evaluation.
+type compiledSet struct {
+	set          *policy.Set
+	usesSourceIP bool
+}
+
 // sharedSet returns the compiled set for docs, compiling it on first use.
-func (p *pluginContext) sharedSet(docs [][]byte) (*policy.Set, error) {
+func (p *pluginContext) sharedSet(docs [][]byte) (compiledSet, error) {
 	n := 0
 	for _, d := range docs {
 		n += len(d) + 1
@@ -113,15 +119,45 @@ func (p *pluginContext) sharedSet(docs [][]byte) (*policy.Set, error) {
 		key = append(key, d...)
 		key = append(key, 0) // JSON text never holds a raw NUL
 	}
-	if s, ok := p.sets.get(unsafe.String(unsafe.SliceData(key), len(key))); ok {
+	if s, ok := p.sets.get(unsafeString(key)); ok {
 		return s, nil
 	}
-	s, err := policy.CompileJSON(docs)
+	set, err := policy.CompileJSON(docs)
 	if err != nil {
-		return nil, err
+		return compiledSet{}, err
 	}
+	s := compiledSet{set: set, usesSourceIP: mayUseSourceIP(key)}
 	p.sets.put(string(key), s)
 	return s, nil
+}
+
+// mayUseSourceIP reports whether policy text can refer to aws:SourceIp: when it cannot, the
+// client's address need not be read for a decision. Any \u escape counts as "can", since it could
+// spell the name.
+func mayUseSourceIP(text []byte) bool {
+	const name = "sourceip"
+	for i := 0; i+1 < len(text); i++ {
+		if text[i] == '\\' && text[i+1] == 'u' {
+			return true
+		}
+		if i+len(name) <= len(text) && lowerEq(text[i:i+len(name)], name) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerEq(b []byte, lower string) bool {
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // sharedSlots keeps token-scope decisions in proxy-wasm shared data so that every worker VM (and

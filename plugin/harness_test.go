@@ -287,7 +287,11 @@ func (e *env) lastFailure() map[string]any {
 	return nil
 }
 
+// metric reads a plugin metric after one tick: the plugin adds its locally counted hot-path
+// counters (allowed decisions, cache hits) to the metrics on the tick.
 func (e *env) metric(name string) int64 {
+	e.clock.Advance(time.Second)
+	e.settle()
 	v, _ := e.p.Metric("wasmcustom." + name)
 	return v
 }

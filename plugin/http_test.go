@@ -500,3 +500,27 @@ func TestHTTP_CacheNeedsTheSameSignature(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTP_SourceIPCondition: a policy that reads aws:SourceIp gets the client's address, on a
+// call and on a cache hit alike.
+func TestHTTP_SourceIPCondition(t *testing.T) {
+	e := newEnv(t, nil)
+	e.auth.setAnswer(respond(200, response("d1", 600, 3600, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iot:Publish","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}`)))
+	tok := "tok-ip"
+	h := publishHeaders("device/1", tok, sign(testKey, tok))
+	for i, tc := range []struct {
+		addr string
+		ok   bool
+	}{{"203.0.113.7:1000", true}, {"203.0.113.7:1000", true}, {"198.51.100.1:1000", false}} {
+		s := e.p.Worker(0).NewHTTPStream(host.Properties{SNI: "iot.example.com", SourceAddress: tc.addr, ConnectionID: 1})
+		s.RequestHeaders(h, true)
+		e.settle()
+		if s.Upstream().HeadersSent != tc.ok {
+			t.Fatalf("request %d from %s: forwarded=%v, want %v\n%s", i, tc.addr, s.Upstream().HeadersSent, tc.ok, e.logs())
+		}
+	}
+	if e.auth.hits.Load() != 1 {
+		t.Fatalf("hits %d: the later requests must use the connection's cached decision", e.auth.hits.Load())
+	}
+}

@@ -29,6 +29,7 @@ type httpStream struct {
 
 	// what the request says
 	src      source
+	haveAddr bool // src.ip and src.port have been read
 	authName string
 	topic    string
 	retain   bool
@@ -54,10 +55,9 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	if err != nil {
 		return s.deny(&denial{reasonUnsupported, "cannot read the request headers: " + err.Error()})
 	}
-	s.src = readSource()
-	method := headerValue(hs, ":method")
-	fullPath := headerValue(hs, ":path")
-	authority := headerValue(hs, ":authority")
+	s.src = readConnection()
+	h := scanHeaders(hs)
+	method, fullPath, authority := h.method, h.path, h.authority
 	path, rawQuery, _ := strings.Cut(fullPath, "?")
 
 	if !p.cfg.EndpointAllowed(authority) {
@@ -67,13 +67,13 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		return s.deny(&denial{reasonEndpoint, "SNI " + quote(s.src.sni) + " is not one of dataEndpoints"})
 	}
 
-	isWS := isWebSocketUpgrade(hs, method, path)
+	isWS := h.isWebSocketUpgrade(path)
 	switch {
 	case isWS:
 		s.mode = modeWS
 		// Compressed frames (permessage-deflate sets RSV1) cannot be inspected: never let the
 		// client and the broker negotiate an extension.
-		if _, ok := lookupHeader(hs, "sec-websocket-extensions"); ok {
+		if h.hasExtensions {
 			_ = proxywasm.RemoveHttpRequestHeader("sec-websocket-extensions")
 		}
 	case method == "POST" && strings.HasPrefix(path, "/topics/"):
@@ -103,9 +103,7 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		}
 	}
 
-	var c presented
-	c.name, c.hasName = lookupHeader(hs, keyAuthorizerName)
-	c.signature, c.hasSig = lookupHeader(hs, keySignature)
+	c := presented{name: h.name, hasName: h.hasName, signature: h.signature, hasSig: h.hasSig}
 	c.nameFrom(q)
 	if s.mode == modeWS && !c.hasName && !c.hasSig && !s.anyTokenPresent(hs, q) {
 		// No credentials on the upgrade: they come in the MQTT CONNECT (username and password).
@@ -118,19 +116,21 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		return s.deny(den)
 	}
 	s.authName = a.Name
-	if !c.hasToken {
-		c.token, c.hasToken = lookupHeader(hs, a.TokenKeyName)
-	}
+	tokenHeader := p.tokenHeaders[a.Name]
+	c.token, c.hasToken = headerValueOK(hs, tokenHeader)
 	c.restFrom(q, a.TokenKeyName)
 	r := &authRequest{auth: a}
-	r.key, r.tokenScoped = p.cacheKey(a, &c, s.mode == modePublish, s.src.conn)
-	stripCredentials(hs, fullPath, a)
-	if r.key != "" && s.mode == modePublish {
+	key, scoped := p.cacheKeyBytes(a, &c, s.mode == modePublish, s.src.conn)
+	stripCredentials(h, c.hasToken, tokenHeader, fullPath, a)
+	if key != nil && s.mode == modePublish {
 		// The key holds the token and its signature: a hit means these exact credentials were
 		// verified and authorized before, so neither is repeated.
-		if d := p.cached(r.key, r.tokenScoped, nowNanos()); d != nil {
+		if d := p.cached(unsafeString(key), scoped, nowNanos()); d != nil {
 			return s.apply(outcome{d: d})
 		}
+	}
+	if key != nil {
+		r.key, r.tokenScoped = string(key), scoped
 	}
 	verified, den := p.checkToken(a, &c)
 	if den != nil {
@@ -163,6 +163,16 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		return proxywasm.ActionPause
 	}
 	return s.apply(o)
+}
+
+// address returns the connection facts with the client's address read (once): only logs and
+// policies that use ${aws:SourceIp} need it, so the cached path usually skips the host call.
+func (s *httpStream) address() source {
+	if !s.haveAddr {
+		s.src.ip, s.src.port = readAddress()
+		s.haveAddr = true
+	}
+	return s.src
 }
 
 // trace returns the request's trace id (a UUID made on first use: the 403 body, the logs and the
@@ -204,11 +214,15 @@ func (s *httpStream) apply(o outcome) proxywasm.Action {
 		s.ws.authName, s.ws.req = s.authName, s.req
 		p.m.allowed.Increment(1)
 		p.emit(&logLine{traceID: s.trace(), eventType: evConnect, protocol: "HTTP", status: statusSuccess,
-			principalID: d.principalID, sourceIP: s.src.ip, sourcePort: s.src.port,
+			principalID: d.principalID, sourceIP: s.address().ip, sourcePort: s.src.port,
 			authorizerName: s.authName, details: "WebSocket upgrade authorized"})
 		return proxywasm.ActionContinue
 	}
-	e := p.httpEvaluator(d, s.src.ip)
+	ip := ""
+	if d.usesSourceIP {
+		ip = s.address().ip
+	}
+	e := p.httpEvaluator(d, ip)
 	topic := unsafeBytes(s.topic)
 	if !e.allow(policy.ActionPublish, kindTopic, topic) {
 		return s.denyPolicy(d, e.denied(policy.ActionPublish))
@@ -216,7 +230,7 @@ func (s *httpStream) apply(o outcome) proxywasm.Action {
 	if s.retain && !e.allow(policy.ActionRetainPublish, kindTopic, topic) {
 		return s.denyPolicy(d, e.denied(policy.ActionRetainPublish))
 	}
-	p.m.allowed.Increment(1)
+	p.allowedPending++
 	s.mode = modeDone
 	if p.logsDebug() {
 		details := ""
@@ -224,7 +238,7 @@ func (s *httpStream) apply(o outcome) proxywasm.Action {
 			details = "stale decision served (staleIfErrorSeconds)"
 		}
 		p.emit(&logLine{traceID: s.trace(), eventType: evPublishIn, protocol: "HTTP", status: statusSuccess,
-			principalID: d.principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
+			principalID: d.principalID, sourceIP: s.address().ip, sourcePort: s.src.port, topicName: s.topic,
 			authorizerName: s.authName, details: details, debug: true})
 	}
 	return proxywasm.ActionContinue
@@ -245,6 +259,7 @@ func (s *httpStream) denyAs(den *denial, principalID string) proxywasm.Action {
 	}
 	s.mode = modeDone
 	p.m.denied.Increment(1)
+	s.address()
 	p.emit(&logLine{traceID: s.trace(), eventType: event, protocol: "HTTP", status: statusFailure,
 		principalID: principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
 		authorizerName: s.authName, reason: den.reason, details: den.details})
@@ -299,7 +314,7 @@ func (s *httpStream) OnHttpStreamDone() {
 // newWSConn starts the MQTT connection inside the upgraded stream; pre is the decision made at
 // the upgrade, or nil when the credentials come in the CONNECT.
 func (s *httpStream) newWSConn(pre *decision) *mqttConn {
-	return s.p.newMQTTConn(s.id, wsTransport{}, true, s.src, s.trace(), pre)
+	return s.p.newMQTTConn(s.id, wsTransport{}, true, s.address(), s.trace(), pre)
 }
 
 // httpEvaluator returns the evaluator for an HTTP request (no client id on HTTP).
@@ -315,15 +330,57 @@ func (p *pluginContext) httpEvaluator(d *decision, sourceIP string) *evaluator {
 	return e
 }
 
-func isWebSocketUpgrade(hs [][2]string, method, path string) bool {
-	if method == "CONNECT" { // HTTP/2 extended CONNECT (RFC 8441)
-		return strings.EqualFold(headerValue(hs, ":protocol"), "websocket") && path == "/mqtt"
+// reqHeaders are the request headers the filter reads, found in one pass. Envoy hands header
+// names to filters lower-cased, so they compare exactly.
+type reqHeaders struct {
+	method, path, authority, protocol, upgrade string
+	name, signature                            string
+	hasName, hasSig, hasExtensions             bool
+}
+
+func scanHeaders(hs [][2]string) (h reqHeaders) {
+	for _, kv := range hs {
+		switch kv[0] {
+		case ":method":
+			h.method = kv[1]
+		case ":path":
+			h.path = kv[1]
+		case ":authority":
+			h.authority = kv[1]
+		case ":protocol":
+			h.protocol = kv[1]
+		case "upgrade":
+			h.upgrade = kv[1]
+		case keyAuthorizerName:
+			if !h.hasName {
+				h.name, h.hasName = kv[1], true
+			}
+		case keySignature:
+			if !h.hasSig {
+				h.signature, h.hasSig = kv[1], true
+			}
+		case "sec-websocket-extensions":
+			h.hasExtensions = true
+		}
 	}
-	if method != "GET" || path != "/mqtt" {
-		return false
+	return h
+}
+
+// headerValueOK returns the first value of the lower-case header name.
+func headerValueOK(hs [][2]string, name string) (string, bool) {
+	for _, kv := range hs {
+		if kv[0] == name {
+			return kv[1], true
+		}
 	}
-	up, _ := lookupHeader(hs, "upgrade")
-	return strings.EqualFold(up, "websocket")
+	return "", false
+}
+
+func (h *reqHeaders) isWebSocketUpgrade(path string) bool {
+	if h.method == "CONNECT" { // HTTP/2 extended CONNECT (RFC 8441)
+		return strings.EqualFold(h.protocol, "websocket") && path == "/mqtt"
+	}
+	return h.method == "GET" && path == "/mqtt" && strings.EqualFold(h.upgrade, "websocket")
 }
 
 // httpData is the event's protocolData.http: the request headers (pseudo-headers left out, the
@@ -354,14 +411,15 @@ func httpData(hs [][2]string, rawQuery string) *authorizer.HTTPData {
 
 // stripCredentials removes the credentials from the request before it goes upstream: the
 // x-amz-customauthorizer-* headers, the token header and the same query parameters.
-func stripCredentials(hs [][2]string, fullPath string, a *config.Authorizer) {
-	for _, name := range []string{keyAuthorizerName, keySignature, strings.ToLower(a.TokenKeyName)} {
-		if name == "" {
-			continue
-		}
-		if _, ok := lookupHeader(hs, name); ok {
-			_ = proxywasm.RemoveHttpRequestHeader(name)
-		}
+func stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath string, a *config.Authorizer) {
+	if h.hasName {
+		_ = proxywasm.RemoveHttpRequestHeader(keyAuthorizerName)
+	}
+	if h.hasSig {
+		_ = proxywasm.RemoveHttpRequestHeader(keySignature)
+	}
+	if hasTokenHeader {
+		_ = proxywasm.RemoveHttpRequestHeader(tokenHeader)
 	}
 	path, rawQuery, ok := strings.Cut(fullPath, "?")
 	if !ok {

@@ -2,11 +2,11 @@ package main
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 	"github.com/iotauthz/iotauthz/plugin/token"
-	"github.com/iotauthz/iotauthz/policy"
 )
 
 // tickMillis is the period of proxy_on_tick, which drives MQTT refresh and disconnect timers.
@@ -41,10 +41,15 @@ type pluginContext struct {
 	logBuf    []byte
 
 	cache   *lru[*decision]
-	sets    *lru[*policy.Set]  // compiled policy sets, shared by identical answers
+	sets    *lru[compiledSet]  // compiled policy sets, shared by identical answers
 	shared  *sharedSlots       // token scope only
 	flights map[string]*flight // authorizer calls in progress, by cache key
 	conns   map[uint32]*mqttConn
+	// tokenHeaders: each authorizer's tokenKeyName as a (lower-case) header name.
+	tokenHeaders map[string]string
+	keyBuf       []byte // scratch for cache keys
+	// hitsPending counts cache hits not yet added to iotauthz.cache.hits.
+	hitsPending uint64
 	// allowedPending counts allowed MQTT packets not yet added to iotauthz.decisions.allowed:
 	// one host call per tick instead of one per packet.
 	allowedPending uint64
@@ -91,7 +96,11 @@ func (p *pluginContext) OnPluginStart(int) bool {
 		p.debugIDs[id] = struct{}{}
 	}
 	p.cache = newLRU[*decision](cfg.Cache.MaxEntries)
-	p.sets = newLRU[*policy.Set](compiledSets)
+	p.sets = newLRU[compiledSet](compiledSets)
+	p.tokenHeaders = make(map[string]string, len(cfg.Authorizers))
+	for name, a := range cfg.Authorizers {
+		p.tokenHeaders[name] = strings.ToLower(a.TokenKeyName)
+	}
 	if cfg.Cache.Scope == "token" {
 		p.shared = newSharedSlots(cfg.Cache.MaxEntries)
 	}
@@ -113,11 +122,16 @@ func (p *pluginContext) OnTick() {
 	p.flushCounts()
 }
 
-// flushCounts adds the locally counted allowed MQTT packets to the metric.
+// flushCounts adds what the hot paths counted locally (allowed decisions, cache hits) to the
+// metrics: one host call per tick instead of one per request or packet.
 func (p *pluginContext) flushCounts() {
 	if p.allowedPending > 0 {
 		p.m.allowed.Increment(p.allowedPending)
 		p.allowedPending = 0
+	}
+	if p.hitsPending > 0 {
+		p.m.cacheHits.Increment(p.hitsPending)
+		p.hitsPending = 0
 	}
 }
 

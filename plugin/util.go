@@ -13,17 +13,29 @@ import (
 
 // readSource reads the client's address, SNI and connection id from Envoy's properties.
 func readSource() source {
+	s := readConnection()
+	s.ip, s.port = readAddress()
+	return s
+}
+
+// readConnection reads the SNI and the connection id.
+func readConnection() source {
 	var s source
 	if v, err := proxywasm.GetProperty([]string{"connection", "requested_server_name"}); err == nil {
 		s.sni = strings.ToLower(string(v))
-	}
-	if v, err := proxywasm.GetProperty([]string{"source", "address"}); err == nil {
-		s.ip, s.port = splitHostPort(string(v))
 	}
 	if v, err := proxywasm.GetProperty([]string{"connection", "id"}); err == nil && len(v) == 8 {
 		s.conn = binary.LittleEndian.Uint64(v)
 	}
 	return s
+}
+
+// readAddress reads the client's address.
+func readAddress() (string, int) {
+	if v, err := proxywasm.GetProperty([]string{"source", "address"}); err == nil {
+		return splitHostPort(string(v))
+	}
+	return "", 0
 }
 
 // splitHostPort splits "ip:port" and "[v6]:port".
@@ -46,6 +58,11 @@ func newUUID() string {
 			copy(b[i:], w[:])
 		}
 	})
+}
+
+// unsafeString views b as a string without copying; b must not change while it is used.
+func unsafeString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // unsafeBytes views s as bytes without copying; the result must not be modified.
