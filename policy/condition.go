@@ -3,6 +3,8 @@ package policy
 import (
 	"strconv"
 	"strings"
+
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 )
 
 type opFamily uint8
@@ -63,14 +65,14 @@ type cond struct {
 	nets     []ipNet       // famIP
 }
 
-func (p *parser) conditions(s *stmt, st *Statement, v *jsonValue, path, sid string) {
-	if v.kind != jsonObject {
-		p.errAt(v.off, path, sid, "Condition must be an object of operators, e.g. {\"StringEquals\": {\"iot:ClientId\": \"dev1\"}}, got "+v.kind.String())
+func (p *parser) conditions(s *stmt, st *Statement, v jsonv.Value, path, sid string) {
+	if v.Kind() != jsonv.Object {
+		p.errAt(v.Offset(), path, sid, "Condition must be an object of operators, e.g. {\"StringEquals\": {\"iot:ClientId\": \"dev1\"}}, got "+kindName(v))
 		return
 	}
-	for _, om := range v.members {
-		opPath := path + "." + om.key
-		name := om.key
+	for om := range v.RangeMembers {
+		opPath := path + "." + om.Key
+		name := om.Key
 		var set setKind
 		switch {
 		case strings.HasPrefix(name, "ForAnyValue:"):
@@ -84,39 +86,39 @@ func (p *parser) conditions(s *stmt, st *Statement, v *jsonValue, path, sid stri
 		}
 		info, ok := operators[name]
 		if !ok {
-			msg := "unknown condition operator " + strconv.Quote(om.key)
+			msg := "unknown condition operator " + strconv.Quote(om.Key)
 			switch {
 			case strings.HasPrefix(name, "Numeric"), strings.HasPrefix(name, "Date"), strings.HasPrefix(name, "Binary"):
 				msg += " (not supported: no key of an AWS IoT custom-authorizer request holds numbers, dates or binary data)"
 			default:
 				msg += caseHintMap(name)
 			}
-			p.errAt(om.keyOff, opPath, sid, msg+"; supported: "+operatorList+", with ForAnyValue:/ForAllValues: and ...IfExists")
+			p.errAt(om.KeyOffset, opPath, sid, msg+"; supported: "+operatorList+", with ForAnyValue:/ForAllValues: and ...IfExists")
 			return
 		}
 		if info.family == famNull && (set != setNone || ifExists) {
-			p.errAt(om.keyOff, opPath, sid, "Null takes neither ForAnyValue:/ForAllValues: nor IfExists; write \"Null\"")
+			p.errAt(om.KeyOffset, opPath, sid, "Null takes neither ForAnyValue:/ForAllValues: nor IfExists; write \"Null\"")
 			return
 		}
-		if om.val.kind != jsonObject || len(om.val.members) == 0 {
-			p.errAt(om.val.off, opPath, sid, om.key+" must be a non-empty object of condition keys, e.g. {\"iot:ClientId\": \"dev1\"}")
+		if om.Value.Kind() != jsonv.Object || om.Value.Len() == 0 {
+			p.errAt(om.Value.Offset(), opPath, sid, om.Key+" must be a non-empty object of condition keys, e.g. {\"iot:ClientId\": \"dev1\"}")
 			return
 		}
-		for _, km := range om.val.members {
-			kPath := opPath + "[" + strconv.Quote(km.key) + "]"
-			key, msg := lookupName(km.key)
+		for km := range om.Value.RangeMembers {
+			kPath := opPath + "[" + strconv.Quote(km.Key) + "]"
+			key, msg := lookupName(km.Key)
 			if msg != "" {
-				p.errAt(km.keyOff, kPath, sid, "condition key: "+msg)
+				p.errAt(km.KeyOffset, kPath, sid, "condition key: "+msg)
 				return
 			}
 			c := cond{family: info.family, neg: info.neg, ifExists: ifExists, set: set, key: key}
-			vals := p.condValues(km.val, kPath, sid)
+			vals := p.condValues(km.Value, kPath, sid)
 			if p.err != nil {
 				return
 			}
-			cc := Condition{Operator: om.key, Key: km.key}
+			cc := Condition{Operator: om.Key, Key: km.Key}
 			for i, val := range vals {
-				vPath := listPath(kPath, km.val, i)
+				vPath := listPath(kPath, km.Value, i)
 				cc.Values = append(cc.Values, val.str)
 				p.condValue(&c, info, val, vPath, sid)
 				if p.err != nil {
@@ -130,22 +132,22 @@ func (p *parser) conditions(s *stmt, st *Statement, v *jsonValue, path, sid stri
 }
 
 // condValues reads a condition's values: a string, number or boolean, or a non-empty array of them.
-func (p *parser) condValues(v *jsonValue, path, sid string) []strAt {
-	scalar := func(e *jsonValue, path string) (strAt, bool) {
-		switch e.kind {
-		case jsonString, jsonNumber, jsonBool:
-			return strAt{e.str, e.off}, true
+func (p *parser) condValues(v jsonv.Value, path, sid string) []strAt {
+	scalar := func(e jsonv.Value, path string) (strAt, bool) {
+		switch e.Kind() {
+		case jsonv.String, jsonv.Number, jsonv.Bool:
+			return strAt{text(e), e.Offset()}, true
 		}
-		p.errAt(e.off, path, sid, "condition values must be strings (or numbers or booleans), got "+e.kind.String())
+		p.errAt(e.Offset(), path, sid, "condition values must be strings (or numbers or booleans), got "+kindName(e))
 		return strAt{}, false
 	}
-	if v.kind == jsonArray {
-		if len(v.elems) == 0 {
-			p.errAt(v.off, path, sid, "empty array of condition values; give at least one")
+	if v.Kind() == jsonv.Array {
+		if v.Len() == 0 {
+			p.errAt(v.Offset(), path, sid, "empty array of condition values; give at least one")
 			return nil
 		}
-		out := make([]strAt, 0, len(v.elems))
-		for i, e := range v.elems {
+		out := make([]strAt, 0, v.Len())
+		for i, e := range v.RangeElems {
 			s, ok := scalar(e, path+"["+strconv.Itoa(i)+"]")
 			if !ok {
 				return nil

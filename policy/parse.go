@@ -3,6 +3,8 @@ package policy
 import (
 	"strconv"
 	"strings"
+
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 )
 
 // Limits of the authorizer contract.
@@ -157,15 +159,15 @@ type parser struct {
 
 func parse(text string) (*Document, error) {
 	p := &parser{text: text}
-	root, jerr := parseJSON(text)
-	if jerr != nil {
-		return nil, p.errAt(jerr.off, "", "", "invalid JSON: "+jerr.msg)
+	root, off, msg := parseJSON(text)
+	if msg != "" {
+		return nil, p.errAt(off, "", "", "invalid JSON: "+msg)
 	}
-	if root.kind == jsonString {
+	if root.Kind() == jsonv.String {
 		// A document given as a JSON string holding the policy.
-		p.text, p.inString = root.str, true
-		if root, jerr = parseJSON(p.text); jerr != nil {
-			return nil, p.errAt(jerr.off, "", "", "invalid JSON in the policy string: "+jerr.msg)
+		p.text, p.inString = root.Str(), true
+		if root, off, msg = parseJSON(p.text); msg != "" {
+			return nil, p.errAt(off, "", "", "invalid JSON in the policy string: "+msg)
 		}
 	}
 	if n := Size(p.text); n > MaxDocumentChars {
@@ -186,55 +188,55 @@ func (p *parser) errAt(off int, path, sid, msg string) *Error {
 	return p.err
 }
 
-func (p *parser) document(root *jsonValue) *Document {
-	if root.kind != jsonObject {
-		p.errAt(root.off, "", "", "a policy document must be a JSON object, got "+root.kind.String())
+func (p *parser) document(root jsonv.Value) *Document {
+	if root.Kind() != jsonv.Object {
+		p.errAt(root.Offset(), "", "", "a policy document must be a JSON object, got "+kindName(root))
 		return nil
 	}
 	d := &Document{}
-	var stmtVal *jsonValue
-	for _, m := range root.members {
-		switch m.key {
+	var stmtVal jsonv.Value
+	for m := range root.RangeMembers {
+		switch m.Key {
 		case "Version":
-			if m.val.kind != jsonString || (m.val.str != Version2012 && m.val.str != Version2008) {
-				p.errAt(m.val.off, "Version", "", "Version must be \""+Version2012+"\" (or \""+Version2008+"\", which reads no policy variables), got "+describeValue(m.val))
+			if v := m.Value.Str(); m.Value.Kind() != jsonv.String || (v != Version2012 && v != Version2008) {
+				p.errAt(m.Value.Offset(), "Version", "", "Version must be \""+Version2012+"\" (or \""+Version2008+"\", which reads no policy variables), got "+describeValue(m.Value))
 				return nil
 			}
-			d.Version = m.val.str
+			d.Version = m.Value.Str()
 		case "Id":
-			if m.val.kind != jsonString {
-				p.errAt(m.val.off, "Id", "", "Id must be a string, got "+m.val.kind.String())
+			if m.Value.Kind() != jsonv.String {
+				p.errAt(m.Value.Offset(), "Id", "", "Id must be a string, got "+kindName(m.Value))
 				return nil
 			}
-			d.ID = m.val.str
+			d.ID = m.Value.Str()
 		case "Statement":
-			stmtVal = m.val
+			stmtVal = m.Value
 		default:
-			p.errAt(m.keyOff, "", "", "unknown element "+strconv.Quote(m.key)+" in the policy document; allowed: Version, Id, Statement"+caseHint(m.key, "Version", "Id", "Statement"))
+			p.errAt(m.KeyOffset, "", "", "unknown element "+strconv.Quote(m.Key)+" in the policy document; allowed: Version, Id, Statement"+caseHint(m.Key, "Version", "Id", "Statement"))
 			return nil
 		}
 	}
 	p.vars = d.Version == Version2012
-	if stmtVal == nil {
-		p.errAt(root.off, "", "", "the policy document has no Statement")
+	if !stmtVal.Exists() {
+		p.errAt(root.Offset(), "", "", "the policy document has no Statement")
 		return nil
 	}
-	switch stmtVal.kind {
-	case jsonObject:
+	switch stmtVal.Kind() {
+	case jsonv.Object:
 		p.statement(d, stmtVal, "Statement")
-	case jsonArray:
-		if len(stmtVal.elems) == 0 {
-			p.errAt(stmtVal.off, "Statement", "", "Statement is an empty array; give at least one statement")
+	case jsonv.Array:
+		if stmtVal.Len() == 0 {
+			p.errAt(stmtVal.Offset(), "Statement", "", "Statement is an empty array; give at least one statement")
 			return nil
 		}
-		for i, e := range stmtVal.elems {
+		for i, e := range stmtVal.RangeElems {
 			p.statement(d, e, "Statement["+strconv.Itoa(i)+"]")
 			if p.err != nil {
 				return nil
 			}
 		}
 	default:
-		p.errAt(stmtVal.off, "Statement", "", "Statement must be an object or an array of objects, got "+stmtVal.kind.String())
+		p.errAt(stmtVal.Offset(), "Statement", "", "Statement must be an object or an array of objects, got "+kindName(stmtVal))
 	}
 	if p.err != nil {
 		return nil
@@ -245,57 +247,57 @@ func (p *parser) document(root *jsonValue) *Document {
 	return d
 }
 
-func (p *parser) statement(d *Document, v *jsonValue, path string) {
-	if v.kind != jsonObject {
-		p.errAt(v.off, path, "", "a statement must be a JSON object, got "+v.kind.String())
+func (p *parser) statement(d *Document, v jsonv.Value, path string) {
+	if v.Kind() != jsonv.Object {
+		p.errAt(v.Offset(), path, "", "a statement must be a JSON object, got "+kindName(v))
 		return
 	}
 	var st Statement
 	var sid string
-	for _, m := range v.members {
-		if m.key == "Sid" {
-			if m.val.kind != jsonString {
-				p.errAt(m.val.off, path+".Sid", "", "Sid must be a string, got "+m.val.kind.String())
+	for m := range v.RangeMembers {
+		if m.Key == "Sid" {
+			if m.Value.Kind() != jsonv.String {
+				p.errAt(m.Value.Offset(), path+".Sid", "", "Sid must be a string, got "+kindName(m.Value))
 				return
 			}
-			sid = m.val.str
+			sid = m.Value.Str()
 		}
 	}
 	st.Sid = sid
 	s := &stmt{sid: sid, path: path}
 	var haveEffect, haveAction, haveResource bool
-	var condVal *jsonValue
-	for _, m := range v.members {
-		fw := where{base: path, key: m.key}
+	var condVal jsonv.Value
+	for m := range v.RangeMembers {
+		fw := where{base: path, key: m.Key}
 		fpath := fw.String
-		switch m.key {
+		switch m.Key {
 		case "Sid":
 		case "Effect":
 			haveEffect = true
 			switch {
-			case m.val.kind == jsonString && m.val.str == "Allow":
+			case m.Value.Kind() == jsonv.String && m.Value.Str() == "Allow":
 				st.Effect = Allow
-			case m.val.kind == jsonString && m.val.str == "Deny":
+			case m.Value.Kind() == jsonv.String && m.Value.Str() == "Deny":
 				st.Effect = Deny
 			default:
-				p.errAt(m.val.off, fpath(), sid, "Effect must be \"Allow\" or \"Deny\" (exactly, case matters), got "+describeValue(m.val))
+				p.errAt(m.Value.Offset(), fpath(), sid, "Effect must be \"Allow\" or \"Deny\" (exactly, case matters), got "+describeValue(m.Value))
 				return
 			}
 		case "Action", "NotAction":
 			if haveAction {
-				p.errAt(m.keyOff, fpath(), sid, "a statement has either Action or NotAction, not both")
+				p.errAt(m.KeyOffset, fpath(), sid, "a statement has either Action or NotAction, not both")
 				return
 			}
 			haveAction = true
-			list := p.stringList(m.val, fw, sid)
+			list := p.stringList(m.Value, fw, sid)
 			if p.err != nil {
 				return
 			}
-			s.notAction = m.key == "NotAction"
+			s.notAction = m.Key == "NotAction"
 			s.actions = make([]*pattern, 0, len(list))
 			names := make([]string, 0, len(list))
 			for i, a := range list {
-				pat := p.action(a.str, a.off, fw.elem(m.val, i), sid)
+				pat := p.action(a.str, a.off, fw.elem(m.Value, i), sid)
 				if p.err != nil {
 					return
 				}
@@ -309,19 +311,19 @@ func (p *parser) statement(d *Document, v *jsonValue, path string) {
 			}
 		case "Resource", "NotResource":
 			if haveResource {
-				p.errAt(m.keyOff, fpath(), sid, "a statement has either Resource or NotResource, not both")
+				p.errAt(m.KeyOffset, fpath(), sid, "a statement has either Resource or NotResource, not both")
 				return
 			}
 			haveResource = true
-			list := p.stringList(m.val, fw, sid)
+			list := p.stringList(m.Value, fw, sid)
 			if p.err != nil {
 				return
 			}
-			s.notResource = m.key == "NotResource"
+			s.notResource = m.Key == "NotResource"
 			s.resources = make([]*pattern, 0, len(list))
 			names := make([]string, 0, len(list))
 			for i, r := range list {
-				pat := p.resource(r.str, r.off, fw.elem(m.val, i), sid)
+				pat := p.resource(r.str, r.off, fw.elem(m.Value, i), sid)
 				if p.err != nil {
 					return
 				}
@@ -334,29 +336,29 @@ func (p *parser) statement(d *Document, v *jsonValue, path string) {
 				st.Resource = names
 			}
 		case "Condition":
-			condVal = m.val
+			condVal = m.Value
 		case "Principal", "NotPrincipal":
-			p.errAt(m.keyOff, fpath(), sid, m.key+" is not allowed: AWS IoT policies are attached to the connection's principal and name no principal")
+			p.errAt(m.KeyOffset, fpath(), sid, m.Key+" is not allowed: AWS IoT policies are attached to the connection's principal and name no principal")
 			return
 		default:
-			p.errAt(m.keyOff, path, sid, "unknown element "+strconv.Quote(m.key)+" in a statement; allowed: Sid, Effect, Action, NotAction, Resource, NotResource, Condition"+caseHint(m.key, "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"))
+			p.errAt(m.KeyOffset, path, sid, "unknown element "+strconv.Quote(m.Key)+" in a statement; allowed: Sid, Effect, Action, NotAction, Resource, NotResource, Condition"+caseHint(m.Key, "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"))
 			return
 		}
 	}
 	switch {
 	case !haveEffect:
-		p.errAt(v.off, path, sid, "the statement has no Effect; add \"Effect\": \"Allow\" or \"Effect\": \"Deny\"")
+		p.errAt(v.Offset(), path, sid, "the statement has no Effect; add \"Effect\": \"Allow\" or \"Effect\": \"Deny\"")
 		return
 	case !haveAction:
-		p.errAt(v.off, path, sid, "the statement has no Action (or NotAction); add e.g. \"Action\": \"iot:Publish\"")
+		p.errAt(v.Offset(), path, sid, "the statement has no Action (or NotAction); add e.g. \"Action\": \"iot:Publish\"")
 		return
 	case !haveResource:
-		p.errAt(v.off, path, sid, "the statement has no Resource (or NotResource); add e.g. \"Resource\": \"arn:aws:iot:us-east-1:123456789012:topic/my/topic\"")
+		p.errAt(v.Offset(), path, sid, "the statement has no Resource (or NotResource); add e.g. \"Resource\": \"arn:aws:iot:us-east-1:123456789012:topic/my/topic\"")
 		return
 	}
 	s.effect = st.Effect
 	s.anyResource = !s.notResource && len(s.resources) == 1 && s.resources[0].fast == fastAny
-	if condVal != nil {
+	if condVal.Exists() {
 		p.conditions(s, &st, condVal, path+".Condition", sid)
 		if p.err != nil {
 			return
@@ -387,38 +389,38 @@ func (w where) String() string {
 }
 
 // elem names entry i of the element's value v, which is an array or a single string.
-func (w where) elem(v *jsonValue, i int) where {
-	w.idx, w.arr = i, v.kind == jsonArray
+func (w where) elem(v jsonv.Value, i int) where {
+	w.idx, w.arr = i, v.Kind() == jsonv.Array
 	return w
 }
 
 // stringList reads a string or a non-empty array of strings. The result is valid until the next
 // call.
-func (p *parser) stringList(v *jsonValue, w where, sid string) []strAt {
+func (p *parser) stringList(v jsonv.Value, w where, sid string) []strAt {
 	p.scratch = p.scratch[:0]
-	switch v.kind {
-	case jsonString:
-		return append(p.scratch, strAt{v.str, v.off})
-	case jsonArray:
-		if len(v.elems) == 0 {
-			p.errAt(v.off, w.String(), sid, "empty array; give at least one string")
+	switch v.Kind() {
+	case jsonv.String:
+		return append(p.scratch, strAt{v.Str(), v.Offset()})
+	case jsonv.Array:
+		if v.Len() == 0 {
+			p.errAt(v.Offset(), w.String(), sid, "empty array; give at least one string")
 			return nil
 		}
-		for i, e := range v.elems {
-			if e.kind != jsonString {
-				p.errAt(e.off, w.elem(v, i).String(), sid, "expected a string, got "+e.kind.String())
+		for i, e := range v.RangeElems {
+			if e.Kind() != jsonv.String {
+				p.errAt(e.Offset(), w.elem(v, i).String(), sid, "expected a string, got "+kindName(e))
 				return nil
 			}
-			p.scratch = append(p.scratch, strAt{e.str, e.off})
+			p.scratch = append(p.scratch, strAt{e.Str(), e.Offset()})
 		}
 		return p.scratch
 	}
-	p.errAt(v.off, w.String(), sid, "expected a string or an array of strings, got "+v.kind.String())
+	p.errAt(v.Offset(), w.String(), sid, "expected a string or an array of strings, got "+kindName(v))
 	return nil
 }
 
-func listPath(path string, v *jsonValue, i int) string {
-	if v.kind == jsonArray {
+func listPath(path string, v jsonv.Value, i int) string {
+	if v.Kind() == jsonv.Array {
 		return path + "[" + strconv.Itoa(i) + "]"
 	}
 	return path
@@ -459,17 +461,6 @@ func (p *parser) resource(r string, off int, w where, sid string) *pattern {
 		return nil
 	}
 	return pat
-}
-
-// describeValue shows a JSON value in an error message.
-func describeValue(v *jsonValue) string {
-	switch v.kind {
-	case jsonString:
-		return strconv.Quote(v.str)
-	case jsonBool, jsonNumber:
-		return v.kind.String() + " " + v.str
-	}
-	return v.kind.String()
 }
 
 // caseHint suggests the right spelling when a key differs from an allowed one only by case.
