@@ -577,3 +577,35 @@ func TestMQTT_Pipelined(t *testing.T) {
 		})
 	}
 }
+
+// TestLogging_DebugClientIDs: at level "error" only failures are written, except for the client
+// ids in logging.debugClientIds, whose every line is written at info (AWS's resource-specific
+// logging).
+func TestLogging_DebugClientIDs(t *testing.T) {
+	e := newEnv(t, func(c map[string]any) {
+		c["logging"] = map[string]any{"level": "error", "debugClientIds": []any{"c1"}}
+		c["mqtt"].(map[string]any)["denyAction"] = "reject"
+	})
+	e.auth.setAnswer(respond(200, mqttPolicy()))
+	watched, other := openTLS(e, 0), openTLS(e, 1)
+	connect(t, e, watched, 4, "c1")
+	connect(t, e, other, 4, "c2")
+	watched.client(publishPkt(4, "device/c1/a", 0, false, 0, "x"))
+	other.client(publishPkt(4, "device/c2/a", 0, false, 0, "x"))
+	other.client(publishPkt(4, "elsewhere", 0, false, 0, "x"))
+	e.settle()
+	seen := map[string]bool{}
+	for _, d := range e.decisions() {
+		seen[fmt.Sprint(d["clientId"], " ", d["eventType"], " ", d["status"])] = true
+	}
+	for _, want := range []string{"c1 Connect Success", "c1 Publish-In Success", "c2 Publish-In Failure"} {
+		if !seen[want] {
+			t.Errorf("missing line %q in %v", want, seen)
+		}
+	}
+	for _, unwanted := range []string{"c2 Connect Success", "c2 Publish-In Success"} {
+		if seen[unwanted] {
+			t.Errorf("line %q written at level error", unwanted)
+		}
+	}
+}
