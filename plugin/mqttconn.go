@@ -37,6 +37,7 @@ type processor interface {
 	PendingConnect() []byte
 	Resume(p session.Policy) session.Result
 	SetPolicy(p session.Policy)
+	TakeAllowedCount() uint64
 }
 
 // mqttConn is one MQTT connection: the session processor, the connection's policy and its
@@ -74,6 +75,8 @@ func (p *pluginContext) newMQTTConn(ctxID uint32, t transport, ws bool, src sour
 		MaxPacketBytes: p.cfg.MQTT.MaxPacketBytes,
 		OnDecision:     c.onDecision,
 		MemoEntries:    memoEntries,
+		// Allowed publishes are counted in the session unless debug lines may need them.
+		QuietAllowedPublish: !p.logsDebug(),
 	}
 	if p.cfg.MQTT.DenyAction == "reject" {
 		o.DenyAction = session.DenyReject
@@ -427,6 +430,7 @@ func (c *mqttConn) onClosed(disconnectReason string) {
 		delete(c.p.conns, c.ctxID)
 		c.p.m.mqttConns.Add(-1)
 	}
+	c.p.allowedPending += c.sess.TakeAllowedCount()
 	c.p.flushCounts()
 }
 

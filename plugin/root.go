@@ -118,6 +118,7 @@ func (p *pluginContext) OnTick() {
 	now := nowNanos()
 	for _, c := range p.conns {
 		c.onTick(now)
+		p.allowedPending += c.sess.TakeAllowedCount()
 	}
 	p.flushCounts()
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// upgrade request): the CONNECT is then checked against it at once (iot:Connect) instead of
 	// returning NeedAuth.
 	Preauthorized Policy
+	// QuietAllowedPublish, when set, counts allowed Publish-In and Publish-Out decisions (read
+	// them with TakeAllowedCount) instead of reporting each through OnDecision: the per-packet
+	// path then makes no call out of the session. Denials and other events are still reported.
+	QuietAllowedPublish bool
 	// MemoEntries is the size of the per-connection memo of (action, name) → allowed, cleared by
 	// SetPolicy. 0 means DefaultMemoEntries; negative disables the memo. Names longer than 256
 	// bytes are not memoized.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
@@ -97,5 +98,25 @@ func TestSession_HandoffPipelined(t *testing.T) {
 		if r := s.Resume(matrixPolicy); r.Status != Close || r.Reason != ReasonForbidden {
 			t.Fatalf("denyAction %d, denied pipelined: %+v", deny, r)
 		}
+	}
+}
+
+// TestSession_QuietAllowedPublish: allowed publishes are counted, not reported; denials and other
+// events still are.
+func TestSession_QuietAllowedPublish(t *testing.T) {
+	var events []string
+	s := New(Options{QuietAllowedPublish: true, DenyAction: DenyReject,
+		OnDecision: func(d Decision) { events = append(events, fmtDecision(d)) }})
+	s.FromClient(connectPkt(mqtt.V311, "dev1", ""))
+	s.Resume(matrixPolicy)
+	s.FromClient(cat(pub(mqtt.V311, "ok/a", 0, 0, false, "1"), pub(mqtt.V311, "ok/b", 0, 0, false, "2"), pub(mqtt.V311, "no/c", 0, 0, false, "3")))
+	if n := s.TakeAllowedCount(); n != 2 {
+		t.Fatalf("allowed count %d, want 2", n)
+	}
+	if n := s.TakeAllowedCount(); n != 0 {
+		t.Fatalf("count not reset: %d", n)
+	}
+	if len(events) != 2 || !strings.HasPrefix(events[0], "Connect") || !strings.Contains(events[1], "no/c") {
+		t.Fatalf("reported %q", events)
 	}
 }

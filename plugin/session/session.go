@@ -36,13 +36,14 @@ type Session struct {
 	conn    mqtt.Packet // decoded from connect
 	info    ConnectInfo
 
-	cHeld, cOut []byte // client → broker: bytes held (incomplete packet, or all while NeedAuth); output
-	toBroker    []byte // acknowledgements owed to the broker, sent before the next client bytes
-	pend        []byte // PendingConnect's output
-	preSent     int    // bytes of cHeld that PendingConnect put in place, judged by Resume
-	bHeld, bOut []byte // broker → client
-	connack     bool
-	clientGone  bool // the client sent DISCONNECT
+	cHeld, cOut  []byte // client → broker: bytes held (incomplete packet, or all while NeedAuth); output
+	toBroker     []byte // acknowledgements owed to the broker, sent before the next client bytes
+	pend         []byte // PendingConnect's output
+	preSent      int    // bytes of cHeld that PendingConnect put in place, judged by Resume
+	quietAllowed uint64 // allowed publish decisions not reported (Options.QuietAllowedPublish)
+	bHeld, bOut  []byte // broker → client
+	connack      bool
+	clientGone   bool // the client sent DISCONNECT
 
 	fifo      []pending // answers owed for PINGREQs, in order
 	fifoHead  int
@@ -99,6 +100,14 @@ func (s *Session) Connect() *ConnectInfo {
 		return nil
 	}
 	return &s.info
+}
+
+// TakeAllowedCount returns the allowed publish decisions counted since the last call (see
+// Options.QuietAllowedPublish) and resets the count.
+func (s *Session) TakeAllowedCount() uint64 {
+	n := s.quietAllowed
+	s.quietAllowed = 0
+	return n
 }
 
 // SetPolicy replaces the policy (a refresh): the next packet is judged by p. The memo is cleared.
@@ -313,6 +322,10 @@ func (s *Session) allow(ev string, a Action, name []byte, qos byte, retain bool)
 	if !hit {
 		ok = s.policy != nil && s.policy.Allow(a, name)
 		s.memo.put(h, a, name, ok)
+	}
+	if ok && s.o.QuietAllowedPublish && a != Connect && a != Subscribe {
+		s.quietAllowed++
+		return ok
 	}
 	if s.o.OnDecision != nil {
 		d := Decision{Event: ev, Action: a, Name: name, Allowed: ok, QoS: qos, Retain: retain}

@@ -56,6 +56,9 @@ func (w *WSSession) Version() byte { return w.s.Version() }
 // Connect returns what the CONNECT carried, or nil before it arrived.
 func (w *WSSession) Connect() *ConnectInfo { return w.s.Connect() }
 
+// TakeAllowedCount: see Session.TakeAllowedCount.
+func (w *WSSession) TakeAllowedCount() uint64 { return w.s.TakeAllowedCount() }
+
 // SetPolicy replaces the policy; see Session.SetPolicy.
 func (w *WSSession) SetPolicy(p Policy) { w.s.SetPolicy(p) }
 
