@@ -79,7 +79,8 @@ func parseHeaders(b []byte, owned bool) ([][2]string, error) {
 		kl := int(le32(b[sizes:]))
 		vl := int(le32(b[sizes+4:]))
 		sizes += 8
-		if kl < 0 || vl < 0 || data+kl+vl+2 > len(b) || kl > len(b) || vl > len(b) {
+		if kl < 0 || vl < 0 || data+kl+vl+2 > len(b) || kl > len(b) || vl > len(b) ||
+			b[data+kl] != 0 || b[data+kl+1+vl] != 0 { // each key and value ends with a NUL
 			return nil, ErrSerializationFailure
 		}
 		h[i][0] = s[data : data+kl]
