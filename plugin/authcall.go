@@ -2,6 +2,7 @@ package main
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
@@ -83,7 +84,8 @@ func (p *pluginContext) decide(r *authRequest, w waiter) (outcome, bool) {
 }
 
 // cached returns a fresh decision for key from this VM's cache or, in token scope, from the
-// answer another VM stored in shared data; nil when there is none.
+// answer another VM stored in shared data; nil when there is none. key may be a view of a scratch
+// buffer: it is only looked up, and copied before it is stored.
 func (p *pluginContext) cached(key string, tokenScoped bool, now int64) *decision {
 	if d, ok := p.cache.get(key); ok && now < d.expiresAt {
 		p.hitsPending++
@@ -237,7 +239,7 @@ func (p *pluginContext) loadShared(key string, now int64) *decision {
 	if den != nil || !d.authenticated || now >= d.expiresAt {
 		return nil
 	}
-	p.cache.put(key, d)
+	p.cache.put(strings.Clone(key), d) // key may be a view of the VM's scratch buffer
 	return d
 }
 
