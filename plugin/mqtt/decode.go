@@ -257,6 +257,23 @@ func validTopicFilter(s []byte) bool {
 	return true
 }
 
+// trailingProperties reads the properties block that ends a packet: b must hold exactly a
+// Property Length and the properties allowed for the packet type.
+func (p *Packet) trailingProperties(b []byte, allowed uint64) string {
+	props, rest, err := cutProperties(b)
+	if err != "" {
+		return err
+	}
+	if _, err := checkProperties(props, allowed, 0); err != "" {
+		return err
+	}
+	if len(rest) != 0 {
+		return "bytes after the properties"
+	}
+	p.Properties = props
+	return ""
+}
+
 // cutProperties splits a Property Length + properties block off b.
 func cutProperties(b []byte) (props, rest []byte, err string) {
 	l, k, err := readVarint(b)
@@ -380,17 +397,9 @@ func (p *Packet) decodeConnack(b []byte, version byte) string {
 		if !connackCodes.has(p.ReasonCode) {
 			return "invalid reason code"
 		}
-		props, rest, err := cutProperties(b[2:])
-		if err != "" {
+		if err := p.trailingProperties(b[2:], propsConnack); err != "" {
 			return err
 		}
-		if _, err := checkProperties(props, propsConnack, 0); err != "" {
-			return err
-		}
-		if len(rest) != 0 {
-			return "bytes after the properties"
-		}
-		p.Properties = props
 	}
 	if p.ReasonCode != 0 && p.SessionPresent {
 		return "session present with a non-zero return code"
@@ -463,18 +472,7 @@ func (p *Packet) decodeAck(b []byte, version byte) string {
 	if len(b) == 3 {
 		return ""
 	}
-	props, rest, err := cutProperties(b[3:])
-	if err != "" {
-		return err
-	}
-	if _, err := checkProperties(props, propsAck, 0); err != "" {
-		return err
-	}
-	if len(rest) != 0 {
-		return "bytes after the properties"
-	}
-	p.Properties = props
-	return ""
+	return p.trailingProperties(b[3:], propsAck)
 }
 
 func (p *Packet) decodeSubscribe(b []byte, version byte) string {
@@ -604,18 +602,7 @@ func (p *Packet) decodeDisconnect(b []byte, version byte) string {
 	if len(b) == 1 {
 		return ""
 	}
-	props, rest, err := cutProperties(b[1:])
-	if err != "" {
-		return err
-	}
-	if _, err := checkProperties(props, allowed, 0); err != "" {
-		return err
-	}
-	if len(rest) != 0 {
-		return "bytes after the properties"
-	}
-	p.Properties = props
-	return ""
+	return p.trailingProperties(b[1:], allowed)
 }
 
 // codeSet is a set of reason codes.
