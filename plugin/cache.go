@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/binary"
+	"hash/maphash"
+	"unsafe"
 
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 	"github.com/iotauthz/iotauthz/policy"
@@ -23,54 +25,128 @@ type decision struct {
 // lru is a bounded least-recently-used map, used from one VM thread only. The decision cache
 // keeps expired entries in it until they are evicted, so that staleIfErrorSeconds can still serve
 // them when the authorizer fails.
+//
+// Keys are long (a decision key holds the token and its RSA signature, a compiled-set key the
+// policy text), so the index is not a map[string]: Go's string map compares a key byte by byte
+// inside a .wasm (runtime.memeqbody has no wider loads on GOARCH=wasm), and hashes it with the
+// generic fallback. Instead the index maps a seeded maphash of the key to a chain of nodes, and
+// a hit is confirmed by sameKey, eight bytes at a time. The seed is random per lru, so chains
+// stay short whatever keys a client chooses.
 type lru[V any] struct {
 	max        int
-	m          map[string]*lruNode[V]
+	n          int
+	seed       maphash.Seed
+	m          map[uint64]*lruNode[V]
 	head, tail *lruNode[V] // head = most recently used
 }
 
 type lruNode[V any] struct {
 	key        string
+	hash       uint64
 	v          V
 	prev, next *lruNode[V]
+	chain      *lruNode[V] // the next node whose key has the same hash
 }
 
 func newLRU[V any](max int) *lru[V] {
 	if max < 1 {
 		max = 1
 	}
-	return &lru[V]{max: max, m: make(map[string]*lruNode[V])}
+	return &lru[V]{max: max, seed: maphash.MakeSeed(), m: make(map[uint64]*lruNode[V])}
 }
 
-func (c *lru[V]) len() int { return len(c.m) }
+func (c *lru[V]) len() int { return c.n }
+
+// find returns the node of key, or nil.
+func (c *lru[V]) find(key string, h uint64) *lruNode[V] {
+	for n := c.m[h]; n != nil; n = n.chain {
+		if sameKey(n.key, key) {
+			return n
+		}
+	}
+	return nil
+}
 
 // get returns the value for key and marks it recently used.
-func (c *lru[V]) get(key string) (V, bool) {
-	n := c.m[key]
+func (c *lru[V]) get(key string) (V, bool) { return c.getHashed(key, maphash.String(c.seed, key)) }
+
+// put stores v under key; key must be a string of its own (not a view of a scratch buffer).
+func (c *lru[V]) put(key string, v V) { c.putHashed(key, maphash.String(c.seed, key), v) }
+
+// getHashed and putHashed are get and put with the key's hash h already computed (tests pass
+// colliding hashes).
+func (c *lru[V]) getHashed(key string, h uint64) (V, bool) {
+	n := c.find(key, h)
 	if n == nil {
 		var zero V
 		return zero, false
 	}
-	c.unlink(n)
-	c.pushFront(n)
+	if c.head != n {
+		c.unlink(n)
+		c.pushFront(n)
+	}
 	return n.v, true
 }
 
-func (c *lru[V]) put(key string, v V) {
-	if n := c.m[key]; n != nil {
+func (c *lru[V]) putHashed(key string, h uint64, v V) {
+	if n := c.find(key, h); n != nil {
 		n.v = v
 		c.unlink(n)
 		c.pushFront(n)
 		return
 	}
-	if len(c.m) >= c.max {
-		old := c.tail
-		c.unlink(old)
-		delete(c.m, old.key)
+	if c.n >= c.max {
+		c.evict(c.tail)
 	}
-	n := &lruNode[V]{key: key, v: v}
-	c.m[key] = n
+	n := &lruNode[V]{key: key, hash: h, v: v, chain: c.m[h]}
+	c.m[h] = n
+	c.n++
 	c.pushFront(n)
+}
+
+// evict removes n from the list and from its hash chain.
+func (c *lru[V]) evict(n *lruNode[V]) {
+	c.unlink(n)
+	c.n--
+	first := c.m[n.hash]
+	if first == n {
+		if n.chain == nil {
+			delete(c.m, n.hash)
+		} else {
+			c.m[n.hash] = n.chain
+		}
+		return
+	}
+	for p := first; p != nil; p = p.chain {
+		if p.chain == n {
+			p.chain = n.chain
+			return
+		}
+	}
+}
+
+// sameKey is a == b, comparing eight bytes per step.
+func sameKey(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+	if pa == pb {
+		return true
+	}
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
+			return false
+		}
+	}
+	for ; i < n; i++ {
+		if *(*byte)(unsafe.Add(pa, i)) != *(*byte)(unsafe.Add(pb, i)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *lru[V]) unlink(n *lruNode[V]) {
