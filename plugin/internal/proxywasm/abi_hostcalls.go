@@ -242,13 +242,15 @@ func PrependUpstreamData(b []byte) error { return prependBuffer(BufferTypeUpstre
 
 // Header maps.
 
-func getMapPairs(mt MapType) ([][2]string, error) {
+func getMapPairs(mt MapType) ([][2]string, error) { return getMapPairsInto(mt, nil) }
+
+func getMapPairsInto(mt MapType, dst [][2]string) ([][2]string, error) {
 	st := proxyGetHeaderMapPairs(uint32(mt), unsafe.Pointer(&ret.ptr), unsafe.Pointer(&ret.size))
 	b, err := takeResult(st)
 	if err != nil || b == nil {
-		return nil, err
+		return dst, err
 	}
-	return parseHeaders(b, true)
+	return parseHeadersInto(dst, b, true)
 }
 
 func setMapPairs(mt MapType, h [][2]string) error {
@@ -281,6 +283,13 @@ func removeMapValue(mt MapType, key string) error {
 
 // GetHttpRequestHeaders returns all request headers.
 func GetHttpRequestHeaders() ([][2]string, error) { return getMapPairs(MapTypeHttpRequestHeaders) }
+
+// GetHttpRequestHeadersInto is GetHttpRequestHeaders appending the pairs to dst, so that a
+// filter can reuse one slice across requests. The strings are the filter's to keep (they view
+// a buffer allocated for this call, never reused); the slice is dst's.
+func GetHttpRequestHeadersInto(dst [][2]string) ([][2]string, error) {
+	return getMapPairsInto(MapTypeHttpRequestHeaders, dst)
+}
 
 // GetHttpRequestHeader returns one request header's value; ErrNotFound when absent. It
 // allocates only the returned string.

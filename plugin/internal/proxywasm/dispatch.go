@@ -126,8 +126,13 @@ func createContext(id, parent uint32) {
 		s = new(streamContext)
 	}
 	s.id = id
-	s.root = state.roots[parent]
+	if r := state.current; r != nil && r.id == parent {
+		s.root = r
+	} else {
+		s.root = state.roots[parent]
+	}
 	state.streams[id] = s
+	state.last = s // its first callback comes next
 }
 
 // finishStream calls the typed context's done callback once.

@@ -1,6 +1,9 @@
 package proxywasm
 
-import "unsafe"
+import (
+	"slices"
+	"unsafe"
+)
 
 // Header maps cross the ABI in the spec's serialization: a little-endian u32 count, then count
 // pairs of u32 (key length, value length), then each key and each value followed by a NUL.
@@ -56,15 +59,20 @@ func appendHeaders(dst []byte, h [][2]string) []byte {
 // parseHeaders decodes a serialized map. With owned set, b belongs to the caller for good and
 // the strings alias it; otherwise they alias one copy of b.
 func parseHeaders(b []byte, owned bool) ([][2]string, error) {
+	return parseHeadersInto(nil, b, owned)
+}
+
+// parseHeadersInto is parseHeaders appending to dst, so that a caller can reuse one slice.
+func parseHeadersInto(dst [][2]string, b []byte, owned bool) ([][2]string, error) {
 	if len(b) < 4 {
-		return nil, nil
+		return dst, nil
 	}
 	count := int(le32(b))
 	if count == 0 {
-		return nil, nil
+		return dst, nil
 	}
 	if count > (len(b)-4)/10 { // each pair needs 8 size bytes and 2 NULs
-		return nil, ErrSerializationFailure
+		return dst, ErrSerializationFailure
 	}
 	var s string
 	if owned {
@@ -72,7 +80,9 @@ func parseHeaders(b []byte, owned bool) ([][2]string, error) {
 	} else {
 		s = string(b)
 	}
-	h := make([][2]string, count)
+	n0 := len(dst)
+	dst = slices.Grow(dst, count)[:n0+count]
+	h := dst[n0:]
 	sizes := 4
 	data := 4 + 8*count
 	for i := 0; i < count; i++ {
@@ -81,14 +91,15 @@ func parseHeaders(b []byte, owned bool) ([][2]string, error) {
 		sizes += 8
 		if kl < 0 || vl < 0 || data+kl+vl+2 > len(b) || kl > len(b) || vl > len(b) ||
 			b[data+kl] != 0 || b[data+kl+1+vl] != 0 { // each key and value ends with a NUL
-			return nil, ErrSerializationFailure
+			clear(h)
+			return dst[:n0], ErrSerializationFailure
 		}
 		h[i][0] = s[data : data+kl]
 		data += kl + 1
 		h[i][1] = s[data : data+vl]
 		data += vl + 1
 	}
-	return h, nil
+	return dst, nil
 }
 
 // SerializePropertyPath joins path segments with NUL bytes, the encoding proxy_get_property

@@ -67,6 +67,34 @@ func TestDeserializeHeaders_Malformed(t *testing.T) {
 	}
 }
 
+// TestParseHeadersInto_Reuse: a filter reuses one slice across requests; a malformed map leaves
+// the slice as it was, with no pair half written.
+func TestParseHeadersInto_Reuse(t *testing.T) {
+	first := SerializeHeaders([][2]string{{":path", "/a"}, {"x", "1"}, {"y", "2"}})
+	second := SerializeHeaders([][2]string{{":path", "/b"}})
+	buf, err := parseHeadersInto(nil, first, false)
+	if err != nil || len(buf) != 3 {
+		t.Fatalf("first: %q, %v", buf, err)
+	}
+	h, err := parseHeadersInto(buf[:0], second, false)
+	if err != nil || !reflect.DeepEqual(h, [][2]string{{":path", "/b"}}) {
+		t.Fatalf("second: %q, %v", h, err)
+	}
+	if &h[0] != &buf[0] {
+		t.Fatal("the slice was not reused")
+	}
+	pre := [][2]string{{"kept", "v"}}
+	bad := append([]byte{}, first...)
+	bad[len(bad)-1] = 'x' // the last value loses its NUL
+	got, err := parseHeadersInto(pre, bad, false)
+	if !errors.Is(err, ErrSerializationFailure) || !reflect.DeepEqual(got, pre) {
+		t.Fatalf("malformed: %q, %v; want the slice unchanged and ErrSerializationFailure", got, err)
+	}
+	if full := got[:cap(got)]; len(full) > 1 && full[1] != ([2]string{}) {
+		t.Fatalf("a half-parsed pair stays behind the slice's end: %q", full[1:])
+	}
+}
+
 func FuzzDeserializeHeaders(f *testing.F) {
 	f.Add(SerializeHeaders([][2]string{{":authority", "example.com"}, {"x", "y"}}))
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
