@@ -8,60 +8,94 @@ const (
 	SignatureKey = "x-amz-customauthorizer-signature"
 )
 
-// Query is a parsed query string: its key/value pairs in order, percent-decoded, duplicates
-// kept (Get returns the first). The zero Query is empty.
+// Query is a query string read lazily: its key/value pairs in order, percent-decoded on access,
+// duplicates kept (Get returns the first). Nothing is allocated until a value holding an escape
+// is returned: a request's query is read a handful of times and usually holds a pair or two.
+// The zero Query is empty.
 type Query struct {
-	kv []string // key0, value0, key1, value1, …
+	raw string
 }
 
-// ParseQuery parses raw (without the leading '?'): pairs separated by '&', key and value by the
+// ParseQuery reads raw (without the leading '?'): pairs separated by '&', key and value by the
 // first '='. A pair without '=' has an empty value; pairs with an empty key are ignored.
 //
 //	ParseQuery("a=1&b=x%2By&b=2&=z&c") → a:"1", b:"x+y" (first wins), c:""
 //	ParseQuery("s=ab+c%3D%zz")        → s:"ab+c=%zz"
-func ParseQuery(raw string) Query {
-	if raw == "" {
-		return Query{}
+func ParseQuery(raw string) Query { return Query{raw: raw} }
+
+// next cuts the first pair off raw: its raw key and value, and what follows.
+func next(raw string) (k, v, rest string) {
+	seg := raw
+	if i := strings.IndexByte(raw, '&'); i >= 0 {
+		seg, rest = raw[:i], raw[i+1:]
 	}
-	var q Query
-	for raw != "" {
-		var seg string
-		if i := strings.IndexByte(raw, '&'); i >= 0 {
-			seg, raw = raw[:i], raw[i+1:]
-		} else {
-			seg, raw = raw, ""
-		}
-		k, v := seg, ""
-		if i := strings.IndexByte(seg, '='); i >= 0 {
-			k, v = seg[:i], seg[i+1:]
-		}
-		k = Unescape(k)
-		if k == "" {
-			continue
-		}
-		if q.kv == nil {
-			q.kv = make([]string, 0, 8)
-		}
-		q.kv = append(q.kv, k, Unescape(v))
+	k = seg
+	if i := strings.IndexByte(seg, '='); i >= 0 {
+		k, v = seg[:i], seg[i+1:]
 	}
-	return q
+	return k, v, rest
 }
 
 // Get returns the value of the first pair named key and whether there was one.
 func (q Query) Get(key string) (string, bool) {
-	for i := 0; i+1 < len(q.kv); i += 2 {
-		if q.kv[i] == key {
-			return q.kv[i+1], true
+	for raw := q.raw; raw != ""; {
+		var k, v string
+		k, v, raw = next(raw)
+		if k != "" && unescapedIs(k, key) {
+			return Unescape(v), true
 		}
 	}
 	return "", false
 }
 
 // Len returns the number of pairs, duplicates included.
-func (q Query) Len() int { return len(q.kv) / 2 }
+func (q Query) Len() int {
+	n := 0
+	for raw := q.raw; raw != ""; {
+		var k string
+		k, _, raw = next(raw)
+		if k != "" {
+			n++
+		}
+	}
+	return n
+}
 
 // At returns the i-th pair, 0 ≤ i < Len().
-func (q Query) At(i int) (key, value string) { return q.kv[2*i], q.kv[2*i+1] }
+func (q Query) At(i int) (key, value string) {
+	for raw := q.raw; raw != ""; {
+		var k, v string
+		k, v, raw = next(raw)
+		if k == "" {
+			continue
+		}
+		if i == 0 {
+			return Unescape(k), Unescape(v)
+		}
+		i--
+	}
+	panic("credentials: Query.At out of range")
+}
+
+// unescapedIs reports whether Unescape(enc) == want, without allocating.
+func unescapedIs(enc, want string) bool {
+	if strings.IndexByte(enc, '%') < 0 {
+		return enc == want
+	}
+	j := 0
+	for i := 0; i < len(enc); i++ {
+		c := enc[i]
+		if c == '%' && i+2 < len(enc) && isHex(enc[i+1]) && isHex(enc[i+2]) {
+			c = unhex(enc[i+1])<<4 | unhex(enc[i+2])
+			i += 2
+		}
+		if j >= len(want) || want[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(want)
+}
 
 // Unescape percent-decodes s. "%XX" with two hex digits becomes that byte; anything else,
 // '+' and malformed escapes included, is kept literally. s is returned as is when it holds no

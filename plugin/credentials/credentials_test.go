@@ -29,7 +29,7 @@ func TestParseQuery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := ParseQuery(tc.raw)
 			if q.Len() != len(tc.want) {
-				t.Fatalf("Len() = %d, want %d (%q)", q.Len(), len(tc.want), q.kv)
+				t.Fatalf("Len() = %d, want %d (%q)", q.Len(), len(tc.want), q.raw)
 			}
 			for i, p := range tc.want {
 				if k, v := q.At(i); k != p[0] || v != p[1] {
@@ -58,6 +58,22 @@ func TestQuery_Get(t *testing.T) {
 	}
 	if _, ok := (Query{}).Get("a"); ok {
 		t.Error("zero Query has a key")
+	}
+	enc := ParseQuery("x%2Damz=1&x-amz=2&x%2=3&qos=1")
+	if v, ok := enc.Get("x-amz"); !ok || v != "1" {
+		t.Errorf("Get of an encoded key = %q, %v; want the first, encoded pair", v, ok)
+	}
+	if v, ok := enc.Get("x%2"); !ok || v != "3" {
+		t.Errorf("Get of a key with a malformed escape = %q, %v", v, ok)
+	}
+	// The HTTPS publish path reads a handful of keys per request: no allocation unless a
+	// returned value holds an escape.
+	if n := testing.AllocsPerRun(100, func() {
+		q := ParseQuery("qos=1&retain=false")
+		_, _ = q.Get("qos")
+		_, _ = q.Get("x-amz-customauthorizer-name")
+	}); n != 0 {
+		t.Errorf("Get: %v allocs", n)
 	}
 }
 
@@ -156,6 +172,15 @@ func FuzzParseQuery(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		q := ParseQuery(raw)
+		ref := refPairs(raw)
+		if q.Len() != len(ref) {
+			t.Fatalf("Len() = %d, reference %d", q.Len(), len(ref))
+		}
+		for i, p := range ref {
+			if k, v := q.At(i); k != p[0] || v != p[1] {
+				t.Fatalf("At(%d) = %q=%q, reference %q=%q", i, k, v, p[0], p[1])
+			}
+		}
 		seen := map[string]bool{}
 		for i := 0; i < q.Len(); i++ {
 			k, v := q.At(i)
@@ -180,6 +205,19 @@ func FuzzParseQuery(f *testing.F) {
 		_, _, _ = SplitUsername(raw)
 		_ = HostOnly(raw)
 	})
+}
+
+// refPairs is an eager reading of the query, written the obvious way: split on '&', then on the
+// first '=', decode both, drop empty keys.
+func refPairs(raw string) [][2]string {
+	var out [][2]string
+	for _, seg := range strings.Split(raw, "&") {
+		k, v, _ := strings.Cut(seg, "=")
+		if k = Unescape(k); k != "" {
+			out = append(out, [2]string{k, Unescape(v)})
+		}
+	}
+	return out
 }
 
 func BenchmarkParseQuery(b *testing.B) {
