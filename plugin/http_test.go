@@ -524,3 +524,41 @@ func TestHTTP_SourceIPCondition(t *testing.T) {
 		t.Fatalf("hits %d: the later requests must use the connection's cached decision", e.auth.hits.Load())
 	}
 }
+
+// TestHTTP_SNIPerConnection: the SNI is remembered per downstream connection (one property read
+// per connection, not per request), so each connection keeps its own verdict, including a later
+// connection whose id lands on the same memo slot.
+func TestHTTP_SNIPerConnection(t *testing.T) {
+	e := newEnv(t, nil)
+	e.auth.setAnswer(respond(200, devicePolicy("device1")))
+	const tok = "sni-token"
+	h := publishHeaders("device/device1/telemetry", tok, sign(testKey, tok))
+	vm := e.p.Worker(0)
+	send := func(conn uint64, sni string) bool {
+		t.Helper()
+		s := vm.NewHTTPStream(host.Properties{SNI: sni, SourceAddress: "203.0.113.7:1", ConnectionID: conn})
+		s.RequestHeaders(h, true)
+		e.settle()
+		defer s.Close()
+		return s.Upstream().HeadersSent
+	}
+	steps := []struct {
+		conn    uint64
+		sni     string
+		allowed bool
+	}{
+		{1, "iot.example.com", true},
+		{1, "iot.example.com", true},
+		{2, "other.example.com", false},
+		{1, "iot.example.com", true},
+		{65, "other.example.com", false}, // same slot as connection 1 (64 slots)
+		{1, "iot.example.com", true},
+		{129, "IOT.Example.COM", true},
+		{2, "other.example.com", false},
+	}
+	for i, st := range steps {
+		if got := send(st.conn, st.sni); got != st.allowed {
+			t.Fatalf("step %d (connection %d, SNI %s): forwarded %v, want %v\n%s", i, st.conn, st.sni, got, st.allowed, e.logs())
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
@@ -51,11 +52,12 @@ type source struct {
 // here; a miss in the cache pauses the stream until the authorizer answers.
 func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	p := s.p
-	hs, err := proxywasm.GetHttpRequestHeaders()
+	hs, err := proxywasm.GetHttpRequestHeadersInto(p.hdrBuf[:0])
 	if err != nil {
 		return s.deny(&denial{reasonUnsupported, "cannot read the request headers: " + err.Error()})
 	}
-	s.src = readConnection()
+	p.hdrBuf = hs // reused by the next request: keep a clone, never hs itself
+	s.src = p.sni.readConnection()
 	h := scanHeaders(hs)
 	method, fullPath, authority := h.method, h.path, h.authority
 	path, rawQuery, _ := strings.Cut(fullPath, "?")
@@ -108,7 +110,7 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	if s.mode == modeWS && !c.hasName && !c.hasSig && !s.anyTokenPresent(hs, q) {
 		// No credentials on the upgrade: they come in the MQTT CONNECT (username and password).
 		s.ws = s.newWSConn(nil)
-		s.ws.upgradeHeaders, s.ws.upgradeQuery = hs, rawQuery
+		s.ws.upgradeHeaders, s.ws.upgradeQuery = slices.Clone(hs), rawQuery
 		return proxywasm.ActionContinue
 	}
 	a, den := p.selectAuthorizer(&c)
@@ -119,7 +121,6 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	tokenHeader := p.tokenHeaders[a.Name]
 	c.token, c.hasToken = headerValueOK(hs, tokenHeader)
 	c.restFrom(q, a.TokenKeyName)
-	r := &authRequest{auth: a}
 	key, scoped := p.cacheKeyBytes(a, &c, s.mode == modePublish, s.src.conn)
 	stripCredentials(h, c.hasToken, tokenHeader, fullPath, a)
 	if key != nil && s.mode == modePublish {
@@ -129,6 +130,7 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 			return s.apply(outcome{d: d})
 		}
 	}
+	r := &authRequest{auth: a}
 	if key != nil {
 		r.key, r.tokenScoped = string(key), scoped
 	}
@@ -435,8 +437,12 @@ func stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath s
 	_ = proxywasm.ReplaceHttpRequestHeader(":path", path)
 }
 
-// stripQuery removes the parameters whose decoded name is one of names.
+// stripQuery removes the parameters whose decoded name is one of names. A query holding none of
+// them (the usual ?qos=1) is returned as is, without building a copy.
 func stripQuery(raw string, names ...string) string {
+	if !queryHasAny(raw, names) {
+		return raw
+	}
 	var out []byte
 	changed := false
 	for part := range strings.SplitSeq(raw, "&") {
@@ -462,6 +468,29 @@ func stripQuery(raw string, names ...string) string {
 		return raw
 	}
 	return string(out)
+}
+
+// queryHasAny reports whether a parameter of raw has a decoded name in names.
+func queryHasAny(raw string, names []string) bool {
+	for raw != "" {
+		part := raw
+		if i := strings.IndexByte(raw, '&'); i >= 0 {
+			part, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = ""
+		}
+		k := part
+		if i := strings.IndexByte(part, '='); i >= 0 {
+			k = part[:i]
+		}
+		dk, _ := percentDecode(k)
+		for _, n := range names {
+			if n != "" && dk == n {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lookupHeader finds a header by name, case-insensitively (Envoy lower-cases names; a

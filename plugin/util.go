@@ -21,12 +21,51 @@ func readSource() source {
 // readConnection reads the SNI and the connection id.
 func readConnection() source {
 	var s source
-	if v, err := proxywasm.GetProperty([]string{"connection", "requested_server_name"}); err == nil {
-		s.sni = strings.ToLower(string(v))
-	}
+	s.conn, _ = readConnectionID()
+	s.sni = readSNI()
+	return s
+}
+
+func readConnectionID() (uint64, bool) {
 	if v, err := proxywasm.GetProperty([]string{"connection", "id"}); err == nil && len(v) == 8 {
-		s.conn = binary.LittleEndian.Uint64(v)
+		return binary.LittleEndian.Uint64(v), true
 	}
+	return 0, false
+}
+
+func readSNI() string {
+	if v, err := proxywasm.GetProperty([]string{"connection", "requested_server_name"}); err == nil {
+		return strings.ToLower(string(v))
+	}
+	return ""
+}
+
+// sniMemo remembers the SNI of recent downstream connections, by connection id: every request
+// of a keep-alive connection would otherwise read the same property again. Envoy's connection
+// ids are unique for the life of the process, so an entry can never be read for another
+// connection; a slot is simply overwritten by a later connection that maps to it.
+type sniMemo [64]struct {
+	conn uint64
+	sni  string
+	set  bool
+}
+
+// readConnection is readConnection through the memo.
+func (m *sniMemo) readConnection() source {
+	var s source
+	conn, ok := readConnectionID()
+	if !ok {
+		s.sni = readSNI()
+		return s
+	}
+	s.conn = conn
+	e := &m[conn%uint64(len(m))]
+	if e.set && e.conn == conn {
+		s.sni = e.sni
+		return s
+	}
+	s.sni = readSNI()
+	e.conn, e.sni, e.set = conn, s.sni, true
 	return s
 }
 

@@ -167,6 +167,11 @@ const (
 //
 //	EndpointAllowed("IOT.example.com:443") → true with dataEndpoints ["iot.example.com"]
 func (c *Config) EndpointAllowed(hostOrSNI string) bool {
+	for _, e := range c.DataEndpoints { // the usual case: exactly an endpoint, no port
+		if e == hostOrSNI {
+			return true
+		}
+	}
 	h := credentials.HostOnly(hostOrSNI)
 	if h == "" {
 		return false
