@@ -47,9 +47,9 @@ type pluginContext struct {
 	conns   map[uint32]*mqttConn
 	// tokenHeaders: each authorizer's tokenKeyName as a (lower-case) header name.
 	tokenHeaders map[string]string
-	keyBuf       []byte       // scratch for cache keys
-	hdrBuf       [][2]string  // scratch for the request headers (the strings are each request's own)
-	sni          sniMemo      // SNI by downstream connection id
+	keyBuf       []byte      // scratch for cache keys
+	hdrBuf       [][2]string // scratch for the request headers (the strings are each request's own)
+	sni          sniMemo     // SNI by downstream connection id
 	// hitsPending counts cache hits not yet added to iotauthz.cache.hits.
 	hitsPending uint64
 	// allowedPending counts allowed MQTT packets not yet added to iotauthz.decisions.allowed:
