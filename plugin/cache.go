@@ -2,7 +2,7 @@ package main
 
 import (
 	"encoding/binary"
-	"hash/maphash"
+	"math/rand/v2"
 	"unsafe"
 
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
@@ -29,13 +29,14 @@ type decision struct {
 // Keys are long (a decision key holds the token and its RSA signature, a compiled-set key the
 // policy text), so the index is not a map[string]: Go's string map compares a key byte by byte
 // inside a .wasm (runtime.memeqbody has no wider loads on GOARCH=wasm), and hashes it with the
-// generic fallback. Instead the index maps a seeded maphash of the key to a chain of nodes, and
-// a hit is confirmed by sameKey, eight bytes at a time. The seed is random per lru, so chains
-// stay short whatever keys a client chooses.
+// generic fallback (runtime.memhashFallback, with software 128-bit multiplies). Instead the index
+// maps keyHash, a seeded hash read eight bytes at a time, to a chain of nodes, and a hit is
+// confirmed by sameKey, eight bytes at a time too. The seed is random per lru, so chains stay
+// short whatever keys a client chooses (and every key in the cache was authorized first).
 type lru[V any] struct {
 	max        int
 	n          int
-	seed       maphash.Seed
+	seed       uint64
 	m          map[uint64]*lruNode[V]
 	head, tail *lruNode[V] // head = most recently used
 }
@@ -52,7 +53,7 @@ func newLRU[V any](max int) *lru[V] {
 	if max < 1 {
 		max = 1
 	}
-	return &lru[V]{max: max, seed: maphash.MakeSeed(), m: make(map[uint64]*lruNode[V])}
+	return &lru[V]{max: max, seed: rand.Uint64(), m: make(map[uint64]*lruNode[V])}
 }
 
 func (c *lru[V]) len() int { return c.n }
@@ -68,10 +69,10 @@ func (c *lru[V]) find(key string, h uint64) *lruNode[V] {
 }
 
 // get returns the value for key and marks it recently used.
-func (c *lru[V]) get(key string) (V, bool) { return c.getHashed(key, maphash.String(c.seed, key)) }
+func (c *lru[V]) get(key string) (V, bool) { return c.getHashed(key, keyHash(c.seed, key)) }
 
 // put stores v under key; key must be a string of its own (not a view of a scratch buffer).
-func (c *lru[V]) put(key string, v V) { c.putHashed(key, maphash.String(c.seed, key), v) }
+func (c *lru[V]) put(key string, v V) { c.putHashed(key, keyHash(c.seed, key), v) }
 
 // getHashed and putHashed are get and put with the key's hash h already computed (tests pass
 // colliding hashes).
@@ -123,6 +124,31 @@ func (c *lru[V]) evict(n *lruNode[V]) {
 			return
 		}
 	}
+}
+
+// keyHash hashes s with seed: per 8-byte word, xor, multiply and xor-shift (each step a bijection
+// of the state, so two keys that differ in one word never collide; keys that differ in several
+// collide only for seeds an attacker cannot know), then a final mix.
+func keyHash(seed uint64, s string) uint64 {
+	const k1, k2 = 0xbf58476d1ce4e5b9, 0x94d049bb133111eb
+	n := len(s)
+	h := seed ^ uint64(n)*0x9e3779b97f4a7c15
+	p := unsafe.Pointer(unsafe.StringData(s))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		h ^= *(*uint64)(unsafe.Add(p, i))
+		h *= k1
+		h ^= h >> 31
+	}
+	var t uint64
+	for sh := 0; i < n; i, sh = i+1, sh+8 {
+		t |= uint64(*(*byte)(unsafe.Add(p, i))) << sh
+	}
+	h ^= t
+	h *= k2
+	h ^= h >> 29
+	h *= k1
+	return h ^ h>>32
 }
 
 // sameKey is a == b, comparing eight bytes per step.

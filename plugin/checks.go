@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/credentials"
@@ -51,20 +53,49 @@ func (c *presented) restFrom(q credentials.Query, tokenKey string) {
 // INACTIVE authorizers are refused without a call.
 func (p *pluginContext) selectAuthorizer(c *presented) (*config.Authorizer, *denial) {
 	name := c.name
+	e := p.defaultAuth
 	if !c.hasName || name == "" {
 		name = p.cfg.DefaultAuthorizerName
 		if name == "" {
 			return nil, &denial{reasonAuthorizerUnknown, "no authorizer named and no defaultAuthorizerName configured"}
 		}
+	} else {
+		e = p.authEntry(name)
 	}
-	a, ok := p.cfg.Authorizers[name]
-	if !ok {
+	if e == nil {
 		return nil, &denial{reasonAuthorizerUnknown, "authorizer " + quote(name) + " is not configured"}
 	}
+	a := e.a
 	if a.Status == "INACTIVE" {
 		return nil, &denial{reasonAuthorizerOff, "authorizer " + quote(name) + " is INACTIVE"}
 	}
 	return a, nil
+}
+
+// authEntry is a configured authorizer and its token header name.
+type authEntry struct {
+	a           *config.Authorizer
+	tokenHeader string
+}
+
+// authEntry returns the authorizer called name, or nil.
+func (p *pluginContext) authEntry(name string) *authEntry {
+	for i := range p.auths {
+		if p.auths[i].a.Name == name {
+			return &p.auths[i]
+		}
+	}
+	return nil
+}
+
+// tokenHeader is a's tokenKeyName as a lower-case header name.
+func (p *pluginContext) tokenHeader(a *config.Authorizer) string {
+	for i := range p.auths {
+		if p.auths[i].a == a {
+			return p.auths[i].tokenHeader
+		}
+	}
+	return strings.ToLower(a.TokenKeyName)
 }
 
 // checkToken applies the limits and, when signing is enabled, verifies the signature with the

@@ -118,7 +118,7 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		return s.deny(den)
 	}
 	s.authName = a.Name
-	tokenHeader := p.tokenHeaders[a.Name]
+	tokenHeader := p.tokenHeader(a)
 	c.token, c.hasToken = headerValueOK(hs, tokenHeader)
 	c.restFrom(q, a.TokenKeyName)
 	key, scoped := p.cacheKeyBytes(a, &c, s.mode == modePublish, s.src.conn)
@@ -341,28 +341,40 @@ type reqHeaders struct {
 }
 
 func scanHeaders(hs [][2]string) (h reqHeaders) {
+	// Dispatch on the length first: most headers match no case, and inside a .wasm every string
+	// comparison is a byte loop.
 	for _, kv := range hs {
-		switch kv[0] {
-		case ":method":
-			h.method = kv[1]
-		case ":path":
-			h.path = kv[1]
-		case ":authority":
-			h.authority = kv[1]
-		case ":protocol":
-			h.protocol = kv[1]
-		case "upgrade":
-			h.upgrade = kv[1]
-		case keyAuthorizerName:
-			if !h.hasName {
+		switch k := kv[0]; len(k) {
+		case len(":path"):
+			if k == ":path" {
+				h.path = kv[1]
+			}
+		case len(":method"): // and "upgrade"
+			if k == ":method" {
+				h.method = kv[1]
+			} else if k == "upgrade" {
+				h.upgrade = kv[1]
+			}
+		case len(":authority"):
+			if k == ":authority" {
+				h.authority = kv[1]
+			}
+		case len(":protocol"):
+			if k == ":protocol" {
+				h.protocol = kv[1]
+			}
+		case len(keyAuthorizerName):
+			if k == keyAuthorizerName && !h.hasName {
 				h.name, h.hasName = kv[1], true
 			}
-		case keySignature:
-			if !h.hasSig {
+		case len(keySignature):
+			if k == keySignature && !h.hasSig {
 				h.signature, h.hasSig = kv[1], true
 			}
-		case "sec-websocket-extensions":
-			h.hasExtensions = true
+		case len("sec-websocket-extensions"):
+			if k == "sec-websocket-extensions" {
+				h.hasExtensions = true
+			}
 		}
 	}
 	return h

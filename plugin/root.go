@@ -45,11 +45,13 @@ type pluginContext struct {
 	shared  *sharedSlots       // token scope only
 	flights map[string]*flight // authorizer calls in progress, by cache key
 	conns   map[uint32]*mqttConn
-	// tokenHeaders: each authorizer's tokenKeyName as a (lower-case) header name.
-	tokenHeaders map[string]string
-	keyBuf       []byte      // scratch for cache keys
-	hdrBuf       [][2]string // scratch for the request headers (the strings are each request's own)
-	sni          sniMemo     // SNI by downstream connection id
+	// auths lists the authorizers with their tokenKeyName as a (lower-case) header name; there
+	// are a few, so a scan beats a string map. defaultAuth is the one used when none is named.
+	auths       []authEntry
+	defaultAuth *authEntry
+	keyBuf      []byte      // scratch for cache keys
+	hdrBuf      [][2]string // scratch for the request headers (the strings are each request's own)
+	sni         sniMemo     // SNI by downstream connection id
 	// hitsPending counts cache hits not yet added to iotauthz.cache.hits.
 	hitsPending uint64
 	// allowedPending counts allowed MQTT packets not yet added to iotauthz.decisions.allowed:
@@ -99,10 +101,11 @@ func (p *pluginContext) OnPluginStart(int) bool {
 	}
 	p.cache = newLRU[*decision](cfg.Cache.MaxEntries)
 	p.sets = newLRU[compiledSet](compiledSets)
-	p.tokenHeaders = make(map[string]string, len(cfg.Authorizers))
-	for name, a := range cfg.Authorizers {
-		p.tokenHeaders[name] = strings.ToLower(a.TokenKeyName)
+	p.auths = make([]authEntry, 0, len(cfg.Authorizers))
+	for _, a := range cfg.Authorizers {
+		p.auths = append(p.auths, authEntry{a: a, tokenHeader: strings.ToLower(a.TokenKeyName)})
 	}
+	p.defaultAuth = p.authEntry(cfg.DefaultAuthorizerName)
 	if cfg.Cache.Scope == "token" {
 		p.shared = newSharedSlots(cfg.Cache.MaxEntries)
 	}

@@ -27,7 +27,7 @@ type streamContext struct {
 var state struct {
 	vm      VMContext
 	roots   map[uint32]*rootContext
-	streams map[uint32]*streamContext
+	streams streamTable
 	last    *streamContext   // one-entry lookup cache
 	current *rootContext     // root of the callback being run
 	free    []*streamContext // recycled stream records
@@ -35,7 +35,6 @@ var state struct {
 
 func init() {
 	state.roots = make(map[uint32]*rootContext, 1)
-	state.streams = make(map[uint32]*streamContext, 16)
 }
 
 // SetVMContext registers the plugin. Call it from init(); it calls no host function.
@@ -45,7 +44,7 @@ func SetVMContext(vm VMContext) { state.vm = vm }
 // Only the native test host uses it, between emulators.
 func resetState() {
 	clear(state.roots)
-	clear(state.streams)
+	state.streams.clear()
 	state.last, state.current = nil, nil
 	state.free = state.free[:0]
 	releaseAll()
@@ -55,7 +54,7 @@ func lookupStream(id uint32) *streamContext {
 	if s := state.last; s != nil && s.id == id {
 		return s
 	}
-	s := state.streams[id]
+	s := state.streams.get(id)
 	if s != nil {
 		state.last = s
 	}
@@ -131,7 +130,7 @@ func createContext(id, parent uint32) {
 	} else {
 		s.root = state.roots[parent]
 	}
-	state.streams[id] = s
+	state.streams.put(s)
 	state.last = s // its first callback comes next
 }
 
@@ -153,7 +152,7 @@ func finishStream(s *streamContext) {
 func deleteContext(id uint32) {
 	if s := lookupStream(id); s != nil {
 		finishStream(s)
-		delete(state.streams, id)
+		state.streams.del(id)
 		state.last = nil
 		*s = streamContext{}
 		if len(state.free) < 64 {

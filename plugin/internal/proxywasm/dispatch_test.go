@@ -108,8 +108,8 @@ func TestDispatch_LazyTypedContexts(t *testing.T) {
 	if !reflect.DeepEqual(r.events, want) {
 		t.Fatalf("events\n got %q\nwant %q", r.events, want)
 	}
-	if len(state.streams) != 0 {
-		t.Fatalf("streams left: %v", state.streams)
+	if state.streams.len() != 0 {
+		t.Fatalf("streams left: %d", state.streams.len())
 	}
 	if proxyOnDone(1) != 1 {
 		t.Fatal("root done")
