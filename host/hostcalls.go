@@ -188,7 +188,8 @@ func (p *Plugin) hostModules() []*hostModule {
 			ok(s, vm.copyOut(nil, uint32(s[1]), uint32(s[2])))
 			return
 		}
-		ok(s, vm.copyOut(abi.AppendPairs(nil, *m), uint32(s[1]), uint32(s[2])))
+		vm.pairsBuf = abi.AppendPairs(vm.pairsBuf[:0], *m)
+		ok(s, vm.copyOut(vm.pairsBuf, uint32(s[1]), uint32(s[2])))
 	})
 	// See https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_header_map_pairs
 	add("proxy_set_header_map_pairs", []string{"map_id", "map_data", "map_size"}, func(vm *VM, s []uint64) {

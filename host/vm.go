@@ -27,6 +27,7 @@ type VM struct {
 	ex         exports
 	stack      [8]uint64
 	allocStack [2]uint64
+	pairsBuf   []byte // proxy_get_header_map_pairs serializes here before copying into the guest
 
 	// Executor state, guarded by mu.
 	mu       sync.Mutex

@@ -4,7 +4,10 @@
 // See https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1
 package abi
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Status is proxy_status_t.
 type Status = uint32
@@ -92,6 +95,11 @@ func PairsSize(pairs [][2]string) int {
 // u32 count, count × (u32 key length, u32 value length), then each key and
 // value followed by a NUL byte.
 func AppendPairs(dst []byte, pairs [][2]string) []byte {
+	n := 4 + 10*len(pairs)
+	for _, p := range pairs {
+		n += len(p[0]) + len(p[1])
+	}
+	dst = slices.Grow(dst, n)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(pairs)))
 	for _, p := range pairs {
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(p[0])))
