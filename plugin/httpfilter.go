@@ -90,11 +90,12 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	}
 
 	q := credentials.ParseQuery(rawQuery)
+	rq := readQuery(rawQuery)
 	if s.mode == modePublish {
-		if v, ok := q.Get("qos"); ok && v != "0" && v != "1" {
+		if v, ok := rq.get(qQos); ok && v != "0" && v != "1" {
 			return s.deny(&denial{reasonUnsupported, "qos must be 0 or 1, not " + quote(v)})
 		}
-		if v, ok := q.Get("retain"); ok {
+		if v, ok := rq.get(qRetain); ok {
 			switch v {
 			case "true":
 				s.retain = true
@@ -106,7 +107,9 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	}
 
 	c := presented{name: h.name, hasName: h.hasName, signature: h.signature, hasSig: h.hasSig}
-	c.nameFrom(q)
+	if !c.hasName {
+		c.name, c.hasName = rq.get(qName)
+	}
 	if s.mode == modeWS && !c.hasName && !c.hasSig && !s.anyTokenPresent(hs, q) {
 		// No credentials on the upgrade: they come in the MQTT CONNECT (username and password).
 		s.ws = s.newWSConn(nil)
@@ -120,9 +123,22 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	s.authName = a.Name
 	tokenHeader := p.tokenHeader(a)
 	c.token, c.hasToken = headerValueOK(hs, tokenHeader)
-	c.restFrom(q, a.TokenKeyName)
+	tokenInHeader := c.hasToken
+	if !c.hasSig {
+		c.signature, c.hasSig = rq.get(qSig)
+	}
+	// Only a query holding a parameter other than the four read above can carry the token
+	// (unless the token is named like one of them).
+	tokenInQuery := false
+	if a.TokenKeyName != "" && (rq.others || readQueryKey(a.TokenKeyName) >= 0) {
+		var v string
+		if v, tokenInQuery = q.Get(a.TokenKeyName); tokenInQuery && !c.hasToken {
+			c.token, c.hasToken = v, true
+		}
+	}
 	key, scoped := p.cacheKeyBytes(a, &c, s.mode == modePublish, s.src.conn)
-	stripCredentials(h, c.hasToken, tokenHeader, fullPath, a)
+	queryCreds := rq.has[qName] || rq.has[qSig] || tokenInQuery
+	stripCredentials(h, tokenInHeader, tokenHeader, fullPath, queryCreds, a)
 	if key != nil && s.mode == modePublish {
 		// The key holds the token and its signature: a hit means these exact credentials were
 		// verified and authorized before, so neither is repeated.
@@ -310,8 +326,17 @@ func (s *httpStream) OnHttpStreamDone() {
 	s.done = true
 	if s.ws != nil {
 		s.ws.onClosed("CLIENT_INITIATED_DISCONNECT")
+		return
+	}
+	// A stream that never waited for the authorizer is referred to by nothing once done (the
+	// binding makes no typed call after done; only a pending call's callback keeps a stream).
+	if s.req == nil && len(s.p.freeStreams) < maxFreeStreams {
+		s.p.freeStreams = append(s.p.freeStreams, s)
 	}
 }
+
+// maxFreeStreams bounds the finished streams a VM keeps for reuse.
+const maxFreeStreams = 32
 
 // newWSConn starts the MQTT connection inside the upgraded stream; pre is the decision made at
 // the upgrade, or nil when the credentials come in the CONNECT.
@@ -425,7 +450,7 @@ func httpData(hs [][2]string, rawQuery string) *authorizer.HTTPData {
 
 // stripCredentials removes the credentials from the request before it goes upstream: the
 // x-amz-customauthorizer-* headers, the token header and the same query parameters.
-func stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath string, a *config.Authorizer) {
+func stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath string, queryCreds bool, a *config.Authorizer) {
 	if h.hasName {
 		_ = proxywasm.RemoveHttpRequestHeader(keyAuthorizerName)
 	}
@@ -434,6 +459,9 @@ func stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath s
 	}
 	if hasTokenHeader {
 		_ = proxywasm.RemoveHttpRequestHeader(tokenHeader)
+	}
+	if !queryCreds {
+		return
 	}
 	path, rawQuery, ok := strings.Cut(fullPath, "?")
 	if !ok {
@@ -480,6 +508,70 @@ func stripQuery(raw string, names ...string) string {
 		return raw
 	}
 	return string(out)
+}
+
+// The query parameters an HTTPS request is read for, found in one pass (readQuery).
+const (
+	qQos = iota
+	qRetain
+	qName
+	qSig
+	qKeys
+)
+
+// reqQuery is what readQuery found: the raw (still escaped) value of the first parameter of each
+// name, and whether any other parameter is present (only then can it carry a token).
+type reqQuery struct {
+	raw    [qKeys]string
+	has    [qKeys]bool
+	others bool
+}
+
+func readQuery(raw string) (q reqQuery) {
+	for raw != "" {
+		part := raw
+		if i := strings.IndexByte(raw, '&'); i >= 0 {
+			part, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = ""
+		}
+		k, v := part, ""
+		if i := strings.IndexByte(part, '='); i >= 0 {
+			k, v = part[:i], part[i+1:]
+		}
+		if k == "" {
+			continue // ignored, as credentials.Query ignores it
+		}
+		if which := readQueryKey(credentials.Unescape(k)); which < 0 {
+			q.others = true
+		} else if !q.has[which] {
+			q.raw[which], q.has[which] = v, true
+		}
+	}
+	return q
+}
+
+// readQueryKey is the reqQuery index of parameter name k, or -1.
+func readQueryKey(k string) int {
+	switch k {
+	case "qos":
+		return qQos
+	case "retain":
+		return qRetain
+	case keyAuthorizerName:
+		return qName
+	case keySignature:
+		return qSig
+	}
+	return -1
+}
+
+// get returns the decoded value of parameter which, as credentials.Query.Get would.
+func (q *reqQuery) get(which int) (string, bool) {
+	if !q.has[which] {
+		return "", false
+	}
+	return credentials.Unescape(q.raw[which]), true
 }
 
 // queryHasAny reports whether a parameter of raw has a decoded name in names.

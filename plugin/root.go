@@ -57,6 +57,8 @@ type pluginContext struct {
 	// allowedPending counts allowed MQTT packets not yet added to iotauthz.decisions.allowed:
 	// one host call per tick instead of one per packet.
 	allowedPending uint64
+	// freeStreams are finished HTTP streams nothing refers to any more, for reuse.
+	freeStreams []*httpStream
 	// httpEval is reused by every HTTP publish decision of this VM (one thread, no reentrancy).
 	httpEval *evaluator
 }
@@ -143,6 +145,12 @@ func (p *pluginContext) flushCounts() {
 
 // NewHttpContext implements proxywasm.PluginContext.
 func (p *pluginContext) NewHttpContext(id uint32) proxywasm.HttpContext {
+	if n := len(p.freeStreams); n > 0 {
+		s := p.freeStreams[n-1]
+		p.freeStreams = p.freeStreams[:n-1]
+		*s = httpStream{p: p, id: id}
+		return s
+	}
 	return &httpStream{p: p, id: id}
 }
 

@@ -51,12 +51,9 @@ func proxyOnDone(contextID uint32) uint32 {
 	return 1
 }
 
-// proxy_on_log has no typed callback: the filter writes its decision log line itself.
-//
-// See https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_on_log
-//
-//go:wasmexport proxy_on_log
-func proxyOnLog(contextID uint32) {}
+// proxy_on_log is not exported: the binding has no typed log callback (the filter writes its
+// decision lines itself), and Envoy, like host/, skips a callback the module does not export.
+// Exporting an empty one would cost every stream a call into the VM.
 
 // See https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_on_delete
 //

@@ -12,7 +12,6 @@ func init() {
 		OnVMStart:                   proxyOnVMStart,
 		OnConfigure:                 proxyOnConfigure,
 		OnDone:                      proxyOnDone,
-		OnLog:                       proxyOnLog,
 		OnDelete:                    proxyOnDelete,
 		OnTick:                      proxyOnTick,
 		OnNewConnection:             proxyOnNewConnection,

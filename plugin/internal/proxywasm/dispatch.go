@@ -143,9 +143,13 @@ func finishStream(s *streamContext) {
 	state.current = s.root
 	switch {
 	case s.http != nil:
-		s.http.OnHttpStreamDone()
+		h := s.http
+		s.http = nil // no typed callback after done: the plugin may reuse the context
+		h.OnHttpStreamDone()
 	case s.tcp != nil:
-		s.tcp.OnStreamDone()
+		t := s.tcp
+		s.tcp = nil
+		t.OnStreamDone()
 	}
 }
 

@@ -85,9 +85,12 @@ func TestDispatch_LazyTypedContexts(t *testing.T) {
 	if got := proxyOnDownstreamData(3, 1, 0); got != 0 {
 		t.Fatalf("L4 callback on an HTTP stream = %d", got)
 	}
-	// Done then delete: the done callback runs once.
+	// Done then delete: the done callback runs once, and no typed callback follows it (a plugin
+	// may reuse a finished context): a late headers callback answers Continue unseen.
 	proxyOnDone(3)
-	proxyOnLog(3)
+	if got := proxyOnRequestHeaders(3, 1, 1); got != 0 {
+		t.Fatalf("request headers after done = %d, want continue", got)
+	}
 	proxyOnDelete(3)
 	proxyOnDelete(2)
 	// Stream 4 never gets a typed callback: done/delete are no-ops.

@@ -16,7 +16,8 @@
 // (proxy_on_new_connection, proxy_on_downstream_data, proxy_on_upstream_data) asks the
 // PluginContext for a TcpContext, the first HTTP callback for an HttpContext, so one .wasm
 // serves both as an HTTP filter and as a network filter. A nil context answers Continue.
-// proxy_on_done, or else proxy_on_delete, calls OnHttpStreamDone / OnStreamDone once.
+// proxy_on_done, or else proxy_on_delete, calls OnHttpStreamDone / OnStreamDone once; no typed
+// callback reaches the context after that, so a plugin may reuse it.
 //
 // Host calls (GetHttpRequestHeader, DispatchHttpCall, ...) act on the context of the
 // callback being run, or on the one chosen with SetEffectiveContext. DispatchHttpCall's

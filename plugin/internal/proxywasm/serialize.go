@@ -83,21 +83,22 @@ func parseHeadersInto(dst [][2]string, b []byte, owned bool) ([][2]string, error
 	n0 := len(dst)
 	dst = slices.Grow(dst, count)[:n0+count]
 	h := dst[n0:]
-	sizes := 4
-	data := 4 + 8*count
-	for i := 0; i < count; i++ {
-		kl := int(le32(b[sizes:]))
-		vl := int(le32(b[sizes+4:]))
-		sizes += 8
-		if kl < 0 || vl < 0 || data+kl+vl+2 > len(b) || kl > len(b) || vl > len(b) ||
-			b[data+kl] != 0 || b[data+kl+1+vl] != 0 { // each key and value ends with a NUL
+	// The size table fits (count*10 ≤ len-4); every key and value is checked against the
+	// buffer before it is sliced.
+	sizes := b[4 : 4+8*count]
+	data := uint(4 + 8*count)
+	end := uint(len(b))
+	for i := range h {
+		kl := uint(le32(sizes[8*i:]))
+		vl := uint(le32(sizes[8*i+4:]))
+		kEnd := data + kl
+		vEnd := kEnd + 1 + vl
+		if kl > end || vl > end || vEnd >= end || b[kEnd] != 0 || b[vEnd] != 0 { // each ends with a NUL
 			clear(h)
 			return dst[:n0], ErrSerializationFailure
 		}
-		h[i][0] = s[data : data+kl]
-		data += kl + 1
-		h[i][1] = s[data : data+vl]
-		data += vl + 1
+		h[i] = [2]string{s[data:kEnd], s[kEnd+1 : vEnd]}
+		data = vEnd + 1
 	}
 	return dst, nil
 }

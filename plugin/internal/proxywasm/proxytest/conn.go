@@ -136,7 +136,9 @@ func (c *Connection) finish() {
 	e := c.e
 	e.call(&c.ctxState, func() {
 		e.guest.OnDone(c.id)
-		e.guest.OnLog(c.id)
+		if e.guest.OnLog != nil {
+			e.guest.OnLog(c.id)
+		}
 		e.guest.OnDelete(c.id)
 	})
 	delete(e.contexts, c.id)

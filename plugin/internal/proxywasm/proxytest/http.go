@@ -167,7 +167,9 @@ func (s *HTTPStream) finish() {
 	s.finished = true
 	e := s.e
 	e.call(&s.ctxState, func() {
-		e.guest.OnLog(s.id)
+		if e.guest.OnLog != nil {
+			e.guest.OnLog(s.id)
+		}
 		e.guest.OnDone(s.id)
 		e.guest.OnDelete(s.id)
 	})
