@@ -3,9 +3,9 @@ package main
 import (
 	"encoding/binary"
 	"math/rand/v2"
-	"unsafe"
 
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
+	"github.com/iotauthz/iotauthz/plugin/internal/words"
 	"github.com/iotauthz/iotauthz/policy"
 )
 
@@ -30,8 +30,8 @@ type decision struct {
 // policy text), so the index is not a map[string]: Go's string map compares a key byte by byte
 // inside a .wasm (runtime.memeqbody has no wider loads on GOARCH=wasm), and hashes it with the
 // generic fallback (runtime.memhashFallback, with software 128-bit multiplies). Instead the index
-// maps keyHash, a seeded hash read eight bytes at a time, to a chain of nodes, and a hit is
-// confirmed by sameKey, eight bytes at a time too. The seed is random per lru, so chains stay
+// maps words.HashString, a seeded hash read eight bytes at a time, to a chain of nodes, and a hit
+// is confirmed by words.EqualString, eight bytes at a time too. The seed is random per lru, so chains stay
 // short whatever keys a client chooses (and every key in the cache was authorized first).
 type lru[V any] struct {
 	max        int
@@ -61,7 +61,7 @@ func (c *lru[V]) len() int { return c.n }
 // find returns the node of key, or nil.
 func (c *lru[V]) find(key string, h uint64) *lruNode[V] {
 	for n := c.m[h]; n != nil; n = n.chain {
-		if sameKey(n.key, key) {
+		if words.EqualString(n.key, key) {
 			return n
 		}
 	}
@@ -69,10 +69,10 @@ func (c *lru[V]) find(key string, h uint64) *lruNode[V] {
 }
 
 // get returns the value for key and marks it recently used.
-func (c *lru[V]) get(key string) (V, bool) { return c.getHashed(key, keyHash(c.seed, key)) }
+func (c *lru[V]) get(key string) (V, bool) { return c.getHashed(key, words.HashString(c.seed, key)) }
 
 // put stores v under key; key must be a string of its own (not a view of a scratch buffer).
-func (c *lru[V]) put(key string, v V) { c.putHashed(key, keyHash(c.seed, key), v) }
+func (c *lru[V]) put(key string, v V) { c.putHashed(key, words.HashString(c.seed, key), v) }
 
 // getHashed and putHashed are get and put with the key's hash h already computed (tests pass
 // colliding hashes).
@@ -124,55 +124,6 @@ func (c *lru[V]) evict(n *lruNode[V]) {
 			return
 		}
 	}
-}
-
-// keyHash hashes s with seed: per 8-byte word, xor, multiply and xor-shift (each step a bijection
-// of the state, so two keys that differ in one word never collide; keys that differ in several
-// collide only for seeds an attacker cannot know), then a final mix.
-func keyHash(seed uint64, s string) uint64 {
-	const k1, k2 = 0xbf58476d1ce4e5b9, 0x94d049bb133111eb
-	n := len(s)
-	h := seed ^ uint64(n)*0x9e3779b97f4a7c15
-	p := unsafe.Pointer(unsafe.StringData(s))
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		h ^= *(*uint64)(unsafe.Add(p, i))
-		h *= k1
-		h ^= h >> 31
-	}
-	var t uint64
-	for sh := 0; i < n; i, sh = i+1, sh+8 {
-		t |= uint64(*(*byte)(unsafe.Add(p, i))) << sh
-	}
-	h ^= t
-	h *= k2
-	h ^= h >> 29
-	h *= k1
-	return h ^ h>>32
-}
-
-// sameKey is a == b, comparing eight bytes per step.
-func sameKey(a, b string) bool {
-	n := len(a)
-	if n != len(b) {
-		return false
-	}
-	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
-	if pa == pb {
-		return true
-	}
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
-			return false
-		}
-	}
-	for ; i < n; i++ {
-		if *(*byte)(unsafe.Add(pa, i)) != *(*byte)(unsafe.Add(pb, i)) {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *lru[V]) unlink(n *lruNode[V]) {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -98,58 +97,5 @@ func TestLRUBoundedWithManyKeys(t *testing.T) {
 	}
 	if _, ok := c.get("key-0"); ok {
 		t.Fatal("the oldest key is still there")
-	}
-}
-
-func TestSameKey(t *testing.T) {
-	long := strings.Repeat("0123456789abcdef", 30) // a signature-sized key
-	for n := 0; n <= 40; n++ {
-		a := long[:n]
-		b := strings.Clone(a)
-		if !sameKey(a, b) {
-			t.Fatalf("len %d: equal strings differ", n)
-		}
-		for i := 0; i < n; i++ { // a difference at every position, in the words and in the tail
-			d := []byte(b)
-			d[i] ^= 1
-			if sameKey(a, string(d)) {
-				t.Fatalf("len %d: a difference at byte %d was missed", n, i)
-			}
-		}
-		if sameKey(a, long[:n+1]) {
-			t.Fatalf("len %d: a longer string matched", n)
-		}
-	}
-	if !sameKey(long, strings.Clone(long)) || sameKey(long, long[:len(long)-1]+"x") {
-		t.Fatal("long keys compared wrongly")
-	}
-}
-
-// TestKeyHash: equal keys hash equally under one seed; keys that differ in one byte (anywhere:
-// in a word or in the tail) or in length do not collide; another seed gives other hashes.
-func TestKeyHash(t *testing.T) {
-	key := "h7\x00device-auth\x00" + strings.Repeat("tok", 20) + "\x00" + strings.Repeat("c2lnbmF0dXJl", 29)
-	const seed = 0x1234
-	h := keyHash(seed, key)
-	if keyHash(seed, strings.Clone(key)) != h {
-		t.Fatal("equal keys hash differently")
-	}
-	seen := map[uint64]int{h: -1}
-	for i := 0; i < len(key); i++ {
-		b := []byte(key)
-		b[i] ^= 0x20
-		v := keyHash(seed, string(b))
-		if j, dup := seen[v]; dup {
-			t.Fatalf("a change at byte %d collides with the change at %d", i, j)
-		}
-		seen[v] = i
-	}
-	for n := 0; n < 20; n++ {
-		if keyHash(seed, key[:n]) == keyHash(seed, key[:n+1]) {
-			t.Fatalf("lengths %d and %d collide", n, n+1)
-		}
-	}
-	if keyHash(seed+1, key) == h {
-		t.Fatal("the seed does not change the hash")
 	}
 }

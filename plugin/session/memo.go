@@ -1,6 +1,6 @@
 package session
 
-import "bytes"
+import "github.com/iotauthz/iotauthz/plugin/internal/words"
 
 // memo is a bounded, 2-way set-associative cache of (action, name) → allowed for one connection
 // (least recently used of the two replaced). A slot is valid only for the generation it was written
@@ -49,21 +49,7 @@ func (m *memo) reset() {
 // memoHash hashes the action and the name, eight bytes at a time (a multiply-xorshift mix; the
 // memo compares names in full, so the hash only needs to spread them).
 func memoHash(a Action, name []byte) uint32 {
-	h := uint64(len(name))<<8 | uint64(a)
-	i := 0
-	for ; i+8 <= len(name); i += 8 {
-		v := uint64(name[i]) | uint64(name[i+1])<<8 | uint64(name[i+2])<<16 | uint64(name[i+3])<<24 |
-			uint64(name[i+4])<<32 | uint64(name[i+5])<<40 | uint64(name[i+6])<<48 | uint64(name[i+7])<<56
-		h = (h ^ v) * 0x9e3779b97f4a7c15
-		h ^= h >> 29
-	}
-	var v uint64
-	for j := len(name) - 1; j >= i; j-- {
-		v = v<<8 | uint64(name[j])
-	}
-	h = (h ^ v) * 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return uint32(h)
+	return uint32(words.Hash(uint64(a), name))
 }
 
 func (m *memo) get(h uint32, a Action, name []byte) (ok, hit bool) {
@@ -72,7 +58,7 @@ func (m *memo) get(h uint32, a Action, name []byte) (ok, hit bool) {
 	}
 	i := h & m.mask
 	for _, s := range [2]*memoSlot{&m.slots[i], &m.slots[i+1]} {
-		if s.gen == m.gen && s.hash == h && s.a == a && bytes.Equal(s.name, name) {
+		if s.gen == m.gen && s.hash == h && s.a == a && words.Equal(s.name, name) {
 			m.tick++
 			s.used = m.tick
 			return s.ok, true
