@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/credentials"
@@ -51,7 +49,7 @@ func (c *presented) restFrom(q credentials.Query, tokenKey string) {
 
 // selectAuthorizer picks the named authorizer, or the default one when none is named. Unknown and
 // INACTIVE authorizers are refused without a call.
-func (p *pluginContext) selectAuthorizer(c *presented) (*config.Authorizer, *denial) {
+func (p *pluginContext) selectAuthorizer(c *presented) (*authEntry, *denial) {
 	name := c.name
 	e := p.defaultAuth
 	if !c.hasName || name == "" {
@@ -65,11 +63,10 @@ func (p *pluginContext) selectAuthorizer(c *presented) (*config.Authorizer, *den
 	if e == nil {
 		return nil, &denial{reasonAuthorizerUnknown, "authorizer " + quote(name) + " is not configured"}
 	}
-	a := e.a
-	if a.Status == "INACTIVE" {
+	if e.a.Status == "INACTIVE" {
 		return nil, &denial{reasonAuthorizerOff, "authorizer " + quote(name) + " is INACTIVE"}
 	}
-	return a, nil
+	return e, nil
 }
 
 // authEntry is a configured authorizer and its token header name.
@@ -86,16 +83,6 @@ func (p *pluginContext) authEntry(name string) *authEntry {
 		}
 	}
 	return nil
-}
-
-// tokenHeader is a's tokenKeyName as a lower-case header name.
-func (p *pluginContext) tokenHeader(a *config.Authorizer) string {
-	for i := range p.auths {
-		if p.auths[i].a == a {
-			return p.auths[i].tokenHeader
-		}
-	}
-	return strings.ToLower(a.TokenKeyName)
 }
 
 // checkToken applies the limits and, when signing is enabled, verifies the signature with the

@@ -116,12 +116,12 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 		s.ws.upgradeHeaders, s.ws.upgradeQuery = slices.Clone(hs), rawQuery
 		return proxywasm.ActionContinue
 	}
-	a, den := p.selectAuthorizer(&c)
+	ae, den := p.selectAuthorizer(&c)
 	if den != nil {
 		return s.deny(den)
 	}
+	a, tokenHeader := ae.a, ae.tokenHeader
 	s.authName = a.Name
-	tokenHeader := p.tokenHeader(a)
 	c.token, c.hasToken = headerValueOK(hs, tokenHeader)
 	tokenInHeader := c.hasToken
 	if !c.hasSig {
@@ -477,12 +477,9 @@ func stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath s
 	_ = proxywasm.ReplaceHttpRequestHeader(":path", path)
 }
 
-// stripQuery removes the parameters whose decoded name is one of names. A query holding none of
-// them (the usual ?qos=1) is returned as is, without building a copy.
+// stripQuery removes the parameters whose decoded name is one of names. The caller only calls it
+// when the query carried credentials (readQuery tells), so the usual ?qos=1 is never copied.
 func stripQuery(raw string, names ...string) string {
-	if !queryHasAny(raw, names) {
-		return raw
-	}
 	var out []byte
 	changed := false
 	for part := range strings.SplitSeq(raw, "&") {
@@ -529,16 +526,8 @@ type reqQuery struct {
 
 func readQuery(raw string) (q reqQuery) {
 	for raw != "" {
-		part := raw
-		if i := strings.IndexByte(raw, '&'); i >= 0 {
-			part, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = ""
-		}
-		k, v := part, ""
-		if i := strings.IndexByte(part, '='); i >= 0 {
-			k, v = part[:i], part[i+1:]
-		}
+		var k, v string
+		k, v, raw = credentials.NextPair(raw)
 		if k == "" {
 			continue // ignored, as credentials.Query ignores it
 		}
@@ -572,29 +561,6 @@ func (q *reqQuery) get(which int) (string, bool) {
 		return "", false
 	}
 	return credentials.Unescape(q.raw[which]), true
-}
-
-// queryHasAny reports whether a parameter of raw has a decoded name in names.
-func queryHasAny(raw string, names []string) bool {
-	for raw != "" {
-		part := raw
-		if i := strings.IndexByte(raw, '&'); i >= 0 {
-			part, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = ""
-		}
-		k := part
-		if i := strings.IndexByte(part, '='); i >= 0 {
-			k = part[:i]
-		}
-		dk, _ := percentDecode(k)
-		for _, n := range names {
-			if n != "" && dk == n {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // lookupHeader finds a header by name, case-insensitively (Envoy lower-cases names; a

@@ -194,10 +194,11 @@ func (c *mqttConn) startAuth() proxywasm.Action {
 		pr.nameFrom(upq)
 	}
 	pr.nameFrom(uq)
-	a, den := p.selectAuthorizer(&pr)
+	ae, den := p.selectAuthorizer(&pr)
 	if den != nil {
 		return c.finishAuth(outcome{den: den}, true)
 	}
+	a := ae.a
 	c.authName = a.Name
 	if c.ws {
 		pr.token, pr.hasToken = lookupHeader(c.upgradeHeaders, a.TokenKeyName)

@@ -23,8 +23,9 @@ type Query struct {
 //	ParseQuery("s=ab+c%3D%zz")        → s:"ab+c=%zz"
 func ParseQuery(raw string) Query { return Query{raw: raw} }
 
-// next cuts the first pair off raw: its raw key and value, and what follows.
-func next(raw string) (k, v, rest string) {
+// NextPair cuts the first pair off a query string: its key and value, still escaped, and what
+// follows the '&'. Query reads through it; a filter scanning for a few keys in one pass may too.
+func NextPair(raw string) (k, v, rest string) {
 	seg := raw
 	if i := strings.IndexByte(raw, '&'); i >= 0 {
 		seg, rest = raw[:i], raw[i+1:]
@@ -40,7 +41,7 @@ func next(raw string) (k, v, rest string) {
 func (q Query) Get(key string) (string, bool) {
 	for raw := q.raw; raw != ""; {
 		var k, v string
-		k, v, raw = next(raw)
+		k, v, raw = NextPair(raw)
 		if k != "" && unescapedIs(k, key) {
 			return Unescape(v), true
 		}
@@ -53,7 +54,7 @@ func (q Query) Len() int {
 	n := 0
 	for raw := q.raw; raw != ""; {
 		var k string
-		k, _, raw = next(raw)
+		k, _, raw = NextPair(raw)
 		if k != "" {
 			n++
 		}
@@ -65,7 +66,7 @@ func (q Query) Len() int {
 func (q Query) At(i int) (key, value string) {
 	for raw := q.raw; raw != ""; {
 		var k, v string
-		k, v, raw = next(raw)
+		k, v, raw = NextPair(raw)
 		if k == "" {
 			continue
 		}
