@@ -137,6 +137,18 @@ type MQTT struct {
 	// x-amz-customauthorizer-signature and the token key from the CONNECT username before it
 	// reaches the broker. Default true. JSON: "mqtt.stripCredentialsFromUsername".
 	StripCredentialsFromUsername bool
+
+	// ForwardPassword keeps the CONNECT password (and its flag) in the CONNECT forwarded to the
+	// broker. By default the password, a credential meant for the authorizer, stays at the
+	// proxy: the broker receives a CONNECT without one. Turn it on only for a broker that
+	// needs the password itself. Default false. JSON: "mqtt.forwardPassword".
+	ForwardPassword bool
+
+	// ConnectTimeoutSeconds is how long a connection may stay open without a complete CONNECT:
+	// an MQTT/TLS connection from its start, a WebSocket from its upgrade. A connection that
+	// has not sent its CONNECT by then is closed. 1–300, default 10.
+	// JSON: "mqtt.connectTimeoutSeconds".
+	ConnectTimeoutSeconds int
 }
 
 // Logging is the "logging" object.
@@ -685,11 +697,13 @@ func cache(v jsonv.Value) (Cache, error) {
 }
 
 func mqtt(v jsonv.Value) (MQTT, error) {
-	c := MQTT{DenyAction: DenyDisconnect, MaxPacketBytes: 131072, StripCredentialsFromUsername: true}
+	c := MQTT{DenyAction: DenyDisconnect, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
+		ConnectTimeoutSeconds: 10}
 	if !v.Exists() {
 		return c, nil
 	}
-	m, err := object("mqtt", "mqtt", v, "denyAction", "maxPacketBytes", "stripCredentialsFromUsername")
+	m, err := object("mqtt", "mqtt", v, "denyAction", "maxPacketBytes", "stripCredentialsFromUsername",
+		"forwardPassword", "connectTimeoutSeconds")
 	if err != nil {
 		return c, err
 	}
@@ -705,6 +719,16 @@ func mqtt(v jsonv.Value) (MQTT, error) {
 	}
 	if v, ok := m["stripCredentialsFromUsername"]; ok {
 		if c.StripCredentialsFromUsername, err = boolean("mqtt.stripCredentialsFromUsername", v); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := m["forwardPassword"]; ok {
+		if c.ForwardPassword, err = boolean("mqtt.forwardPassword", v); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := m["connectTimeoutSeconds"]; ok {
+		if c.ConnectTimeoutSeconds, err = integer("mqtt.connectTimeoutSeconds", v, 1, 300); err != nil {
 			return c, err
 		}
 	}

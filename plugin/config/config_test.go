@@ -63,8 +63,9 @@ func base(t *testing.T) obj {
 				"status":             "INACTIVE",
 			},
 		},
-		"cache":   obj{"scope": "token", "maxEntries": 500, "staleIfErrorSeconds": 60},
-		"mqtt":    obj{"denyAction": "reject", "maxPacketBytes": 4096, "stripCredentialsFromUsername": false},
+		"cache": obj{"scope": "token", "maxEntries": 500, "staleIfErrorSeconds": 60},
+		"mqtt": obj{"denyAction": "reject", "maxPacketBytes": 4096, "stripCredentialsFromUsername": false,
+			"forwardPassword": true, "connectTimeoutSeconds": 30},
 		"logging": obj{"level": "debug", "debugClientIds": []any{"dev1", "dev2"}},
 	}
 }
@@ -105,7 +106,8 @@ func TestParse_Full(t *testing.T) {
 	if c.Cache != (Cache{Scope: "token", MaxEntries: 500, StaleIfErrorSeconds: 60}) {
 		t.Fatalf("cache %+v", c.Cache)
 	}
-	if c.MQTT != (MQTT{DenyAction: "reject", MaxPacketBytes: 4096, StripCredentialsFromUsername: false}) {
+	if c.MQTT != (MQTT{DenyAction: "reject", MaxPacketBytes: 4096, StripCredentialsFromUsername: false,
+		ForwardPassword: true, ConnectTimeoutSeconds: 30}) {
 		t.Fatalf("mqtt %+v", c.MQTT)
 	}
 	if c.Logging.Level != "debug" || len(c.Logging.DebugClientIDs) != 2 || c.Logging.DebugClientIDs[1] != "dev2" {
@@ -136,7 +138,8 @@ func TestParse_Defaults(t *testing.T) {
 	if c.Cache != (Cache{Scope: "connection", MaxEntries: 10000}) {
 		t.Fatalf("cache defaults %+v", c.Cache)
 	}
-	if c.MQTT != (MQTT{DenyAction: "disconnect", MaxPacketBytes: 131072, StripCredentialsFromUsername: true}) {
+	if c.MQTT != (MQTT{DenyAction: "disconnect", MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
+		ConnectTimeoutSeconds: 10}) {
 		t.Fatalf("mqtt defaults %+v", c.MQTT)
 	}
 	if c.Logging.Level != "info" || c.Logging.DebugClientIDs != nil {
@@ -252,6 +255,9 @@ func TestParse_Errors(t *testing.T) {
 		{name: "mqtt denyAction", mutate: func(m obj) { m["mqtt"].(obj)["denyAction"] = "drop" }, err: `mqtt.denyAction: must be one of "disconnect", "reject", got "drop"`},
 		{name: "mqtt maxPacketBytes low", mutate: func(m obj) { m["mqtt"].(obj)["maxPacketBytes"] = 1 }, err: "mqtt.maxPacketBytes: 1 out of range [2, 268435455]"},
 		{name: "mqtt maxPacketBytes high", mutate: func(m obj) { m["mqtt"].(obj)["maxPacketBytes"] = 268435456 }, err: "mqtt.maxPacketBytes: 268435456 out of range [2, 268435455]"},
+		{name: "mqtt forwardPassword string", mutate: func(m obj) { m["mqtt"].(obj)["forwardPassword"] = "no" }, err: "mqtt.forwardPassword: must be a boolean, got string"},
+		{name: "mqtt connect timeout 0", mutate: func(m obj) { m["mqtt"].(obj)["connectTimeoutSeconds"] = 0 }, err: "mqtt.connectTimeoutSeconds: 0 out of range [1, 300]"},
+		{name: "mqtt connect timeout too long", mutate: func(m obj) { m["mqtt"].(obj)["connectTimeoutSeconds"] = 301 }, err: "mqtt.connectTimeoutSeconds: 301 out of range [1, 300]"},
 		{name: "mqtt strip string", mutate: func(m obj) { m["mqtt"].(obj)["stripCredentialsFromUsername"] = "yes" }, err: "mqtt.stripCredentialsFromUsername: must be a boolean, got string"},
 
 		{name: "logging string", mutate: func(m obj) { m["logging"] = "debug" }, err: "logging: must be an object, got string"},
