@@ -242,7 +242,7 @@ func TestReadPacket_Errors(t *testing.T) {
 		{"PUBLISH truncated properties", V5, 0, "30 07 00 03 61 2f 62 05 23", "truncated properties"},
 		{"PUBLISH truncated property value", V5, 0, "30 08 00 03 61 2f 62 02 23 00", "truncated property"},
 		{"PUBLISH payload format 2", V5, 0, "30 08 00 03 61 2f 62 02 01 02", "out of range"},
-		{"PUBLISH subscription id 0", V5, 0, "30 08 00 03 61 2f 62 02 0b 00", "value 0"},
+		{"PUBLISH subscription id 0", V5, 0, "30 08 00 03 61 2f 62 02 0b 00", "Subscription Identifier 0 not allowed"},
 		{"PUBLISH response topic with wildcard", V5, 0, "30 0b 00 03 61 2f 62 05 08 00 02 61 23", "response topic"},
 		{"PUBLISH user property invalid UTF-8", V5, 0, "30 0e 00 03 61 2f 62 08 26 00 02 c3 28 00 01 76", "UTF-8"},
 		{"PUBACK reserved flags", V311, 0, "41 02 00 0a", "reserved fixed header flags"},
@@ -294,8 +294,8 @@ func TestReadPacket_Errors(t *testing.T) {
 		{"CONNECT client id invalid UTF-8", V311, 0, "10 0e 00 04 4d 51 54 54 04 02 00 0a 00 02 c3 28", "client identifier"},
 		{"CONNECT truncated user name", V311, 0, "10 0e 00 04 4d 51 54 54 04 82 00 0a 00 00 00 05", "truncated user name"},
 		{"CONNECT 5.0 topic alias property", V5, 0, "10 10 00 04 4d 51 54 54 05 02 00 0a 03 23 00 01 00 00", "not allowed"},
-		{"CONNECT 5.0 receive maximum 0", V5, 0, "10 10 00 04 4d 51 54 54 05 02 00 0a 03 21 00 00 00 00", "value 0"},
-		{"CONNECT 5.0 will property not allowed", V5, 0, "10 15 00 04 4d 51 54 54 05 06 00 0a 00 00 00 03 23 00 01 00 01 77 00 00", "will property not allowed"},
+		{"CONNECT 5.0 receive maximum 0", V5, 0, "10 10 00 04 4d 51 54 54 05 02 00 0a 03 21 00 00 00 00", "Receive Maximum 0 not allowed"},
+		{"CONNECT 5.0 will property not allowed", V5, 0, "10 15 00 04 4d 51 54 54 05 06 00 0a 00 00 00 03 23 00 01 00 01 77 00 00", "will Topic Alias not allowed in this packet"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, n, err := ReadPacket(h(c.wire), c.version, c.max)

@@ -1,6 +1,9 @@
 package mqtt
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Error is a malformed packet or a protocol violation found while decoding. Type is the packet type
 // when the fixed header was readable, else 0.
@@ -16,6 +19,25 @@ func (e *Error) Error() string {
 		return e.Reason
 	}
 	return "malformed " + e.Type.String() + ": " + e.Reason
+}
+
+// ReasonCode is the MQTT 5.0 reason code a receiver puts in the DISCONNECT it sends before closing
+// for this error (§4.13): ReasonPacketTooLarge for a packet above the maximum size,
+// ReasonTopicAliasInvalid for a Topic Alias of 0, ReasonProtocolError where the specification calls
+// the fault a Protocol Error (a property repeated where it may appear once, a property value out of
+// its range), and ReasonMalformed for everything else.
+func (e *Error) ReasonCode() byte {
+	switch {
+	case e == ErrTooLarge:
+		return ReasonPacketTooLarge
+	case strings.HasPrefix(e.Reason, "topic alias"):
+		return ReasonTopicAliasInvalid
+	case strings.HasSuffix(e.Reason, "included more than once"),
+		strings.HasSuffix(e.Reason, "value out of range"),
+		strings.HasSuffix(e.Reason, " 0 not allowed"):
+		return ReasonProtocolError
+	}
+	return ReasonMalformed
 }
 
 // Errors of the fixed header, before the packet type matters.
@@ -259,12 +281,12 @@ func validTopicFilter(s []byte) bool {
 
 // trailingProperties reads the properties block that ends a packet: b must hold exactly a
 // Property Length and the properties allowed for the packet type.
-func (p *Packet) trailingProperties(b []byte, allowed uint64) string {
+func (p *Packet) trailingProperties(b []byte, allowed uint16) string {
 	props, rest, err := cutProperties(b)
 	if err != "" {
 		return err
 	}
-	if _, err := checkProperties(props, allowed, 0); err != "" {
+	if _, err := checkProperties(props, allowed); err != "" {
 		return err
 	}
 	if len(rest) != 0 {
@@ -326,7 +348,7 @@ func (p *Packet) decodeConnect(b []byte) string {
 		if err != "" {
 			return err
 		}
-		if _, err := checkProperties(props, propsConnect, 0); err != "" {
+		if _, err := checkProperties(props, inConnect); err != "" {
 			return err
 		}
 		p.Properties, b = props, rest
@@ -343,7 +365,7 @@ func (p *Packet) decodeConnect(b []byte) string {
 			if err != "" {
 				return err
 			}
-			if _, err := checkProperties(props, propsWill, 0); err != "" {
+			if _, err := checkProperties(props, inWill); err != "" {
 				return "will " + err
 			}
 			p.WillProperties, b = props, rest
@@ -397,7 +419,7 @@ func (p *Packet) decodeConnack(b []byte, version byte) string {
 		if !connackCodes.has(p.ReasonCode) {
 			return "invalid reason code"
 		}
-		if err := p.trailingProperties(b[2:], propsConnack); err != "" {
+		if err := p.trailingProperties(b[2:], inConnack); err != "" {
 			return err
 		}
 	}
@@ -431,7 +453,7 @@ func (p *Packet) decodePublish(b []byte, version byte) string {
 		if err != "" {
 			return err
 		}
-		alias, err := checkProperties(props, propsPublish, bits(PropSubscriptionID))
+		alias, err := checkProperties(props, inPublish)
 		if err != "" {
 			return err
 		}
@@ -472,7 +494,7 @@ func (p *Packet) decodeAck(b []byte, version byte) string {
 	if len(b) == 3 {
 		return ""
 	}
-	return p.trailingProperties(b[3:], propsAck)
+	return p.trailingProperties(b[3:], inAck)
 }
 
 func (p *Packet) decodeSubscribe(b []byte, version byte) string {
@@ -485,15 +507,15 @@ func (p *Packet) decodeSubscribe(b []byte, version byte) string {
 	}
 	b = b[2:]
 	if version == V5 {
-		allowed := propsUnsubscribe
+		allowed := inUnsubscribe
 		if p.Type == Subscribe {
-			allowed = propsSubscribe
+			allowed = inSubscribe
 		}
 		props, rest, err := cutProperties(b)
 		if err != "" {
 			return err
 		}
-		if _, err := checkProperties(props, allowed, 0); err != "" {
+		if _, err := checkProperties(props, allowed); err != "" {
 			return err
 		}
 		p.Properties, b = props, rest
@@ -560,7 +582,11 @@ func (p *Packet) decodeSuback(b []byte, version byte) string {
 	if err != "" {
 		return err
 	}
-	if _, err := checkProperties(props, propsAck, 0); err != "" {
+	block := inSuback
+	if p.Type == Unsuback {
+		block = inUnsuback
+	}
+	if _, err := checkProperties(props, block); err != "" {
 		return err
 	}
 	p.Properties = props
@@ -592,9 +618,9 @@ func (p *Packet) decodeDisconnect(b []byte, version byte) string {
 		return ""
 	}
 	p.ReasonCode = b[0]
-	codes, allowed := &disconnectCodes, propsDisconnect
+	codes, allowed := &disconnectCodes, inDisconnect
 	if p.Type == Auth {
-		codes, allowed = &authCodes, propsAuth
+		codes, allowed = &authCodes, inAuth
 	}
 	if !codes.has(p.ReasonCode) {
 		return "invalid reason code"

@@ -45,6 +45,12 @@ const (
 	ReasonSuccess       byte = 0x00
 	ReasonNotAuthorized byte = 0x87 // MQTT 5.0 CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT
 	SubackFailure       byte = 0x80 // MQTT 3.1.1 SUBACK return code "Failure"
+
+	// DISCONNECT reason codes a receiver sends before closing for a fault of its peer.
+	ReasonMalformed         byte = 0x81 // Malformed Packet
+	ReasonProtocolError     byte = 0x82 // Protocol Error
+	ReasonTopicAliasInvalid byte = 0x94 // Topic Alias invalid
+	ReasonPacketTooLarge    byte = 0x95 // Packet too large
 )
 
 // Packet is one decoded MQTT control packet. It is a flat struct: each field applies to the packet

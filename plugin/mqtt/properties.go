@@ -44,62 +44,87 @@ const (
 	kindPair
 )
 
-var propKind = [maxPropID + 1]byte{
-	PropPayloadFormat:        kindByte,
-	PropMessageExpiry:        kindU32,
-	PropContentType:          kindString,
-	PropResponseTopic:        kindString,
-	PropCorrelationData:      kindBinary,
-	PropSubscriptionID:       kindVarint,
-	PropSessionExpiry:        kindU32,
-	PropAssignedClientID:     kindString,
-	PropServerKeepAlive:      kindU16,
-	PropAuthMethod:           kindString,
-	PropAuthData:             kindBinary,
-	PropRequestProblemInfo:   kindByte,
-	PropWillDelay:            kindU32,
-	PropRequestResponseInfo:  kindByte,
-	PropResponseInfo:         kindString,
-	PropServerReference:      kindString,
-	PropReasonString:         kindString,
-	PropReceiveMaximum:       kindU16,
-	PropTopicAliasMaximum:    kindU16,
-	PropTopicAlias:           kindU16,
-	PropMaximumQoS:           kindByte,
-	PropRetainAvailable:      kindByte,
-	PropUserProperty:         kindPair,
-	PropMaximumPacketSize:    kindU32,
-	PropWildcardSubAvailable: kindByte,
-	PropSubIDAvailable:       kindByte,
-	PropSharedSubAvailable:   kindByte,
-}
-
-func bits(ids ...byte) uint64 {
-	var m uint64
-	for _, id := range ids {
-		m |= 1 << id
-	}
-	return m
-}
-
-// Property sets allowed per packet (MQTT 5.0 §2.2.2.2 table).
-var (
-	propsConnect = bits(PropSessionExpiry, PropAuthMethod, PropAuthData, PropRequestProblemInfo,
-		PropRequestResponseInfo, PropReceiveMaximum, PropTopicAliasMaximum, PropUserProperty, PropMaximumPacketSize)
-	propsWill = bits(PropPayloadFormat, PropMessageExpiry, PropContentType, PropResponseTopic,
-		PropCorrelationData, PropWillDelay, PropUserProperty)
-	propsConnack = bits(PropSessionExpiry, PropAssignedClientID, PropServerKeepAlive, PropAuthMethod,
-		PropAuthData, PropResponseInfo, PropServerReference, PropReasonString, PropReceiveMaximum,
-		PropTopicAliasMaximum, PropMaximumQoS, PropRetainAvailable, PropUserProperty, PropMaximumPacketSize,
-		PropWildcardSubAvailable, PropSubIDAvailable, PropSharedSubAvailable)
-	propsPublish = bits(PropPayloadFormat, PropMessageExpiry, PropContentType, PropResponseTopic,
-		PropCorrelationData, PropSubscriptionID, PropTopicAlias, PropUserProperty)
-	propsAck         = bits(PropReasonString, PropUserProperty)
-	propsSubscribe   = bits(PropSubscriptionID, PropUserProperty)
-	propsUnsubscribe = bits(PropUserProperty)
-	propsDisconnect  = bits(PropSessionExpiry, PropServerReference, PropReasonString, PropUserProperty)
-	propsAuth        = bits(PropAuthMethod, PropAuthData, PropReasonString, PropUserProperty)
+// Where a property may appear (MQTT 5.0 §2.2.2.2): one bit per packet type, plus the Will
+// Properties of a CONNECT, which are a property block of their own.
+const (
+	inConnect uint16 = 1 << iota
+	inWill
+	inConnack
+	inPublish
+	inAck // PUBACK, PUBREC, PUBREL, PUBCOMP
+	inSubscribe
+	inSuback
+	inUnsubscribe
+	inUnsuback
+	inDisconnect
+	inAuth
 )
+
+// propSpec is one row of the property table: its value kind, the blocks it may appear in, and the
+// blocks in which it may appear more than once.
+type propSpec struct {
+	name   string
+	kind   byte
+	in     uint16
+	repeat uint16
+}
+
+// allBlocks is every property block: the User Property may appear, any number of times, in each
+// ([MQTT-3.1.2-...] and the same sentence for every packet type: "The User Property is allowed to
+// appear multiple times").
+const allBlocks = inConnect | inWill | inConnack | inPublish | inAck | inSubscribe | inSuback |
+	inUnsubscribe | inUnsuback | inDisconnect | inAuth
+
+// propTable is the property table of MQTT 5.0 §2.2.2.2, one row per identifier. It drives decoding
+// (the value's kind) and validation (where it may appear, whether it may repeat). Every block keeps
+// its properties in wire order; ReadPacket never reorders or rewrites them.
+var propTable = [maxPropID + 1]propSpec{
+	PropPayloadFormat:   {"Payload Format Indicator", kindByte, inPublish | inWill, 0},
+	PropMessageExpiry:   {"Message Expiry Interval", kindU32, inPublish | inWill, 0},
+	PropContentType:     {"Content Type", kindString, inPublish | inWill, 0},
+	PropResponseTopic:   {"Response Topic", kindString, inPublish | inWill, 0},
+	PropCorrelationData: {"Correlation Data", kindBinary, inPublish | inWill, 0},
+	// A PUBLISH from the server carries one Subscription Identifier per matching subscription
+	// (§3.3.2.3.8); a SUBSCRIBE carries at most one (§3.8.2.1.2).
+	PropSubscriptionID:       {"Subscription Identifier", kindVarint, inPublish | inSubscribe, inPublish},
+	PropSessionExpiry:        {"Session Expiry Interval", kindU32, inConnect | inConnack | inDisconnect, 0},
+	PropAssignedClientID:     {"Assigned Client Identifier", kindString, inConnack, 0},
+	PropServerKeepAlive:      {"Server Keep Alive", kindU16, inConnack, 0},
+	PropAuthMethod:           {"Authentication Method", kindString, inConnect | inConnack | inAuth, 0},
+	PropAuthData:             {"Authentication Data", kindBinary, inConnect | inConnack | inAuth, 0},
+	PropRequestProblemInfo:   {"Request Problem Information", kindByte, inConnect, 0},
+	PropWillDelay:            {"Will Delay Interval", kindU32, inWill, 0},
+	PropRequestResponseInfo:  {"Request Response Information", kindByte, inConnect, 0},
+	PropResponseInfo:         {"Response Information", kindString, inConnack, 0},
+	PropServerReference:      {"Server Reference", kindString, inConnack | inDisconnect, 0},
+	PropReasonString:         {"Reason String", kindString, inConnack | inAck | inSuback | inUnsuback | inDisconnect | inAuth, 0},
+	PropReceiveMaximum:       {"Receive Maximum", kindU16, inConnect | inConnack, 0},
+	PropTopicAliasMaximum:    {"Topic Alias Maximum", kindU16, inConnect | inConnack, 0},
+	PropTopicAlias:           {"Topic Alias", kindU16, inPublish, 0},
+	PropMaximumQoS:           {"Maximum QoS", kindByte, inConnack, 0},
+	PropRetainAvailable:      {"Retain Available", kindByte, inConnack, 0},
+	PropUserProperty:         {"User Property", kindPair, allBlocks, allBlocks},
+	PropMaximumPacketSize:    {"Maximum Packet Size", kindU32, inConnect | inConnack, 0},
+	PropWildcardSubAvailable: {"Wildcard Subscription Available", kindByte, inConnack, 0},
+	PropSubIDAvailable:       {"Subscription Identifier Available", kindByte, inConnack, 0},
+	PropSharedSubAvailable:   {"Shared Subscription Available", kindByte, inConnack, 0},
+}
+
+// PropertyName returns the specification's name of a property identifier, e.g. "User Property",
+// or "" for an identifier MQTT 5.0 does not define.
+func PropertyName(id byte) string {
+	if int(id) >= len(propTable) {
+		return ""
+	}
+	return propTable[id].name
+}
+
+func kindOf(id byte) byte {
+	if int(id) >= len(propTable) {
+		return kindNone
+	}
+	return propTable[id].kind
+}
 
 // Properties holds MQTT 5.0 properties exactly as on the wire, without the Property Length prefix.
 // After ReadPacket the bytes are validated: every identifier is allowed for its packet, values are
@@ -143,10 +168,9 @@ func (ps Properties) Get(id byte) (Property, bool) {
 // binary data Value; for a User Property Key then Value.
 func AppendProperty(dst []byte, p Property) []byte {
 	dst = append(dst, p.ID)
-	if int(p.ID) >= len(propKind) {
+	switch kindOf(p.ID) {
+	case kindNone:
 		return append(dst, p.Value...)
-	}
-	switch propKind[p.ID] {
 	case kindByte:
 		return append(dst, byte(p.Int))
 	case kindU16:
@@ -168,11 +192,12 @@ func readProperty(b []byte) (p Property, n int, err string) {
 		return p, 0, ""
 	}
 	p.ID = b[0]
-	if int(p.ID) >= len(propKind) || propKind[p.ID] == kindNone {
+	kind := kindOf(p.ID)
+	if kind == kindNone {
 		return p, 0, ("unknown property identifier")
 	}
 	v := b[1:]
-	switch propKind[p.ID] {
+	switch kind {
 	case kindByte:
 		if len(v) < 1 {
 			return p, 0, ("truncated property")
@@ -222,9 +247,10 @@ func readProperty(b []byte) (p Property, n int, err string) {
 	}
 }
 
-// checkProperties validates a property block for a packet whose allowed set is allowed; multiple
-// says which identifiers may repeat (User Property always may). It returns the Topic Alias value.
-func checkProperties(ps []byte, allowed uint64, multiple uint64) (alias uint16, err string) {
+// checkProperties validates a property block of the kind block (one of the in* bits): every
+// identifier may appear there, values are complete and in range, and only the properties the
+// table allows to repeat in that block appear more than once. It returns the Topic Alias value.
+func checkProperties(ps []byte, block uint16) (alias uint16, err string) {
 	var seen uint64
 	for len(ps) > 0 {
 		p, n, err := readProperty(ps)
@@ -232,37 +258,38 @@ func checkProperties(ps []byte, allowed uint64, multiple uint64) (alias uint16, 
 			return 0, err
 		}
 		ps = ps[n:]
-		bit := uint64(1) << p.ID
-		if allowed&bit == 0 {
-			return 0, ("property not allowed in this packet")
+		row := &propTable[p.ID]
+		if row.in&block == 0 {
+			return 0, row.name + " not allowed in this packet"
 		}
-		if seen&bit != 0 && multiple&bit == 0 {
-			return 0, ("property included more than once")
+		bit := uint64(1) << p.ID
+		if seen&bit != 0 && row.repeat&block == 0 {
+			return 0, row.name + " included more than once"
 		}
 		seen |= bit
-		switch propKind[p.ID] {
+		switch row.kind {
 		case kindByte:
 			if p.Int > 1 { // every byte property is 0 or 1 (Maximum QoS included)
-				return 0, ("property value out of range")
+				return 0, row.name + " value out of range"
 			}
 		case kindString, kindPair:
 			if !validString(p.Value) || p.Key != nil && !validString(p.Key) {
-				return 0, ("property is not valid UTF-8")
+				return 0, row.name + " is not valid UTF-8"
 			}
 		}
 		switch p.ID {
 		case PropTopicAlias:
 			if p.Int == 0 {
-				return 0, ("topic alias 0")
+				return 0, "topic alias 0"
 			}
 			alias = uint16(p.Int)
 		case PropSubscriptionID, PropReceiveMaximum, PropMaximumPacketSize:
 			if p.Int == 0 {
-				return 0, ("property value 0 not allowed")
+				return 0, row.name + " 0 not allowed"
 			}
 		case PropResponseTopic:
 			if !validTopicName(p.Value) {
-				return 0, ("response topic is not a valid topic name")
+				return 0, "response topic is not a valid topic name"
 			}
 		}
 	}
