@@ -29,6 +29,15 @@ type Policy interface {
 	Allow(a Action, name []byte) bool
 }
 
+// ConnectPolicy is a Policy that needs the whole CONNECT to decide iot:Connect: the connect
+// attributes (clean session, Will) and the Will topic, which AWS IoT policies test with the
+// iot:ConnectAttributes and iot:LastWillTopic condition keys. The session calls SetConnect just
+// before Allow(Connect, clientID).
+type ConnectPolicy interface {
+	Policy
+	SetConnect(ci *ConnectInfo)
+}
+
 // PolicyFunc adapts a function to Policy.
 type PolicyFunc func(a Action, name []byte) bool
 
@@ -60,6 +69,10 @@ type Options struct {
 	// argument. An empty result removes the user name, except in MQTT 3.1.1 when a password is
 	// present (the user name flag is then required; an empty user name is sent).
 	RewriteUsername func(username []byte) []byte
+	// ForwardPassword keeps the CONNECT password in the CONNECT forwarded to the broker. By
+	// default the session removes the password and its flag: it is a credential for the
+	// authorizer, not for the broker.
+	ForwardPassword bool
 	// OnDecision, when set, is called for every decision (see Decision), synchronously.
 	OnDecision func(d Decision)
 	// Preauthorized is the policy of a connection whose credentials came before MQTT (WebSocket
@@ -121,6 +134,9 @@ type Decision struct {
 	Retain  bool
 	Reason  string
 	Details string
+	// Will: the decision is the check of the CONNECT's Will message (Event Connect, Action
+	// Publish or RetainPublish, Name = the Will topic).
+	Will bool
 }
 
 // Status tells the glue what to do after a call.
@@ -134,11 +150,19 @@ const (
 	// credentials, then Authorize with the resulting policy (or close the connection on a denial).
 	NeedAuth
 	// Close: close the connection. Out holds the allowed packets that came before the cause and
-	// may be forwarded first; Reason and Details say why.
+	// may be forwarded first (from FromBroker it may end with a DISCONNECT for the client, which
+	// must be delivered before the close); Reason and Details say why.
 	Close
+	// Closing: the client broke the MQTT 5 protocol and must be told why before the close, but
+	// the glue can write to the client only in the broker's direction. Forward Out (it ends with
+	// a PINGREQ); the session drops every later client byte, answers the broker's PINGRESP with a
+	// DISCONNECT carrying the specification's reason code and then returns Close from
+	// FromBroker. The glue should close anyway if the broker has not answered within a few
+	// seconds. Reason and Details say why.
+	Closing
 )
 
-var statusNames = [...]string{"Continue", "NeedAuth", "Close"}
+var statusNames = [...]string{"Continue", "NeedAuth", "Close", "Closing"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
@@ -171,4 +195,9 @@ type ConnectInfo struct {
 	HasPassword bool
 	KeepAlive   uint16
 	CleanStart  bool
+	// The Will message, when HasWill: its topic and flags.
+	HasWill    bool
+	WillTopic  []byte
+	WillRetain bool
+	WillQoS    byte
 }

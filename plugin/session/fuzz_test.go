@@ -17,6 +17,22 @@ func FuzzSession(f *testing.F) {
 	}
 	f.Add(cat(pubAlias("ok/a", 1, 0, 0, "1"), pubAlias("", 1, 1, 1, "2")), cat(pubAlias("no/a", 2, 0, 0, "1"), pubAlias("", 2, 1, 1, "2")),
 		uint16(3), uint16(9), true, true)
+	// MQTT 5 packets with repeated properties: User Properties on every packet type, several
+	// Subscription Identifiers on a broker PUBLISH, and a repeated Topic Alias (a protocol error).
+	var up, ids []byte
+	for i := byte(0); i < 3; i++ {
+		up = mqtt.AppendProperty(up, mqtt.Property{ID: mqtt.PropUserProperty, Key: []byte{'k'}, Value: []byte{'0' + i}})
+		ids = mqtt.AppendProperty(ids, mqtt.Property{ID: mqtt.PropSubscriptionID, Int: uint32(i) + 1})
+	}
+	v5 := mqtt.V5
+	f.Add(cat(enc(v5, mqtt.Packet{Type: mqtt.Publish, QoS: 1, PacketID: 1, Topic: []byte("ok/a"), Properties: up, Payload: []byte("x")}),
+		enc(v5, mqtt.Packet{Type: mqtt.Subscribe, PacketID: 2, Properties: up, Payload: mqtt.AppendSubscription(nil, []byte("ok/#"), 1)}),
+		enc(v5, mqtt.Packet{Type: mqtt.Puback, PacketID: 9, Properties: up}),
+		[]byte{0x30, 0x0c, 0x00, 0x03, 'o', 'k', '/', 0x06, 0x23, 0x00, 0x01, 0x23, 0x00, 0x02}),
+		cat(enc(v5, mqtt.Packet{Type: mqtt.Puback, PacketID: 1, Properties: up}),
+			enc(v5, mqtt.Packet{Type: mqtt.Publish, QoS: 1, PacketID: 9, Topic: []byte("ok/b"), Properties: append(append([]byte(nil), ids...), up...)}),
+			enc(v5, mqtt.Packet{Type: mqtt.Suback, PacketID: 2, Properties: up, Payload: []byte{1}}), pingrespPkt),
+		uint16(11), uint16(13), true, true)
 	f.Fuzz(runFuzzCase)
 }
 

@@ -61,8 +61,7 @@ func (s *Session) Resume(p Policy) Result {
 		return s.closedResult()
 	}
 	s.SetPolicy(p)
-	if !s.allow(EventConnect, Connect, s.conn.ClientID, 0, false) {
-		s.closeWith(ReasonForbidden, "iot:Connect denied")
+	if s.checkConnect() != Continue {
 		return s.closedResult()
 	}
 	s.phase = phaseOpen

@@ -14,7 +14,7 @@ import (
 func TestSession_Handoff(t *testing.T) {
 	strip := func(u []byte) []byte { return bytes.TrimSuffix(u, []byte("?token=abc")) }
 	p1, p2 := pub(mqtt.V311, "ok/a", 0, 0, false, "1"), pub(mqtt.V311, "no/b", 1, 5, false, "2")
-	s := New(Options{DenyAction: DenyReject, RewriteUsername: strip})
+	s := New(Options{DenyAction: DenyReject, RewriteUsername: strip, ForwardPassword: true})
 	if s.PendingConnect() != nil {
 		t.Fatal("PendingConnect before a CONNECT")
 	}
@@ -54,7 +54,7 @@ func TestSession_Handoff(t *testing.T) {
 
 // TestWSSession_Handoff: the same over WebSocket; PendingConnect is one masked binary frame.
 func TestWSSession_Handoff(t *testing.T) {
-	w := NewWS(Options{RewriteUsername: func(u []byte) []byte { return bytes.TrimSuffix(u, []byte("?token=abc")) }})
+	w := NewWS(Options{ForwardPassword: true, RewriteUsername: func(u []byte) []byte { return bytes.TrimSuffix(u, []byte("?token=abc")) }})
 	p1 := pub(mqtt.V5, "ok/a", 0, 0, false, "1")
 	r := w.FromClient(wsFrames(true, cat(connectPkt(mqtt.V5, "dev1", "user?token=abc"), p1), 30))
 	if r.Status != NeedAuth {

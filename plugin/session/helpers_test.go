@@ -148,7 +148,7 @@ func play(t testing.TB, newP func(Options) processor, o Options, pol Policy, chu
 			oc.toClient = append(oc.toClient, r.Out...)
 		}
 		oc.status = r.Status
-		if r.Status == Close {
+		if r.Status == Close || r.Status == Closing {
 			oc.reason = r.Reason + ": " + r.Details
 		}
 	}

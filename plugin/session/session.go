@@ -12,6 +12,7 @@ const (
 	phaseConnect phase = iota // waiting for the CONNECT
 	phaseAuth                 // CONNECT held, waiting for Authorize
 	phaseOpen                 // CONNECT forwarded
+	phaseClosing              // MQTT 5 protocol error: waiting for the PINGRESP to answer with DISCONNECT
 	phaseClosed
 )
 
@@ -67,6 +68,7 @@ type Session struct {
 type pending struct {
 	pings int
 	pkt   []byte
+	close bool // pkt is the DISCONNECT that ends the connection (phaseClosing)
 }
 
 type subFix struct {
@@ -121,6 +123,9 @@ func (s *Session) FromClient(in []byte) Result {
 	switch s.phase {
 	case phaseClosed:
 		return s.closedResult()
+	case phaseClosing:
+		// The client already broke the protocol: nothing more of it reaches the broker.
+		return Result{Out: s.cOut[:0], Status: Closing, Reason: s.reason, Details: s.details}
 	case phaseAuth:
 		if len(s.cHeld)+len(in) > 2*s.max {
 			s.closeWith(ReasonClientError, "protocol error: too much data before the CONNECT was authorized")
@@ -200,7 +205,12 @@ func (s *Session) run(src []byte, held bool, out []byte, direct bool, client boo
 		p, n, err := mqtt.ReadPacket(src[off:], s.version, s.max)
 		if err != nil {
 			if client {
-				s.closeWith(ReasonClientError, "protocol error: "+err.Error())
+				code := mqtt.ReasonMalformed
+				if e, ok := err.(*mqtt.Error); ok {
+					code = e.ReasonCode()
+				}
+				st := s.clientFault(code, "protocol error: "+err.Error())
+				return s.result(client, st, off, held)
 			} else {
 				s.closeWith(ReasonServerError, "broker protocol error: "+err.Error())
 			}
@@ -222,7 +232,7 @@ func (s *Session) run(src []byte, held bool, out []byte, direct bool, client boo
 			s.mark = off
 			continue
 		}
-		return s.result(client, st, off, held) // on Close, a pass-through output ends before this packet
+		return s.result(client, st, off, held) // on Close or Closing, a pass-through output ends before this packet
 	}
 	return s.result(client, Continue, off, held)
 }
@@ -238,7 +248,7 @@ func (s *Session) result(client bool, st Status, off int, held bool) Result {
 		r.Out = s.out
 	}
 	rest := s.src[off:]
-	if st == Close {
+	if st == Close || st == Closing {
 		rest = nil
 		r.Reason, r.Details = s.reason, s.details
 	}
@@ -298,6 +308,24 @@ func (s *Session) replaceByPing(answer *mqtt.Packet) Status {
 	s.out = append(s.out, pingreq...)
 	s.fifo = append(s.fifo, pending{pkt: answer.Append(nil, s.version)})
 	return Continue
+}
+
+// clientFault ends the connection for a client's protocol error. MQTT 5 says a server sends a
+// DISCONNECT with the reason code before closing ([MQTT-4.13.1-1]); the proxy can reach the
+// client only through the broker's direction, so the current packet becomes a PINGREQ whose
+// PINGRESP is replaced by that DISCONNECT (status Closing). MQTT 3.1.1 has no such packet: the
+// connection closes at once, as its specification says.
+func (s *Session) clientFault(code byte, details string) Status {
+	if s.version != mqtt.V5 || s.phase != phaseOpen {
+		return s.closeWith(ReasonClientError, details)
+	}
+	s.closeWith(ReasonClientError, details)
+	s.phase = phaseClosing
+	s.materialize()
+	s.out = append(s.out, pingreq...)
+	d := mqtt.Packet{Type: mqtt.Disconnect, ReasonCode: code}
+	s.fifo = append(s.fifo, pending{pkt: d.Append(nil, s.version), close: true})
+	return Closing
 }
 
 func (s *Session) closeWith(reason, details string) Status {
@@ -384,9 +412,9 @@ func (s *Session) clientPacket(p *mqtt.Packet, raw []byte) Status {
 	case mqtt.Puback, mqtt.Pubrec, mqtt.Pubcomp, mqtt.Unsubscribe, mqtt.Auth:
 		s.keep(raw)
 	case mqtt.Connect:
-		return s.closeWith(ReasonClientError, "protocol error: second CONNECT")
+		return s.clientFault(mqtt.ReasonProtocolError, "protocol error: second CONNECT")
 	default:
-		return s.closeWith(ReasonClientError, "protocol error: "+p.Type.String()+" sent by the client")
+		return s.clientFault(mqtt.ReasonProtocolError, "protocol error: "+p.Type.String()+" sent by the client")
 	}
 	return Continue
 }
@@ -400,7 +428,8 @@ func (s *Session) onConnect(p *mqtt.Packet, raw []byte) Status {
 	s.conn, _, _ = mqtt.ReadPacket(s.connect, 0, 0)
 	c := &s.conn
 	s.info = ConnectInfo{Version: s.version, ClientID: c.ClientID, Username: c.Username, HasUsername: c.HasUsername,
-		Password: c.Password, HasPassword: c.HasPassword, KeepAlive: c.KeepAlive, CleanStart: c.CleanStart}
+		Password: c.Password, HasPassword: c.HasPassword, KeepAlive: c.KeepAlive, CleanStart: c.CleanStart,
+		HasWill: c.Will, WillTopic: c.WillTopic, WillRetain: c.WillRetain, WillQoS: c.WillQoS}
 	if pr, ok := c.Properties.Get(mqtt.PropTopicAliasMaximum); ok {
 		s.bAlias.max = uint16(pr.Int)
 	}
@@ -419,8 +448,8 @@ func (s *Session) onConnect(p *mqtt.Packet, raw []byte) Status {
 
 // authorizeConnect checks iot:Connect and writes the CONNECT (raw, or rewritten).
 func (s *Session) authorizeConnect(raw []byte) Status {
-	if !s.allow(EventConnect, Connect, s.conn.ClientID, 0, false) {
-		return s.closeWith(ReasonForbidden, "iot:Connect denied")
+	if st := s.checkConnect(); st != Continue {
+		return st
 	}
 	if q := s.rewrittenConnect(); q != nil {
 		s.emit(q)
@@ -430,18 +459,79 @@ func (s *Session) authorizeConnect(raw []byte) Status {
 	return Continue
 }
 
-// rewrittenConnect returns the CONNECT with its user name rewritten by Options.RewriteUsername,
-// or nil when the CONNECT goes to the broker as the client sent it.
-func (s *Session) rewrittenConnect() *mqtt.Packet {
-	if s.o.RewriteUsername == nil || !s.conn.HasUsername {
-		return nil
+// checkConnect decides the CONNECT as a whole: iot:Connect on the client id (the policy sees the
+// connect attributes and the Will topic through ConnectPolicy), then the Will message, which the
+// broker publishes on the device's behalf and so needs iot:Publish on its topic, and
+// iot:RetainPublish too when it is retained, exactly as a PUBLISH would. A Will the policy does
+// not allow refuses the CONNECT: the broker must never hold a Will it could publish.
+func (s *Session) checkConnect() Status {
+	if cp, ok := s.policy.(ConnectPolicy); ok {
+		cp.SetConnect(&s.info)
 	}
-	user := s.o.RewriteUsername(s.conn.Username)
-	if bytes.Equal(user, s.conn.Username) {
+	if !s.allow(EventConnect, Connect, s.conn.ClientID, 0, false) {
+		return s.closeWith(ReasonForbidden, "iot:Connect denied")
+	}
+	if !s.conn.Will {
+		return Continue
+	}
+	if !s.allowWill(Publish) {
+		return s.closeWith(ReasonForbidden, "Will message denied: iot:Publish on the Will topic")
+	}
+	if s.conn.WillRetain && !s.allowWill(RetainPublish) {
+		return s.closeWith(ReasonForbidden, "retained Will message denied: iot:RetainPublish on the Will topic")
+	}
+	return Continue
+}
+
+// allowWill decides a of the Will topic and reports it as a Connect decision.
+func (s *Session) allowWill(a Action) bool {
+	ok := s.policy != nil && s.policy.Allow(a, s.conn.WillTopic)
+	if s.o.OnDecision != nil {
+		d := Decision{Event: EventConnect, Action: a, Name: s.conn.WillTopic, Allowed: ok,
+			QoS: s.conn.WillQoS, Retain: s.conn.WillRetain, Will: true}
+		if !ok {
+			d.Reason = ReasonAuthorization
+		}
+		s.o.OnDecision(d)
+	}
+	return ok
+}
+
+// WillAllowed re-checks the CONNECT's Will against the current policy (after a refresh): true when
+// the CONNECT had no Will or the policy still allows it. The decision is reported like the one made
+// at CONNECT.
+func (s *Session) WillAllowed() bool {
+	if s.connect == nil || !s.conn.Will {
+		return true
+	}
+	return s.allowWill(Publish) && (!s.conn.WillRetain || s.allowWill(RetainPublish))
+}
+
+// EndToBroker returns a DISCONNECT for the broker (reason 0x00 in MQTT 5): a normal end of the
+// session, after which the broker discards the Will ([MQTT-3.1.2-10]; MQTT 5 §3.14.4). The glue
+// puts it in place of the client's bytes and then closes the connection; the session is closed.
+func (s *Session) EndToBroker() []byte {
+	s.phase = phaseClosed
+	return (&mqtt.Packet{Type: mqtt.Disconnect}).Append(nil, s.version)
+}
+
+// rewrittenConnect returns the CONNECT as it goes to the broker, or nil when it goes as the client
+// sent it: the user name rewritten by Options.RewriteUsername, and the password removed unless
+// Options.ForwardPassword says otherwise.
+func (s *Session) rewrittenConnect() *mqtt.Packet {
+	dropPassword := s.conn.HasPassword && !s.o.ForwardPassword
+	user := s.conn.Username
+	if s.o.RewriteUsername != nil && s.conn.HasUsername {
+		user = s.o.RewriteUsername(s.conn.Username)
+	}
+	if !dropPassword && bytes.Equal(user, s.conn.Username) {
 		return nil
 	}
 	q := s.conn
 	q.Username = user
+	if dropPassword {
+		q.Password, q.HasPassword = nil, false
+	}
 	if len(user) == 0 && (s.version == mqtt.V5 || !q.HasPassword) {
 		q.HasUsername = false
 	}
@@ -449,16 +539,22 @@ func (s *Session) rewrittenConnect() *mqtt.Packet {
 }
 
 func (s *Session) clientPublish(p *mqtt.Packet, raw []byte) Status {
+	if s.version == mqtt.V5 {
+		if _, ok := p.Properties.Get(mqtt.PropSubscriptionID); ok {
+			// [MQTT-3.3.4-6]: only the server puts Subscription Identifiers in a PUBLISH.
+			return s.clientFault(mqtt.ReasonProtocolError, "protocol error: Subscription Identifier in a PUBLISH from the client")
+		}
+	}
 	topic := p.Topic
 	alias := p.TopicAlias
 	if alias != 0 {
 		if alias > s.cAlias.max {
-			return s.closeWith(ReasonClientError, "protocol error: topic alias above the broker's Topic Alias Maximum")
+			return s.clientFault(mqtt.ReasonTopicAliasInvalid, "protocol error: topic alias above the broker's Topic Alias Maximum")
 		}
 		if len(topic) > 0 {
 			s.cAlias.set(alias, topic)
 		} else if topic = s.cAlias.get(alias); topic == nil {
-			return s.closeWith(ReasonClientError, "protocol error: unknown topic alias")
+			return s.clientFault(mqtt.ReasonProtocolError, "protocol error: unknown topic alias")
 		}
 	}
 	ok := s.allow(EventPublishIn, Publish, topic, p.QoS, p.Retain)
@@ -580,6 +676,11 @@ func (s *Session) brokerPacket(p *mqtt.Packet, raw []byte) Status {
 			s.materialize()
 			s.out = append(s.out, e.pkt...)
 			e.pkt = nil
+			if e.close {
+				// The DISCONNECT that ends a client's protocol error goes out; then the close.
+				s.phase = phaseClosed
+				return Close
+			}
 		}
 		s.fifoHead++
 		if s.fifoHead == len(s.fifo) {

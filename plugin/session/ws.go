@@ -104,7 +104,7 @@ func (w *WSSession) finish(d *wsDir, st Status) Result {
 		r.Out = w.out
 		d.outBuf = w.out[:0]
 	}
-	if st == Close {
+	if st == Close || st == Closing {
 		r.Reason, r.Details = w.s.reason, w.s.details
 	}
 	w.src, w.out = nil, nil
@@ -154,6 +154,17 @@ func (w *WSSession) handle(d *wsDir, r Result, status *Status) bool {
 	case Close:
 		*status = Close
 		return true
+	case Closing:
+		// The PINGREQ that asks the broker for a turn toward the client ends the output: finish
+		// its message so the broker reads it, and drop the rest of the client's bytes.
+		if d.outOpen {
+			open := d.inMessage
+			d.inMessage = false
+			w.emit(d, nil)
+			d.inMessage = open
+		}
+		*status = Closing
+		return true
 	case NeedAuth:
 		*status = NeedAuth
 	}
@@ -163,6 +174,9 @@ func (w *WSSession) handle(d *wsDir, r Result, status *Status) bool {
 func (w *WSSession) process(d *wsDir, in []byte) Result {
 	if w.s.phase == phaseClosed {
 		return w.s.closedResult()
+	}
+	if d.client && w.s.phase == phaseClosing {
+		return Result{Status: Closing, Reason: w.s.reason, Details: w.s.details}
 	}
 	w.src, w.out, w.pass, w.mark = in, d.outBuf[:0], true, 0
 	status := Continue
@@ -174,7 +188,7 @@ func (w *WSSession) process(d *wsDir, in []byte) Result {
 	}
 	if d.client && len(w.s.toBroker) > 0 {
 		if w.handle(d, w.s.FromClient(nil), &status) {
-			return w.finish(d, Close)
+			return w.finish(d, status)
 		}
 	}
 	pos := 0
@@ -182,7 +196,7 @@ func (w *WSSession) process(d *wsDir, in []byte) Result {
 		if d.remaining > 0 {
 			n := int(min(d.remaining, int64(len(in)-pos)))
 			if w.portion(d, in[pos:pos+n], &status) {
-				return w.finish(d, Close)
+				return w.finish(d, status)
 			}
 			pos += n
 			continue
@@ -239,7 +253,7 @@ func (w *WSSession) process(d *wsDir, in []byte) Result {
 			w.materialize()
 			if f.Length == 0 {
 				if w.portion(d, nil, &status) {
-					return w.finish(d, Close)
+					return w.finish(d, status)
 				}
 			}
 			continue
@@ -262,7 +276,7 @@ func (w *WSSession) process(d *wsDir, in []byte) Result {
 		} else {
 			w.materialize()
 			if w.handle(d, r, &status) {
-				return w.finish(d, Close)
+				return w.finish(d, status)
 			}
 		}
 		pos = end

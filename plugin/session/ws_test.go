@@ -108,7 +108,7 @@ func TestWSSession_Unchanged(t *testing.T) {
 }
 
 func TestWSSession_NeedAuth(t *testing.T) {
-	w := NewWS(Options{RewriteUsername: func(u []byte) []byte { return u[:1] }})
+	w := NewWS(Options{ForwardPassword: true, RewriteUsername: func(u []byte) []byte { return u[:1] }})
 	con := connectPkt(mqtt.V5, "dev1", "user?x=1")
 	p := pub(mqtt.V5, "ok/a", 0, 0, false, "x")
 	r := w.FromClient(cat(wsWire(true, con), wsFrames(true, p, 3)[:9]))
