@@ -65,6 +65,25 @@ func TestSet_Evaluate_noAlloc(t *testing.T) {
 			t.Errorf("Evaluate(%s, %s) allocates %v times", r[0], r[1], n)
 		}
 	}
+
+	// The CONNECT keys, the multivalued one included.
+	conn := MustCompileJSON(`{"Version": "2012-10-17", "Statement": [
+	  {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*", "Condition": {
+	    "ForAllValues:StringEquals": {"iot:ConnectAttributes": ["PersistentConnect", "LastWill"]},
+	    "ArnLike": {"iot:LastWillTopic": "arn:aws:iot:*:123456789012:topic/status/${iot:ClientId}"},
+	    "StringEquals": {"iot:DomainName": "iot.example.com"}}},
+	  {"Effect": "Deny", "Action": "iot:Connect", "Resource": "*", "Condition": {
+	    "ForAnyValue:StringLike": {"iot:ConnectAttributes": "Future*"}}}]}`)
+	cv := &Vars{ClientID: "dev1", HasClientID: true,
+		ConnectAttributes: []string{"PersistentConnect", "LastWill"}, HasConnectAttributes: true,
+		LastWillTopic: "arn:aws:iot:us-east-1:123456789012:topic/status/dev1", HasLastWillTopic: true,
+		DomainName: "iot.example.com", HasDomainName: true}
+	if got := conn.Evaluate(ActionConnect, "arn:aws:iot:us-east-1:123456789012:client/dev1", cv); got != Allowed {
+		t.Fatalf("connect request: %s", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { conn.Evaluate(ActionConnect, "arn:aws:iot:us-east-1:123456789012:client/dev1", cv) }); n != 0 {
+		t.Errorf("Evaluate(iot:Connect) with the CONNECT keys allocates %v times", n)
+	}
 }
 
 // BenchmarkEvaluate is one MQTT PUBLISH decision: 3 documents, 10 statements, variables.

@@ -24,6 +24,10 @@ type testCase struct {
 		ClientID *string           `json:"clientId"` // absent: no client id (HTTP)
 		SourceIP string            `json:"sourceIp"`
 		Context  map[string]string `json:"context"`
+		// ConnectAttributes absent: the key is absent; [] : present and empty.
+		ConnectAttributes *[]string `json:"connectAttributes"`
+		LastWillTopic     *string   `json:"lastWillTopic"` // absent: no Will
+		DomainName        *string   `json:"domainName"`    // absent: no endpoint name
 	} `json:"request"`
 	Want        string   `json:"want"`        // ALLOWED, EXPLICIT_DENY or IMPLICIT_DENY
 	WantMatched [][2]int `json:"wantMatched"` // [document, statement] pairs, counting from 0
@@ -46,6 +50,15 @@ func (c *testCase) vars() *Vars {
 	v := &Vars{SourceIP: r.SourceIP, Context: r.Context}
 	if r.ClientID != nil {
 		v.ClientID, v.HasClientID = *r.ClientID, true
+	}
+	if r.ConnectAttributes != nil {
+		v.ConnectAttributes, v.HasConnectAttributes = *r.ConnectAttributes, true
+	}
+	if r.LastWillTopic != nil {
+		v.LastWillTopic, v.HasLastWillTopic = *r.LastWillTopic, true
+	}
+	if r.DomainName != nil {
+		v.DomainName, v.HasDomainName = *r.DomainName, true
 	}
 	return v
 }

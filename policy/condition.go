@@ -111,8 +111,12 @@ func (p *parser) conditions(s *stmt, st *Statement, v jsonv.Value, path, sid str
 				p.errAt(km.KeyOffset, kPath, sid, "condition key: "+msg)
 				return
 			}
+			if key.kind.multivalued() && set == setNone && info.family != famNull {
+				p.errAt(km.KeyOffset, kPath, sid, "condition key "+strconv.Quote(km.Key)+" holds a list of values; IAM requires a set operator for such keys: write \"ForAllValues:"+om.Key+"\" (every value in the request must match) or \"ForAnyValue:"+om.Key+"\" (at least one must)")
+				return
+			}
 			c := cond{family: info.family, neg: info.neg, ifExists: ifExists, set: set, key: key}
-			vals := p.condValues(km.Value, kPath, sid)
+			vals := p.condValues(km.Value, kPath, sid, set != setNone)
 			if p.err != nil {
 				return
 			}
@@ -131,8 +135,10 @@ func (p *parser) conditions(s *stmt, st *Statement, v jsonv.Value, path, sid str
 	}
 }
 
-// condValues reads a condition's values: a string, number or boolean, or a non-empty array of them.
-func (p *parser) condValues(v jsonv.Value, path, sid string) []strAt {
+// condValues reads a condition's values: a string, number or boolean, or an array of them. The
+// array may be empty only under a set operator (allowEmpty): AWS IoT's "default features only"
+// policy is {"ForAllValues:StringEquals": {"iot:ConnectAttributes": []}}.
+func (p *parser) condValues(v jsonv.Value, path, sid string, allowEmpty bool) []strAt {
 	scalar := func(e jsonv.Value, path string) (strAt, bool) {
 		switch e.Kind() {
 		case jsonv.String, jsonv.Number, jsonv.Bool:
@@ -143,7 +149,10 @@ func (p *parser) condValues(v jsonv.Value, path, sid string) []strAt {
 	}
 	if v.Kind() == jsonv.Array {
 		if v.Len() == 0 {
-			p.errAt(v.Offset(), path, sid, "empty array of condition values; give at least one")
+			if allowEmpty {
+				return nil
+			}
+			p.errAt(v.Offset(), path, sid, "empty array of condition values; give at least one (an empty list is allowed only after ForAllValues: or ForAnyValue:)")
 			return nil
 		}
 		out := make([]strAt, 0, v.Len())
@@ -237,82 +246,123 @@ func caseHintMap(name string) string {
 //   - key present: true if any value matches (positive operators), or if no value matches
 //     (negated operators). A value whose policy variable does not resolve matches nothing, and
 //     makes a negated operator false.
+//
+// Multivalued keys (iot:ConnectAttributes) follow IAM's set operators: the operator above is
+// applied to each value in the request's set; ForAllValues holds when every value passes (so on
+// an empty set or an absent key), ForAnyValue when at least one does (so never on an empty set or
+// an absent key). The parser refuses plain operators on such keys; Null tests presence.
 func (c *cond) eval(v *Vars) bool {
-	val, ok := c.key.resolve(v)
-	if c.family == famNull {
-		// "true" holds when the key is absent, "false" when it is present; several values OR.
-		for _, p := range c.pats {
-			if (p.src == "true") != ok {
+	var val string
+	var rest []string // the values of a multivalued key still to test
+	multi := c.key.kind.multivalued()
+	if multi {
+		present := v != nil && v.HasConnectAttributes
+		if c.family == famNull {
+			return c.nullHolds(present)
+		}
+		if !present || len(v.ConnectAttributes) == 0 {
+			return c.set == setAllValues
+		}
+		val, rest = v.ConnectAttributes[0], v.ConnectAttributes[1:]
+	} else {
+		var ok bool
+		val, ok = c.key.resolve(v)
+		if c.family == famNull {
+			return c.nullHolds(ok)
+		}
+		if !ok {
+			switch {
+			case c.set == setAllValues:
 				return true
+			case c.set == setAnyValue:
+				return false
 			}
+			return c.ifExists || c.neg
 		}
-		return false
 	}
-	if !ok {
-		switch {
-		case c.set == setAllValues:
-			return true
-		case c.set == setAnyValue:
-			return false
-		}
-		return c.ifExists || c.neg
-	}
-	switch c.family {
-	case famIP:
-		any := false
-		if a, ok := parseV4(val); ok {
-			for i := range c.nets {
-				n := &c.nets[i]
-				if n.v4 && a&n.v4mask == n.v4net || !n.v4 && n.containsV4(a) {
-					any = true
-					break
+	anyValue := c.set == setAnyValue
+	for {
+		// h: does val pass the operator? One loop, rather than a call per value, because calls
+		// are what costs most inside WebAssembly.
+		h := c.neg
+		switch c.family {
+		case famIP:
+			in := false
+			if a, ok := parseV4(val); ok {
+				for i := range c.nets {
+					n := &c.nets[i]
+					if n.v4 && a&n.v4mask == n.v4net || !n.v4 && n.containsV4(a) {
+						in = true
+						break
+					}
+				}
+			} else if addr, _, ok := parseIP(val); ok {
+				for i := range c.nets {
+					if c.nets[i].contains(&addr) {
+						in = true
+						break
+					}
 				}
 			}
-		} else if addr, _, ok := parseIP(val); ok {
-			for i := range c.nets {
-				if c.nets[i].contains(&addr) {
-					any = true
-					break
+			h = in != c.neg
+		case famArn:
+		arns:
+			for i := range c.arns {
+				switch arnMatch(&c.arns[i], val, v) {
+				case matched:
+					h = !c.neg
+					break arns
+				case unresolved:
+					if c.neg {
+						h = false
+						break arns
+					}
 				}
 			}
-		}
-		return any != c.neg
-	case famArn:
-		for i := range c.arns {
-			switch arnMatch(&c.arns[i], val, v) {
-			case matched:
-				return !c.neg
-			case unresolved:
-				if c.neg {
-					return false
-				}
-			}
-		}
-		return c.neg
-	default:
-		for _, p := range c.pats {
-			var r matchResult
-			switch p.fast {
-			case fastAny:
-				r = matched
-			case fastPrefix:
-				if hasPrefix(val, p.toks[0].lit) {
+		default:
+		pats:
+			for _, p := range c.pats {
+				var r matchResult
+				switch p.fast {
+				case fastAny:
 					r = matched
+				case fastPrefix:
+					if hasPrefix(val, p.toks[0].lit) {
+						r = matched
+					}
+				default:
+					r = p.matchSlow(val, v)
 				}
-			default:
-				r = p.matchSlow(val, v)
-			}
-			switch r {
-			case matched:
-				return !c.neg
-			case unresolved:
-				if c.neg {
-					return false
+				switch r {
+				case matched:
+					h = !c.neg
+					break pats
+				case unresolved:
+					if c.neg {
+						h = false
+						break pats
+					}
 				}
 			}
 		}
-		return c.neg
+		// One value decides a single-valued key; ForAnyValue stops at the first value that
+		// passes, ForAllValues at the first that fails.
+		if !multi || h == anyValue || len(rest) == 0 {
+			return h
+		}
+		val, rest = rest[0], rest[1:]
 	}
+}
+
+// nullHolds is the Null operator: "true" holds when the key is absent, "false" when it is
+// present; several values OR.
+func (c *cond) nullHolds(present bool) bool {
+	for _, p := range c.pats {
+		if (p.src == "true") != present {
+			return true
+		}
+	}
+	return false
 }
 
 // arnMatch matches an ARN component by component; a value with fewer than six components is no

@@ -16,7 +16,10 @@ func FuzzParse(f *testing.F) {
 			f.Add(d)
 		}
 	}
-	vars := &Vars{ClientID: "dev1", HasClientID: true, SourceIP: "10.0.0.1", Context: map[string]string{"tenant": "acme"}}
+	vars := &Vars{ClientID: "dev1", HasClientID: true, SourceIP: "10.0.0.1", Context: map[string]string{"tenant": "acme"},
+		ConnectAttributes: []string{"PersistentConnect", "LastWill"}, HasConnectAttributes: true,
+		LastWillTopic: "arn:aws:iot:us-east-1:123456789012:topic/will/dev1", HasLastWillTopic: true,
+		DomainName: "iot.example.com", HasDomainName: true}
 	requests := [][2]string{
 		{ActionPublish, "arn:aws:iot:us-east-1:123456789012:topic/dev1/x"},
 		{ActionSubscribe, "arn:aws:iot:us-east-1:123456789012:topicfilter/dev1/#"},

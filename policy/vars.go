@@ -20,16 +20,50 @@ type Vars struct {
 	// condition keys "context:KEY". KEY is case sensitive. A key that is not in the map does not
 	// resolve.
 	Context map[string]string
+
+	// ConnectAttributes is iot:ConnectAttributes, the features an MQTT CONNECT asks for, in any
+	// order, each at most once: "PersistentConnect" when the session is not clean (MQTT 3.1.1
+	// CleanSession 0; MQTT 5 Clean Start 0) and "LastWill" when the CONNECT carries a Will.
+	// Neither: an empty (or nil) list. HasConnectAttributes says the key is present: set it on
+	// the iot:Connect evaluation of an MQTT CONNECT, even with an empty list, and on no other;
+	// when it is false, ConnectAttributes is ignored and the key is absent.
+	//
+	// The key is multivalued: conditions test it with ForAllValues: or ForAnyValue: (Parse
+	// refuses a plain operator on it), and it is not a policy variable.
+	ConnectAttributes    []string
+	HasConnectAttributes bool
+
+	// LastWillTopic is iot:LastWillTopic: the ARN of the Will's topic,
+	// "arn:aws:iot:REGION:ACCOUNT:topic/TOPIC", built like the resource of an iot:Publish to the
+	// Will topic (the topic as received, not escaped). HasLastWillTopic says the key is present:
+	// set it on the iot:Connect evaluation of a CONNECT that carries a Will, and on no other. An
+	// AWS example tests it with ArnEquals.
+	LastWillTopic    string
+	HasLastWillTopic bool
+
+	// DomainName is iot:DomainName (also ${iot:DomainName}): the endpoint the device connected
+	// to, the TLS SNI or the HTTP Host header, lower-cased and without a port
+	// ("iot.example.com"). HasDomainName says the key is present: set it on every evaluation
+	// for a connection that named an endpoint, whatever the action; leave it false when the
+	// client sent none.
+	DomainName    string
+	HasDomainName bool
 }
 
 type varKind uint8
 
 const (
-	varNever    varKind = iota // a name AWS knows that never resolves under custom authorizers
-	varClientID                // iot:ClientId
-	varSourceIP                // aws:SourceIp
-	varContext                 // context:KEY
+	varNever             varKind = iota // a name AWS knows that never resolves under custom authorizers
+	varClientID                         // iot:ClientId
+	varSourceIP                         // aws:SourceIp
+	varContext                          // context:KEY
+	varConnectAttributes                // iot:ConnectAttributes, multivalued
+	varLastWillTopic                    // iot:LastWillTopic
+	varDomainName                       // iot:DomainName
 )
+
+// multivalued reports whether the key holds a set of values rather than one value.
+func (k varKind) multivalued() bool { return k == varConnectAttributes }
 
 // varRef is a resolved reference to a policy variable or condition key.
 type varRef struct {
@@ -53,6 +87,14 @@ func (r *varRef) resolve(v *Vars) (string, bool) {
 		case varContext:
 			if s, ok := v.Context[r.key]; ok {
 				return s, true
+			}
+		case varLastWillTopic:
+			if v.HasLastWillTopic {
+				return v.LastWillTopic, true
+			}
+		case varDomainName:
+			if v.HasDomainName {
+				return v.DomainName, true
 			}
 		}
 	}
@@ -84,6 +126,12 @@ func lookupName(name string) (varRef, string) {
 		return varRef{kind: varClientID}, ""
 	case strings.EqualFold(name, "aws:SourceIp"):
 		return varRef{kind: varSourceIP}, ""
+	case strings.EqualFold(name, "iot:ConnectAttributes"):
+		return varRef{kind: varConnectAttributes}, ""
+	case strings.EqualFold(name, "iot:LastWillTopic"):
+		return varRef{kind: varLastWillTopic}, ""
+	case strings.EqualFold(name, "iot:DomainName"):
+		return varRef{kind: varDomainName}, ""
 	case strings.EqualFold(ns, "iot"), strings.EqualFold(ns, "aws"):
 		// Known to AWS but never set for a custom-authorizer connection (thing and certificate
 		// variables need a registry thing or a certificate), or unknown: never resolves.
@@ -107,6 +155,9 @@ func parseVariable(body string) (varRef, string) {
 		return varRef{}, "empty policy variable \"${" + body + "}\""
 	}
 	ref, msg := lookupName(name)
+	if msg == "" && ref.kind.multivalued() {
+		return varRef{}, "\"" + name + "\" holds a list of values and cannot be a policy variable (IAM allows only single-valued keys as variables); test it in a Condition with ForAllValues: or ForAnyValue:"
+	}
 	ref.def, ref.hasDef = def, hasDef
 	return ref, msg
 }
