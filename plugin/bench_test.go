@@ -91,7 +91,7 @@ func publishBatch(version byte) []byte {
 
 // strippedConnect is the CONNECT as it must reach the broker once authorized.
 func strippedConnect(version byte) []byte {
-	return connectPkt(version, benchClientID, "dev?SDK=Go&Version=1")
+	return upstreamConnect(version, benchClientID, "dev?SDK=Go&Version=1")
 }
 
 // ---- a pool of signed tokens for the cold path (RSA signing is slow: done once per process) ----

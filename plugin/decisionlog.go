@@ -35,6 +35,7 @@ const (
 	reasonAuthorization     = "AUTHORIZATION_FAILURE"
 	reasonUnsupported       = "UNSUPPORTED_REQUEST"
 	reasonProtocol          = "PROTOCOL_ERROR"
+	reasonPayloadTooLarge   = "PAYLOAD_TOO_LARGE"
 	reasonRefreshFailed     = "REFRESH_FAILED"
 )
 

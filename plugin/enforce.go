@@ -1,8 +1,10 @@
 package main
 
 import (
+	"strings"
 	"unsafe"
 
+	"github.com/iotauthz/iotauthz/plugin/credentials"
 	"github.com/iotauthz/iotauthz/plugin/session"
 	"github.com/iotauthz/iotauthz/policy"
 )
@@ -23,20 +25,69 @@ type evaluator struct {
 	buf    []byte
 	last   policy.Result
 	lastAR string // "iot:Action arn" of the last denial, for logs
+
+	// The CONNECT being decided (session.ConnectPolicy): its connect attributes and Will topic
+	// are condition keys of iot:Connect only.
+	ci    *session.ConnectInfo
+	attrs []string
+	will  []byte // the Will topic's ARN
 }
 
-func newEvaluator(p *pluginContext, d *decision, clientID string, hasClientID bool, sourceIP string) *evaluator {
+// Connect attributes (iot:ConnectAttributes), as AWS IoT names them.
+const (
+	attrPersistentConnect = "PersistentConnect" // the session is not clean
+	attrLastWill          = "LastWill"          // the CONNECT carries a Will
+)
+
+// domainName is the iot:DomainName of a connection: the SNI when the TLS client sent one, else
+// the Host header without its port; lower case, as DNS names compare.
+func domainName(sni, host string) string {
+	if sni != "" {
+		return strings.ToLower(sni)
+	}
+	return strings.ToLower(credentials.HostOnly(host))
+}
+
+func newEvaluator(p *pluginContext, d *decision, clientID string, hasClientID bool, sourceIP, domain string) *evaluator {
 	return &evaluator{
 		prefix: p.arnPrefix,
 		set:    d.set,
 		vars: policy.Vars{
-			ClientID:    clientID,
-			HasClientID: hasClientID,
-			SourceIP:    sourceIP,
-			Context:     d.context,
+			ClientID:      clientID,
+			HasClientID:   hasClientID,
+			SourceIP:      sourceIP,
+			Context:       d.context,
+			DomainName:    domain,
+			HasDomainName: domain != "",
 		},
 		buf: make([]byte, 0, 128),
 	}
+}
+
+// SetConnect implements session.ConnectPolicy: the next Allow(Connect) sees the CONNECT's
+// connect attributes and Will topic.
+func (e *evaluator) SetConnect(ci *session.ConnectInfo) { e.ci = ci }
+
+// allowConnect decides iot:Connect with the CONNECT's condition keys: iot:ConnectAttributes
+// (PersistentConnect when the session is not clean, LastWill when a Will is present; an empty
+// list otherwise) and iot:LastWillTopic (the Will topic's ARN). They exist for iot:Connect only.
+func (e *evaluator) allowConnect(clientID []byte) bool {
+	if ci := e.ci; ci != nil {
+		e.attrs = e.attrs[:0]
+		if !ci.CleanStart {
+			e.attrs = append(e.attrs, attrPersistentConnect)
+		}
+		if ci.HasWill {
+			e.attrs = append(e.attrs, attrLastWill)
+			e.will = append(append(append(e.will[:0], e.prefix...), kindTopic...), ci.WillTopic...)
+			e.vars.LastWillTopic, e.vars.HasLastWillTopic = string(e.will), true
+		}
+		e.vars.ConnectAttributes, e.vars.HasConnectAttributes = e.attrs, true
+	}
+	ok := e.allow(policy.ActionConnect, kindClient, clientID)
+	e.vars.ConnectAttributes, e.vars.HasConnectAttributes = nil, false
+	e.vars.LastWillTopic, e.vars.HasLastWillTopic = "", false
+	return ok
 }
 
 // allow evaluates action on prefix+kind+name.
@@ -60,7 +111,7 @@ func (e *evaluator) Allow(a session.Action, name []byte) bool {
 	case session.Connect:
 		// The client id is known at CONNECT; ${iot:ClientId} resolves from then on.
 		e.vars.ClientID, e.vars.HasClientID = string(name), true
-		return e.allow(policy.ActionConnect, kindClient, name)
+		return e.allowConnect(name)
 	case session.Publish:
 		return e.allow(policy.ActionPublish, kindTopic, name)
 	case session.RetainPublish:
@@ -89,4 +140,4 @@ func actionName(a session.Action) string {
 	return "iot:Unknown"
 }
 
-var _ session.Policy = (*evaluator)(nil)
+var _ session.ConnectPolicy = (*evaluator)(nil)

@@ -34,6 +34,9 @@ type httpStream struct {
 	authName string
 	topic    string
 	retain   bool
+	// publish: an HTTPS publish, whose body is bounded by maxPublishBody; body counts its bytes.
+	publish bool
+	body    int
 
 	req      *authRequest // the upgrade's authorizer request, kept for MQTT refreshes
 	ws       *mqttConn
@@ -46,6 +49,9 @@ type source struct {
 	port int
 	sni  string
 	conn uint64
+	// domain is the endpoint the device connected to (iot:DomainName): the SNI when there is one,
+	// else the Host header without its port; lower case.
+	domain string
 }
 
 // OnHttpRequestHeaders implements proxywasm.HttpContext. Every check that needs no call happens
@@ -68,6 +74,7 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 	if s.src.sni != "" && !p.cfg.EndpointAllowed(s.src.sni) {
 		return s.deny(&denial{reasonEndpoint, "SNI " + quote(s.src.sni) + " is not one of dataEndpoints"})
 	}
+	s.src.domain = domainName(s.src.sni, authority)
 
 	isWS := h.isWebSocketUpgrade(path)
 	switch {
@@ -85,6 +92,12 @@ func (s *httpStream) OnHttpRequestHeaders(_ int, _ bool) proxywasm.Action {
 			return s.deny(&denial{reasonUnsupported, "the topic in " + quote(path) + " is empty or badly encoded"})
 		}
 		s.topic = topic
+		s.publish = true
+		if h.hasLength {
+			if n, ok := parseLength(h.length); !ok || n > maxPublishBody {
+				return s.tooLarge("content-length " + quote(h.length))
+			}
+		}
 	default:
 		return s.deny(&denial{reasonUnsupported, method + " " + quote(path) + " is not supported: only POST /topics/{topic} and the MQTT WebSocket upgrade GET /mqtt"})
 	}
@@ -240,7 +253,7 @@ func (s *httpStream) apply(o outcome) proxywasm.Action {
 	if d.usesSourceIP {
 		ip = s.address().ip
 	}
-	e := p.httpEvaluator(d, ip)
+	e := p.httpEvaluator(d, ip, s.src.domain)
 	topic := unsafeBytes(s.topic)
 	if !e.allow(policy.ActionPublish, kindTopic, topic) {
 		return s.denyPolicy(d, e.denied(policy.ActionPublish))
@@ -268,9 +281,40 @@ func (s *httpStream) denyPolicy(d *decision, details string) proxywasm.Action {
 
 func (s *httpStream) deny(den *denial) proxywasm.Action { return s.denyAs(den, "") }
 
+// maxPublishBody is AWS IoT Core's message size limit, which its HTTPS publish enforces too
+// (128 KiB): a larger body is answered 413.
+const maxPublishBody = 128 * 1024
+
+// tooLarge answers 413 {"message":"Payload Too Large","traceId":…} and logs why.
+func (s *httpStream) tooLarge(what string) proxywasm.Action {
+	return s.reply(&denial{reasonPayloadTooLarge, what + " exceeds the HTTPS publish limit of 131072 bytes"}, "",
+		413, "Payload Too Large")
+}
+
+// parseLength reads a content-length value: decimal digits only.
+func parseLength(v string) (int, bool) {
+	if v == "" || len(v) > 12 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	return n, true
+}
+
 // denyAs answers 403 {"message":"Forbidden","traceId":…} and logs why.
 func (s *httpStream) denyAs(den *denial, principalID string) proxywasm.Action {
+	return s.reply(den, principalID, 403, "Forbidden")
+}
+
+// reply answers a refusal with status and {"message":message,"traceId":…}, and logs why.
+func (s *httpStream) reply(den *denial, principalID string, status int, message string) proxywasm.Action {
 	p := s.p
+	s.publish = false // one answer per request
 	event := evPublishIn
 	if s.mode == modeWS {
 		event = evConnect
@@ -282,11 +326,13 @@ func (s *httpStream) denyAs(den *denial, principalID string) proxywasm.Action {
 		principalID: principalID, sourceIP: s.src.ip, sourcePort: s.src.port, topicName: s.topic,
 		authorizerName: s.authName, reason: den.reason, details: den.details})
 	body := make([]byte, 0, 80)
-	body = append(body, `{"message":"Forbidden","traceId":"`...)
+	body = append(body, `{"message":"`...)
+	body = append(body, message...)
+	body = append(body, `","traceId":"`...)
 	body = append(body, s.trace()...)
 	body = append(body, `"}`...)
-	if err := proxywasm.SendHttpResponse(403, [][2]string{{"content-type", "application/json"}}, body, -1); err != nil {
-		proxywasm.LogError("iotauthz: cannot send the 403: " + err.Error())
+	if err := proxywasm.SendHttpResponse(uint32(status), [][2]string{{"content-type", "application/json"}}, body, -1); err != nil {
+		proxywasm.LogError("iotauthz: cannot send the " + itoa(status) + ": " + err.Error())
 		_ = proxywasm.ResetHttpStream()
 	}
 	return proxywasm.ActionPause
@@ -294,6 +340,14 @@ func (s *httpStream) denyAs(den *denial, principalID string) proxywasm.Action {
 
 // OnHttpRequestBody implements proxywasm.HttpContext: after the upgrade, client WebSocket frames.
 func (s *httpStream) OnHttpRequestBody(size int, eos bool) proxywasm.Action {
+	if s.publish && s.mode != modeWS {
+		// Chunked or under-declared bodies are counted as they pass.
+		if s.body += size; s.body > maxPublishBody {
+			s.publish = false
+			return s.tooLarge("the request body")
+		}
+		return proxywasm.ActionContinue
+	}
 	if s.mode != modeWS || s.ws == nil {
 		return proxywasm.ActionContinue
 	}
@@ -345,15 +399,16 @@ func (s *httpStream) newWSConn(pre *decision) *mqttConn {
 }
 
 // httpEvaluator returns the evaluator for an HTTP request (no client id on HTTP).
-func (p *pluginContext) httpEvaluator(d *decision, sourceIP string) *evaluator {
+func (p *pluginContext) httpEvaluator(d *decision, sourceIP, domain string) *evaluator {
 	e := p.httpEval
 	if e == nil {
-		e = newEvaluator(p, d, "", false, sourceIP)
+		e = newEvaluator(p, d, "", false, sourceIP, "")
 		p.httpEval = e
 	}
 	e.set = d.set
 	e.vars.SourceIP = sourceIP
 	e.vars.Context = d.context
+	e.vars.DomainName, e.vars.HasDomainName = domain, domain != ""
 	return e
 }
 
@@ -361,8 +416,8 @@ func (p *pluginContext) httpEvaluator(d *decision, sourceIP string) *evaluator {
 // names to filters lower-cased, so they compare exactly.
 type reqHeaders struct {
 	method, path, authority, protocol, upgrade string
-	name, signature                            string
-	hasName, hasSig, hasExtensions             bool
+	name, signature, length                    string
+	hasName, hasSig, hasExtensions, hasLength  bool
 }
 
 func scanHeaders(hs [][2]string) (h reqHeaders) {
@@ -399,6 +454,10 @@ func scanHeaders(hs [][2]string) (h reqHeaders) {
 		case len("sec-websocket-extensions"):
 			if k == "sec-websocket-extensions" {
 				h.hasExtensions = true
+			}
+		case len("content-length"):
+			if k == "content-length" {
+				h.length, h.hasLength = kv[1], true
 			}
 		}
 	}

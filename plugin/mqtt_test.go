@@ -27,6 +27,13 @@ func connectPkt(version byte, clientID, username string) []byte {
 		HasUsername: username != "", Username: []byte(username), HasPassword: username != "", Password: []byte("pw")})
 }
 
+// upstreamConnect is the CONNECT as the broker receives it: the user name stripped of the
+// credentials (given here already stripped) and no password (mqtt.forwardPassword is off).
+func upstreamConnect(version byte, clientID, username string) []byte {
+	return pkt(version, mqtt.Packet{Type: mqtt.Connect, ProtocolName: []byte("MQTT"), ProtocolLevel: version,
+		CleanStart: true, KeepAlive: 60, ClientID: []byte(clientID), HasUsername: username != "", Username: []byte(username)})
+}
+
 func connackPkt(version byte) []byte { return pkt(version, mqtt.Packet{Type: mqtt.Connack}) }
 
 func publishPkt(version byte, topic string, qos byte, retain bool, id uint16, payload string) []byte {
@@ -148,7 +155,7 @@ func connect(t *testing.T, e *env, p pipe, version byte, clientID string) {
 	if p.closed() {
 		t.Fatalf("CONNECT refused\n%s", e.logs())
 	}
-	want := connectPkt(version, clientID, "dev?SDK=Go&Version=1")
+	want := upstreamConnect(version, clientID, "dev?SDK=Go&Version=1")
 	if got := p.toBroker()[before:]; !bytes.Equal(got, want) {
 		t.Fatalf("CONNECT upstream:\n got %x\nwant %x (credentials stripped)\n%s", got, want, e.logs())
 	}
@@ -564,7 +571,7 @@ func TestMQTT_Pipelined(t *testing.T) {
 			p := tr.open(e, 0)
 			p.client(append(connectPkt(4, "c1", credUsername("tok")), ok...))
 			e.settle()
-			want := append(connectPkt(4, "c1", "dev?SDK=Go&Version=1"), ok...)
+			want := append(upstreamConnect(4, "c1", "dev?SDK=Go&Version=1"), ok...)
 			if !bytes.Equal(p.toBroker(), want) || p.closed() {
 				t.Fatalf("broker got %x (closed %v), want %x\n%s", p.toBroker(), p.closed(), want, e.logs())
 			}

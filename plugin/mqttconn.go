@@ -38,7 +38,13 @@ type processor interface {
 	Resume(p session.Policy) session.Result
 	SetPolicy(p session.Policy)
 	TakeAllowedCount() uint64
+	WillAllowed() bool
+	EndToBroker() []byte
 }
+
+// closingGrace bounds the wait for the broker's PINGRESP that carries an MQTT 5 protocol
+// error's DISCONNECT to the client (session.Closing).
+const closingGrace = 5e9
 
 // mqttConn is one MQTT connection: the session processor, the connection's policy and its
 // refresh and disconnect deadlines.
@@ -65,16 +71,26 @@ type mqttConn struct {
 	refreshAt    int64
 	disconnectAt int64
 	refreshing   bool
+	createdAt    int64 // for the CONNECT deadline (mqtt.connectTimeoutSeconds)
+	closingAt    int64 // when the session began ending a client's protocol error (session.Closing)
+	// willRevoked: a refresh no longer allows the CONNECT's Will. The broker must not publish it:
+	// the client's next bytes are replaced by a normal DISCONNECT, after which the broker discards
+	// the Will, and the connection closes.
+	willRevoked bool
+	// closeOnTick: the plugin closed a WebSocket right after writing a last packet toward the
+	// client; the stream is reset on the next tick so that the packet is not lost with it.
+	closeOnTick bool
 	// clientSentDisconnect: the client ended with an MQTT DISCONNECT before closing.
 	clientSentDisconnect bool
 }
 
 func (p *pluginContext) newMQTTConn(ctxID uint32, t transport, ws bool, src source, traceID string, pre *decision) *mqttConn {
-	c := &mqttConn{p: p, ctxID: ctxID, t: t, ws: ws, src: src, traceID: traceID}
+	c := &mqttConn{p: p, ctxID: ctxID, t: t, ws: ws, src: src, traceID: traceID, createdAt: nowNanos()}
 	o := session.Options{
-		MaxPacketBytes: p.cfg.MQTT.MaxPacketBytes,
-		OnDecision:     c.onDecision,
-		MemoEntries:    memoEntries,
+		ForwardPassword: p.cfg.MQTT.ForwardPassword,
+		MaxPacketBytes:  p.cfg.MQTT.MaxPacketBytes,
+		OnDecision:      c.onDecision,
+		MemoEntries:     memoEntries,
 		// Allowed publishes are counted in the session unless debug lines may need them.
 		QuietAllowedPublish: !p.logsDebug(),
 	}
@@ -86,7 +102,7 @@ func (p *pluginContext) newMQTTConn(ctxID uint32, t transport, ws bool, src sour
 	}
 	if pre != nil {
 		c.d = pre
-		c.eval = newEvaluator(p, pre, "", false, src.ip)
+		c.eval = newEvaluator(p, pre, "", false, src.ip, src.domain)
 		o.Preauthorized = c.eval
 		c.state = stOpen
 		c.startTimers(nowNanos())
@@ -105,6 +121,16 @@ func (p *pluginContext) newMQTTConn(ctxID uint32, t transport, ws bool, src sour
 func (c *mqttConn) fromClient(size int, _ bool) proxywasm.Action {
 	if c.state == stClosed {
 		return proxywasm.ActionPause
+	}
+	if c.willRevoked {
+		// Whatever the client sent is replaced by the DISCONNECT that makes the broker discard the
+		// Will; the close follows it (Envoy flushes the bytes before closing).
+		if err := c.t.setClientData(c.sess.EndToBroker()); err != nil {
+			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot end the session: "+err.Error())
+			return proxywasm.ActionPause
+		}
+		c.closeWith("AUTH_ERROR", reasonRefreshFailed, "the refreshed policy no longer allows the Will; the session was ended so that the broker discards it")
+		return proxywasm.ActionContinue
 	}
 	data, err := c.t.clientData(size)
 	if err != nil {
@@ -125,6 +151,17 @@ func (c *mqttConn) fromClient(size int, _ bool) proxywasm.Action {
 	}
 	res := c.sess.FromClient(data)
 	switch res.Status {
+	case session.Closing:
+		// An MQTT 5 protocol error: the PINGREQ in Out asks the broker for the turn that carries
+		// the DISCONNECT to the client; nothing more of the client goes upstream.
+		if c.closingAt == 0 {
+			c.closingAt = nowNanos()
+		}
+		if err := c.t.setClientData(res.Out); err != nil {
+			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot rewrite client data: "+err.Error())
+			return proxywasm.ActionPause
+		}
+		return proxywasm.ActionContinue
 	case session.Close:
 		// The allowed packets that came before the cause still go to the broker.
 		if len(res.Out) > 0 && c.t.setClientData(res.Out) == nil {
@@ -167,7 +204,11 @@ func (c *mqttConn) fromBroker(size int, _ bool) proxywasm.Action {
 	}
 	res := c.sess.FromBroker(data)
 	if res.Status == session.Close {
-		_ = c.t.setBrokerData(nil)
+		// Out holds what may still reach the client: the allowed packets before the cause and,
+		// after a client's MQTT 5 protocol error, the DISCONNECT that tells it why.
+		if c.t.setBrokerData(res.Out) == nil && len(res.Out) > 0 && c.ws {
+			c.closeOnTick = true
+		}
 		c.closeForSession(res)
 		return proxywasm.ActionContinue
 	}
@@ -257,7 +298,7 @@ func (c *mqttConn) finishAuth(o outcome, inCallback bool) proxywasm.Action {
 		return proxywasm.ActionPause
 	}
 	c.d = o.d
-	c.eval = newEvaluator(p, o.d, c.clientID, true, c.src.ip)
+	c.eval = newEvaluator(p, o.d, c.clientID, true, c.src.ip, c.src.domain)
 	res := c.sess.Resume(c.eval)
 	if res.Status == session.Close {
 		c.closeForSession(res)
@@ -282,6 +323,31 @@ func (c *mqttConn) startTimers(now int64) {
 // onTick enforces disconnectAfterInSeconds and re-invokes the authorizer after
 // refreshAfterInSeconds. It runs in the root context.
 func (c *mqttConn) onTick(now int64) {
+	if c.closeOnTick {
+		c.closeOnTick = false
+		if proxywasm.SetEffectiveContext(c.ctxID) == nil {
+			_ = c.t.close()
+		}
+		return
+	}
+	if c.state == stClosed {
+		return
+	}
+	if c.sess.Connect() == nil {
+		if limit := int64(c.p.cfg.MQTT.ConnectTimeoutSeconds) * 1e9; now-c.createdAt >= limit {
+			if proxywasm.SetEffectiveContext(c.ctxID) == nil {
+				c.closeWith("CLIENT_ERROR", reasonProtocol, "no complete CONNECT within "+
+					itoa(c.p.cfg.MQTT.ConnectTimeoutSeconds)+" s (mqtt.connectTimeoutSeconds)")
+			}
+		}
+		return
+	}
+	if c.closingAt != 0 && now-c.closingAt >= closingGrace {
+		if proxywasm.SetEffectiveContext(c.ctxID) == nil {
+			c.closeWith("CLIENT_ERROR", reasonProtocol, "the broker did not answer the PINGREQ that carries the DISCONNECT for a protocol error")
+		}
+		return
+	}
 	if c.state != stOpen {
 		return
 	}
@@ -316,13 +382,23 @@ func (c *mqttConn) onRefresh(o outcome) {
 		c.closeWith("AUTH_ERROR", reasonRefreshFailed, o.den.reason+": "+o.den.details)
 		return
 	}
-	e := newEvaluator(c.p, o.d, c.clientID, c.clientID != "", c.src.ip)
+	e := newEvaluator(c.p, o.d, c.clientID, c.clientID != "", c.src.ip, c.src.domain)
+	if ci := c.sess.Connect(); ci != nil {
+		e.SetConnect(ci) // the same connect attributes and Will topic as at CONNECT
+	}
 	if c.clientID != "" && !e.Allow(session.Connect, []byte(c.clientID)) {
 		c.closeWith("AUTH_ERROR", reasonRefreshFailed, "the refreshed policy denies "+e.denied("iot:Connect"))
 		return
 	}
 	c.d, c.eval = o.d, e
 	c.sess.SetPolicy(e)
+	if !c.sess.WillAllowed() {
+		// Closing now would make the broker publish the Will. The client's next bytes (at the
+		// latest its keep-alive PINGREQ) become a normal DISCONNECT instead; see fromClient.
+		c.willRevoked = true
+		c.refreshAt = 1 << 62 // the session is ending: no further refresh
+		return
+	}
 	c.refreshAt = nowNanos() + int64(o.d.refreshSecs)*1e9
 	c.p.emit(&logLine{traceID: c.traceID, eventType: evConnect, protocol: "MQTT", status: statusSuccess,
 		clientID: c.clientID, principalID: o.d.principalID, sourceIP: c.src.ip, sourcePort: c.src.port,
@@ -368,14 +444,14 @@ func (c *mqttConn) onDecision(d session.Decision) {
 		return
 	}
 	p.m.denied.Increment(1)
-	switch d.Action {
-	case session.Connect:
+	switch {
+	case d.Action == session.Connect || d.Will:
 		p.m.deniedConnect.Increment(1)
-	case session.Publish, session.RetainPublish:
+	case d.Action == session.Publish || d.Action == session.RetainPublish:
 		p.m.deniedPublish.Increment(1)
-	case session.Subscribe:
+	case d.Action == session.Subscribe:
 		p.m.deniedSubscribe.Increment(1)
-	case session.Receive:
+	case d.Action == session.Receive:
 		p.m.deniedReceive.Increment(1)
 	}
 	l.status = statusFailure
@@ -383,6 +459,9 @@ func (c *mqttConn) onDecision(d session.Decision) {
 	if c.eval != nil {
 		c.eval.Allow(d.Action, d.Name) // re-evaluate for the exact ARN and result in the details
 		l.details = c.eval.denied(actionName(d.Action))
+	}
+	if d.Will {
+		l.details = "Will message: " + l.details
 	}
 	if d.Reason != "" {
 		l.details += " (" + d.Reason + ")"

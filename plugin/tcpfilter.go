@@ -27,6 +27,7 @@ func (t *tcpConn) OnNewConnection() proxywasm.Action {
 		_ = proxywasm.CloseDownstream()
 		return proxywasm.ActionPause
 	}
+	src.domain = domainName(src.sni, "")
 	t.c = p.newMQTTConn(t.id, tcpTransport{}, false, src, traceID, nil)
 	return proxywasm.ActionContinue
 }

@@ -333,3 +333,21 @@ func (d *wsDir) check(f *websocket.Frame) string {
 	}
 	return ""
 }
+
+// WillAllowed re-checks the Will; see Session.WillAllowed.
+func (w *WSSession) WillAllowed() bool { return w.s.WillAllowed() }
+
+// EndToBroker is Session.EndToBroker framed toward the broker: a message left open by the
+// client's fragments is finished first, so the DISCONNECT is a message of its own.
+func (w *WSSession) EndToBroker() []byte {
+	d := w.s.EndToBroker()
+	w.src, w.out, w.pass, w.mark = nil, nil, false, 0
+	w.c.inMessage = false
+	if w.c.outOpen {
+		w.emit(&w.c, nil)
+	}
+	w.emit(&w.c, d)
+	out := w.out
+	w.out = nil
+	return out
+}
