@@ -26,6 +26,13 @@ var knownActions = [...]string{
 	"iot:DescribeJobExecution", "iot:GetPendingJobExecutions", "iot:StartNextPendingJobExecution", "iot:UpdateJobExecution",
 }
 
+// Actions returns the AWS IoT data-plane actions this package knows, in a fixed order: the ones
+// above, then the shadow and job actions. Evaluate accepts other names too (they match only
+// wildcards such as "iot:*" or "*"); tools use this list to refuse a mistyped action.
+func Actions() []string {
+	return append([]string(nil), knownActions[:]...)
+}
+
 // actionIndex finds action among knownActions, ignoring case; -1 if it is not there.
 func actionIndex(action string) int {
 	if len(action) < 5 {

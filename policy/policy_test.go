@@ -198,3 +198,20 @@ func TestSize(t *testing.T) {
 		}
 	}
 }
+
+func TestActions(t *testing.T) {
+	a := Actions()
+	for _, want := range []string{ActionConnect, ActionPublish, ActionRetainPublish, ActionSubscribe, ActionReceive} {
+		found := false
+		for _, x := range a {
+			found = found || x == want
+		}
+		if !found {
+			t.Errorf("Actions() lacks %s", want)
+		}
+	}
+	a[0] = "changed"
+	if Actions()[0] != ActionConnect {
+		t.Error("Actions() returns the package's own array")
+	}
+}

@@ -114,7 +114,7 @@ func TestTestAuthorization_errors(t *testing.T) {
 		{"no action", []string{"--policy", good, "--resource", "*"}, []string{"no --action given"}},
 		{"no resource", []string{"--policy", good, "--action", "iot:Publish"}, []string{"no --resource given"}},
 		{"bad context", []string{"--policy", good, "--action", "iot:Publish", "--resource", "*", "--context", "novalue"}, []string{`--context "novalue": expected KEY=VALUE`}},
-		{"duplicate context", []string{"--policy", good, "--action", "a:b", "--resource", "*", "--context", "k=1", "--context", "k=2"}, []string{`key "k" given twice`}},
+		{"duplicate context", []string{"--policy", good, "--action", "iot:Publish", "--resource", "*", "--context", "k=1", "--context", "k=2"}, []string{`key "k" given twice`}},
 		{"unknown flag", []string{"--policy", good, "--bogus"}, []string{"flag provided but not defined: -bogus"}},
 		{"positional argument", []string{"--policy", good, "--action", "a:b", "--resource", "*", "extra"}, []string{`unexpected argument "extra"`}},
 		{"too many policies", []string{"--policy", good, "--policy", good, "--policy", good, "--policy", good, "--policy", good, "--policy", good,
@@ -145,9 +145,120 @@ func TestTestAuthorization_help(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, w := range []string{"--policy FILE", "--action", "--resource", "--client-id", "--source-ip", "--context KEY=VALUE",
+		"--connect-attributes A,B", "--last-will-topic TOPIC", "--domain-name HOST", "PersistentConnect", "iot:Publsh",
 		"EXPLICIT_DENY", "IMPLICIT_DENY", "exits with status 2", "${context:KEY}", "-source-ip IP"} {
 		if !strings.Contains(stdout.String(), w) {
 			t.Errorf("help does not mention %q", w)
 		}
+	}
+}
+
+// TestTestAuthorization_connectKeys drives the CONNECT's condition keys from the flags, with AWS's
+// connect-policy examples.
+func TestTestAuthorization_connectKeys(t *testing.T) {
+	// AWS: "allows clean connect by clients with or without LastWill".
+	cleanOrWill := writePolicy(t, "clean.json", `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*",
+	  "Condition": {"ForAllValues:StringEquals": {"iot:ConnectAttributes": ["LastWill"]}}}]}`)
+	// AWS: "only allows connect using default features".
+	defaults := writePolicy(t, "defaults.json", `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*",
+	  "Condition": {"ForAllValues:StringEquals": {"iot:ConnectAttributes": []}}}]}`)
+	// AWS: "allows connect only with PersistentConnect".
+	persistent := writePolicy(t, "persistent.json", `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*",
+	  "Condition": {"ForAnyValue:StringEquals": {"iot:ConnectAttributes": ["PersistentConnect"]}}}]}`)
+	// The key is present on iot:Connect even when empty; absent elsewhere.
+	present := writePolicy(t, "present.json", `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*",
+	  "Condition": {"Null": {"iot:ConnectAttributes": "false"}}}]}`)
+	will := writePolicy(t, "will.json", `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*",
+	  "Condition": {"ArnEquals": {"iot:LastWillTopic": "`+testAuthARN+`topic/status/${iot:ClientId}"}}}]}`)
+	domain := writePolicy(t, "domain.json", `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "`+testAuthARN+`*",
+	  "Condition": {"StringEquals": {"iot:DomainName": "iot.example.com"}}}]}`)
+	conn := []string{"--action", "iot:Connect", "--resource", testAuthARN + "client/dev1", "--client-id", "dev1"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no flags: a clean CONNECT without a Will", append([]string{"--policy", defaults}, conn...), "ALLOWED"},
+		{"empty attributes", append([]string{"--policy", defaults, "--connect-attributes", ""}, conn...), "ALLOWED"},
+		{"persistent is not a default feature", append([]string{"--policy", defaults, "--connect-attributes", "PersistentConnect"}, conn...), "IMPLICIT_DENY"},
+		{"a Will implies LastWill", append([]string{"--policy", defaults, "--last-will-topic", "status/dev1"}, conn...), "IMPLICIT_DENY"},
+		{"clean with a Will", append([]string{"--policy", cleanOrWill, "--last-will-topic", "status/dev1"}, conn...), "ALLOWED"},
+		{"persistent with a Will", append([]string{"--policy", cleanOrWill, "--connect-attributes", "PersistentConnect,LastWill", "--last-will-topic", "status/dev1"}, conn...), "IMPLICIT_DENY"},
+		{"ForAnyValue on the empty list", append([]string{"--policy", persistent}, conn...), "IMPLICIT_DENY"},
+		{"ForAnyValue, both attributes", append([]string{"--policy", persistent, "--connect-attributes", "LastWill,PersistentConnect", "--last-will-topic", "x"}, conn...), "ALLOWED"},
+		{"key present on connect", append([]string{"--policy", present}, conn...), "ALLOWED"},
+		{"key absent on publish", []string{"--policy", present, "--action", "iot:Publish", "--resource", testAuthARN + "topic/x"}, "IMPLICIT_DENY"},
+		{"Will topic ARN built from the resource", append([]string{"--policy", will, "--last-will-topic", "status/dev1"}, conn...), "ALLOWED"},
+		{"Will topic given as an ARN", append([]string{"--policy", will, "--last-will-topic", testAuthARN + "topic/status/dev1"}, conn...), "ALLOWED"},
+		{"another client's Will topic", append([]string{"--policy", will, "--last-will-topic", "status/dev2"}, conn...), "IMPLICIT_DENY"},
+		{"no Will, no iot:LastWillTopic", append([]string{"--policy", will}, conn...), "IMPLICIT_DENY"},
+		{"domain name", []string{"--policy", domain, "--action", "iot:Publish", "--resource", testAuthARN + "topic/x", "--domain-name", "iot.example.com"}, "ALLOWED"},
+		{"domain name compared in lower case", []string{"--policy", domain, "--action", "iot:Publish", "--resource", testAuthARN + "topic/x", "--domain-name", "IoT.Example.COM"}, "ALLOWED"},
+		{"other domain", []string{"--policy", domain, "--action", "iot:Publish", "--resource", testAuthARN + "topic/x", "--domain-name", "legacy.example.com"}, "IMPLICIT_DENY"},
+		{"no domain", []string{"--policy", domain, "--action", "iot:Publish", "--resource", testAuthARN + "topic/x"}, "IMPLICIT_DENY"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"test-authorization"}, tc.args...), &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr: %s", code, stderr.String())
+			}
+			var out testAuthOutput
+			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+				t.Fatalf("output is not JSON: %v", err)
+			}
+			if out.AuthDecision != tc.want {
+				t.Errorf("authDecision %s, want %s", out.AuthDecision, tc.want)
+			}
+		})
+	}
+}
+
+// TestTestAuthorization_badConnectKeys: flags no CONNECT could produce, and unknown actions, exit 2.
+func TestTestAuthorization_badConnectKeys(t *testing.T) {
+	good := writePolicy(t, "good.json", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)
+	conn := []string{"--policy", good, "--action", "iot:Connect", "--resource", testAuthARN + "client/dev1"}
+	pub := []string{"--policy", good, "--action", "iot:Publish", "--resource", testAuthARN + "topic/x"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"misspelt action", []string{"--policy", good, "--action", "iot:Publsh", "--resource", "*"}, `unknown action "iot:Publsh"; the actions are iot:Connect, iot:Publish, iot:RetainPublish, iot:Subscribe, iot:Receive`},
+		{"other service", []string{"--policy", good, "--action", "s3:GetObject", "--resource", "*"}, `unknown action "s3:GetObject"`},
+		{"wildcard action", []string{"--policy", good, "--action", "iot:*", "--resource", "*"}, `unknown action "iot:*"`},
+		{"unknown attribute", append([]string{"--connect-attributes", "Persistent"}, conn...), `unknown attribute "Persistent"`},
+		{"attribute case", append([]string{"--connect-attributes", "lastwill"}, conn...), `unknown attribute "lastwill"`},
+		{"empty element", append([]string{"--connect-attributes", "PersistentConnect,"}, conn...), `unknown attribute ""`},
+		{"repeated attribute", append([]string{"--connect-attributes", "PersistentConnect,PersistentConnect"}, conn...), "PersistentConnect given twice"},
+		{"LastWill without a topic", append([]string{"--connect-attributes", "LastWill"}, conn...), "has LastWill but no --last-will-topic"},
+		{"topic without LastWill", append([]string{"--connect-attributes", "PersistentConnect", "--last-will-topic", "t"}, conn...), "needs LastWill in --connect-attributes"},
+		{"empty Will topic", append([]string{"--last-will-topic", ""}, conn...), "the topic is empty"},
+		{"Will topic without an ARN resource", []string{"--policy", good, "--action", "iot:Connect", "--resource", "*", "--last-will-topic", "t"}, "cannot build the topic ARN"},
+		{"attributes on publish", append([]string{"--connect-attributes", ""}, pub...), "--connect-attributes applies only to --action iot:Connect"},
+		{"Will topic on publish", append([]string{"--last-will-topic", "t"}, pub...), "--last-will-topic applies only to --action iot:Connect"},
+		{"domain with a port", append([]string{"--domain-name", "iot.example.com:443"}, pub...), "give the host name alone"},
+		{"empty domain", append([]string{"--domain-name", ""}, pub...), "give the host name alone"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"test-authorization"}, tc.args...), &stdout, &stderr)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout not empty: %s", stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tc.want)
+			}
+		})
+	}
+	// A good request still works after the refusals.
+	var stdout, stderr bytes.Buffer
+	if code := run(append([]string{"test-authorization", "--connect-attributes", "PersistentConnect"}, conn...), &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), `"ALLOWED"`) {
+		t.Fatalf("good request: exit %d, stdout %s, stderr %s", code, stdout.String(), stderr.String())
 	}
 }
