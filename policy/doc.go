@@ -37,8 +37,15 @@
 // Resource (or NotResource) and all its Conditions match. Actions ignore case; resources do not.
 // In resources '*' matches any run of characters including '/', '?' exactly one character, and
 // MQTT's '+' and '#' are plain characters. Policy variables (${iot:ClientId}, ${aws:SourceIp},
-// ${context:KEY}) are substituted literally; a variable that does not resolve makes the element
-// that holds it fail to match, so the statement does not apply, whatever its effect.
+// ${iot:DomainName}, ${context:KEY}) are substituted literally; a variable that does not resolve
+// makes the element that holds it fail to match, so the statement does not apply, whatever its
+// effect.
+//
+// The CONNECT's condition keys come from Vars: iot:ConnectAttributes (multivalued: tested only
+// with ForAllValues:, true on an empty or absent set, or ForAnyValue:, false there),
+// iot:LastWillTopic (the Will topic's ARN) and iot:DomainName. Each has a Has... field: the
+// caller sets the first two on the iot:Connect decision only, iot:DomainName on every decision
+// of a connection that named an endpoint. The field comments say exactly what to put there.
 //
 // # Thread safety
 //

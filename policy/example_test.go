@@ -53,3 +53,25 @@ func ExampleSet_Evaluate_context() {
 	// ALLOWED
 	// IMPLICIT_DENY
 }
+
+// The CONNECT's condition keys: AWS's "default features only" policy allows a clean CONNECT
+// without a Will and refuses a persistent session.
+func Example_connectAttributes() {
+	set := policy.MustCompileJSON(`{
+	  "Version": "2012-10-17",
+	  "Statement": [{
+	    "Effect": "Allow", "Action": "iot:Connect",
+	    "Resource": "arn:aws:iot:us-east-1:123456789012:client/${iot:ClientId}",
+	    "Condition": {"ForAllValues:StringEquals": {"iot:ConnectAttributes": []}}
+	  }]
+	}`)
+	const client = "arn:aws:iot:us-east-1:123456789012:client/dev1"
+	clean := &policy.Vars{ClientID: "dev1", HasClientID: true, HasConnectAttributes: true}
+	persistent := &policy.Vars{ClientID: "dev1", HasClientID: true,
+		ConnectAttributes: []string{"PersistentConnect"}, HasConnectAttributes: true}
+	fmt.Println(set.Evaluate(policy.ActionConnect, client, clean))
+	fmt.Println(set.Evaluate(policy.ActionConnect, client, persistent))
+	// Output:
+	// ALLOWED
+	// IMPLICIT_DENY
+}
