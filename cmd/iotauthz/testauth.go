@@ -251,6 +251,9 @@ func connectKeys(vars *policy.Vars, action, resource string, hasAttrs bool, attr
 			case "LastWill":
 				lastWill = true
 			default:
+				if len(a) > 64 {
+					a = a[:64] + "..."
+				}
 				return "--connect-attributes: unknown attribute " + strconv.Quote(a) + "; a CONNECT has PersistentConnect (session not clean) and LastWill (it carries a Will), comma separated, case sensitive; \"\" for neither"
 			}
 			for _, seen := range list {

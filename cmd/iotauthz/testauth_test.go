@@ -231,6 +231,7 @@ func TestTestAuthorization_badConnectKeys(t *testing.T) {
 		{"unknown attribute", append([]string{"--connect-attributes", "Persistent"}, conn...), `unknown attribute "Persistent"`},
 		{"attribute case", append([]string{"--connect-attributes", "lastwill"}, conn...), `unknown attribute "lastwill"`},
 		{"empty element", append([]string{"--connect-attributes", "PersistentConnect,"}, conn...), `unknown attribute ""`},
+		{"oversized attribute", append([]string{"--connect-attributes", strings.Repeat("P", 1<<20)}, conn...), `unknown attribute "` + strings.Repeat("P", 64) + `..."`},
 		{"repeated attribute", append([]string{"--connect-attributes", "PersistentConnect,PersistentConnect"}, conn...), "PersistentConnect given twice"},
 		{"LastWill without a topic", append([]string{"--connect-attributes", "LastWill"}, conn...), "has LastWill but no --last-will-topic"},
 		{"topic without LastWill", append([]string{"--connect-attributes", "PersistentConnect", "--last-will-topic", "t"}, conn...), "needs LastWill in --connect-attributes"},
