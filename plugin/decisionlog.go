@@ -75,15 +75,27 @@ func (p *pluginContext) emit(l *logLine) {
 	case l.debug:
 		level, name = proxywasm.LogLevelDebug, "DEBUG"
 	}
+	watched := false
 	if level < p.logLevel {
 		if !(p.debugClient(l.clientID) || p.debugClient(l.principalID)) {
 			return
 		}
+		watched = true
 		level = proxywasm.LogLevelInfo
 	}
+	now := proxywasm.GetCurrentTimeNanoseconds()
+	if l.status == statusFailure && !watched && p.cfg.Logging.FailureLinesPerSecond > 0 &&
+		!p.failures.take(p, l, now, p.cfg.Logging.FailureLinesPerSecond) {
+		return
+	}
+	p.write(l, level, name, now)
+}
+
+// write formats one decision line and hands it to proxy_log.
+func (p *pluginContext) write(l *logLine, level proxywasm.LogLevel, name string, now int64) {
 	b := p.logBuf[:0]
 	b = append(b, `{"timestamp":"`...)
-	b = appendTimestamp(b, proxywasm.GetCurrentTimeNanoseconds())
+	b = appendTimestamp(b, now)
 	b = append(b, `","logLevel":"`...)
 	b = append(b, name...)
 	b = append(b, '"')
@@ -131,4 +143,66 @@ func appendField(b []byte, key, value string) []byte {
 func appendTimestamp(b []byte, ns int64) []byte {
 	t := time.Unix(0, ns).UTC()
 	return t.AppendFormat(b, "2006-01-02 15:04:05.000")
+}
+
+// failureBudget limits failure lines per reason and per second (logging.failureLinesPerSecond),
+// so that a flood of forged requests costs a counter, not a log line each. The reasons are the
+// few constants above: a short slice, searched linearly.
+type failureBudget struct {
+	sec     int64 // the second the counts are for (Unix seconds)
+	reasons []reasonCount
+}
+
+type reasonCount struct {
+	reason     string
+	eventType  string // of the last suppressed line, for the summary
+	protocol   string
+	sent       int
+	suppressed int
+}
+
+// take reports whether l may be written now, counting it either way.
+func (f *failureBudget) take(p *pluginContext, l *logLine, now int64, perSecond int) bool {
+	if sec := now / 1e9; sec != f.sec {
+		f.flush(p, now)
+		f.sec = sec
+	}
+	for i := range f.reasons {
+		r := &f.reasons[i]
+		if r.reason != l.reason {
+			continue
+		}
+		if r.sent < perSecond {
+			r.sent++
+			return true
+		}
+		r.suppressed++
+		r.eventType, r.protocol = l.eventType, l.protocol
+		return false
+	}
+	f.reasons = append(f.reasons, reasonCount{reason: l.reason, sent: 1})
+	return true
+}
+
+// flush writes one summary line per reason whose lines were suppressed in the second that ended,
+// and starts counting afresh. It runs on the first failure of a new second and on the tick.
+func (f *failureBudget) flush(p *pluginContext, now int64) {
+	for i := range f.reasons {
+		r := &f.reasons[i]
+		if r.suppressed > 0 {
+			p.write(&logLine{eventType: r.eventType, protocol: r.protocol, status: statusFailure, reason: r.reason,
+				details: itoa(r.suppressed) + " more failure lines with this reason were suppressed in one second (logging.failureLinesPerSecond " +
+					itoa(p.cfg.Logging.FailureLinesPerSecond) + "); the metrics count every denial"},
+				proxywasm.LogLevelError, "ERROR", now)
+		}
+		r.sent, r.suppressed = 0, 0
+	}
+}
+
+// flushFailures is flush on the tick, once the second of the counts is over.
+func (p *pluginContext) flushFailures(now int64) {
+	if now/1e9 != p.failures.sec {
+		p.failures.flush(p, now)
+		p.failures.sec = now / 1e9
+	}
 }

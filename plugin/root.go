@@ -52,6 +52,7 @@ type pluginContext struct {
 	keyBuf      []byte      // scratch for cache keys
 	hdrBuf      [][2]string // scratch for the request headers (the strings are each request's own)
 	sni         sniMemo     // SNI by downstream connection id
+	failures    failureBudget
 	// hitsPending counts cache hits not yet added to iotauthz.cache.hits.
 	hitsPending uint64
 	// allowedPending counts allowed MQTT packets not yet added to iotauthz.decisions.allowed:
@@ -128,6 +129,7 @@ func (p *pluginContext) OnTick() {
 		p.allowedPending += c.sess.TakeAllowedCount()
 	}
 	p.flushCounts()
+	p.flushFailures(proxywasm.GetCurrentTimeNanoseconds())
 }
 
 // flushCounts adds what the hot paths counted locally (allowed decisions, cache hits) to the

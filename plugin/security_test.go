@@ -1,3 +1,5 @@
+//go:build !wasm
+
 package main
 
 import (
@@ -302,5 +304,55 @@ func TestHTTP_PublishBodyLimit(t *testing.T) {
 				t.Fatalf("failure line %v", f)
 			}
 		})
+	}
+}
+
+// TestLogging_FailureBudget: past logging.failureLinesPerSecond failure lines of one reason in a
+// second, lines are suppressed and one summary line says how many; another reason has its own
+// budget; the metrics count every denial; the next second logs again.
+func TestLogging_FailureBudget(t *testing.T) {
+	e := newEnv(t, func(c map[string]any) { c["logging"] = map[string]any{"failureLinesPerSecond": 3} })
+	forged := func(n int, headers func() [][2]string) {
+		for i := 0; i < n; i++ {
+			s := e.p.Worker(0).NewHTTPStream(httpProps(uint64(100 + i)))
+			s.RequestHeaders(headers(), true)
+		}
+		e.settle()
+	}
+	badSig := func() [][2]string { return publishHeaders("device/1", "tok", "AAAA") }
+	badHost := func() [][2]string {
+		return replace(publishHeaders("device/1", "tok", sign(testKey, "tok")), ":authority", "evil.example.com")
+	}
+	count := func(reason string) (lines int, summary string) {
+		for _, d := range e.decisions() {
+			if d["reason"] != reason {
+				continue
+			}
+			if strings.Contains(d["details"].(string), "suppressed") {
+				summary = d["details"].(string)
+				continue
+			}
+			lines++
+		}
+		return
+	}
+	forged(10, badSig)
+	forged(2, badHost)
+	if n, _ := count("SIGNATURE_INVALID"); n != 3 {
+		t.Fatalf("%d SIGNATURE_INVALID lines in one second, want the budget of 3\n%s", n, e.logs())
+	}
+	if n, _ := count("DATA_ENDPOINT_MISMATCH"); n != 2 {
+		t.Fatalf("another reason shares the budget: %d lines", n)
+	}
+	if got := e.metric("iotauthz.decisions.denied"); got != 12 {
+		t.Fatalf("denied metric %d, want every denial counted", got)
+	}
+	// metric() advanced the clock one second: the tick wrote the summary.
+	if _, sum := count("SIGNATURE_INVALID"); !strings.HasPrefix(sum, "7 more failure lines") {
+		t.Fatalf("summary %q\n%s", sum, e.logs())
+	}
+	forged(1, badSig)
+	if n, _ := count("SIGNATURE_INVALID"); n != 4 {
+		t.Fatalf("the next second's failure was not logged: %d lines", n)
 	}
 }

@@ -160,6 +160,13 @@ type Logging struct {
 	// DebugClientIDs turns on debug lines for these MQTT client ids only, whatever Level says
 	// (AWS's resource-specific logging). Default none. JSON: "logging.debugClientIds".
 	DebugClientIDs []string
+
+	// FailureLinesPerSecond is the budget of failure decision lines per reason and per second, per
+	// VM: a flood of forged requests must not turn into a flood of logs. Past the budget, lines of
+	// that reason are counted, and one summary line per second says how many were suppressed.
+	// Metrics count every denial. 0 means no limit. 0–1000000, default 100.
+	// JSON: "logging.failureLinesPerSecond".
+	FailureLinesPerSecond int
 }
 
 // Enumerated values.
@@ -739,11 +746,11 @@ func mqtt(v jsonv.Value) (MQTT, error) {
 var LogLevels = []string{"trace", "debug", "info", "warn", "error", "critical"}
 
 func logging(v jsonv.Value) (Logging, error) {
-	c := Logging{Level: "info"}
+	c := Logging{Level: "info", FailureLinesPerSecond: 100}
 	if !v.Exists() {
 		return c, nil
 	}
-	m, err := object("logging", "logging", v, "level", "debugClientIds")
+	m, err := object("logging", "logging", v, "level", "debugClientIds", "failureLinesPerSecond")
 	if err != nil {
 		return c, err
 	}
@@ -762,6 +769,11 @@ func logging(v jsonv.Value) (Logging, error) {
 				return c, err
 			}
 			c.DebugClientIDs = append(c.DebugClientIDs, s)
+		}
+	}
+	if v, ok := m["failureLinesPerSecond"]; ok {
+		if c.FailureLinesPerSecond, err = integer("logging.failureLinesPerSecond", v, 0, 1000000); err != nil {
+			return c, err
 		}
 	}
 	return c, nil
