@@ -59,9 +59,18 @@ type Authorizer struct {
 	// 1–128 characters of [a-zA-Z0-9_=,@-]. JSON: "authorizerName".
 	Name string
 
-	// Cluster is the Envoy cluster the authorizer service is called on (it replaces AWS's Lambda
-	// function ARN). Required. JSON: "authorizerFunction.cluster".
+	// Cluster is the Envoy cluster the authorizer service is called on. Required unless
+	// Function is set. JSON: "authorizerFunction.cluster".
 	Cluster string
+
+	// Function is the authorizer's Lambda function, as AWS's DescribeAuthorizer prints it:
+	// "arn:aws:lambda:us-east-1:123456789012:function:NAME[:QUALIFIER]", validated part by part
+	// (see FunctionARN). nil for an HTTP authorizer. With it, Cluster is the ARN itself (the
+	// cluster that reaches the function: Envoy's aws_lambda filter, or the embedded gateway's
+	// Lambda invoker), Authority the regional Lambda endpoint; authorizerFunction may still be
+	// given for its timeoutMillis, but a cluster, authority or path there is refused.
+	// JSON: "authorizerFunctionArn", in place of "authorizerFunction.cluster".
+	Function *FunctionARN
 
 	// Authority is the :authority of the call. Default: the cluster name.
 	// JSON: "authorizerFunction.authority".
@@ -543,7 +552,7 @@ func authorizers(v jsonv.Value) (map[string]*Authorizer, error) {
 }
 
 func parseAuthorizer(p string, v jsonv.Value) (*Authorizer, error) {
-	m, err := object(p, p, v, "authorizerName", "authorizerFunction", "tokenKeyName",
+	m, err := object(p, p, v, "authorizerName", "authorizerFunction", "authorizerFunctionArn", "tokenKeyName",
 		"tokenSigningPublicKeys", "signingDisabled", "status", "enableCachingForHttp")
 	if err != nil {
 		return nil, err
@@ -578,26 +587,36 @@ func parseAuthorizer(p string, v jsonv.Value) (*Authorizer, error) {
 		}
 	}
 
-	fv, ok := m["authorizerFunction"]
-	if !ok {
-		return nil, errorf(f("authorizerFunction"), "required")
-	}
 	fp := f("authorizerFunction")
-	fm, err := object(fp, fp, fv, "cluster", "authority", "path", "timeoutMillis")
-	if err != nil {
-		return nil, err
+	fv, hasFunction := m["authorizerFunction"]
+	arnv, hasARN := m["authorizerFunctionArn"]
+	if !hasFunction && !hasARN {
+		return nil, errorf(fp, "required")
 	}
-	cv, ok := fm["cluster"]
-	if !ok {
-		return nil, errorf(fp+".cluster", "required")
+	fm := map[string]jsonv.Value{}
+	if hasFunction {
+		if fm, err = object(fp, fp, fv, "cluster", "authority", "path", "timeoutMillis"); err != nil {
+			return nil, err
+		}
 	}
-	if a.Cluster, err = str(fp+".cluster", cv); err != nil {
-		return nil, err
+	if hasARN {
+		// A Lambda authorizer: see FunctionARN for the cluster it is called on.
+		if err := lambdaFunction(a, f("authorizerFunctionArn"), arnv, fp, fm); err != nil {
+			return nil, err
+		}
+	} else {
+		cv, ok := fm["cluster"]
+		if !ok {
+			return nil, errorf(fp+".cluster", "required")
+		}
+		if a.Cluster, err = str(fp+".cluster", cv); err != nil {
+			return nil, err
+		}
+		if a.Cluster == "" {
+			return nil, errorf(fp+".cluster", "must not be empty")
+		}
+		a.Authority = a.Cluster
 	}
-	if a.Cluster == "" {
-		return nil, errorf(fp+".cluster", "must not be empty")
-	}
-	a.Authority = a.Cluster
 	if v, ok := fm["authority"]; ok {
 		if a.Authority, err = str(fp+".authority", v); err != nil {
 			return nil, err

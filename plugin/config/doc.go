@@ -28,4 +28,9 @@
 //	  "mqtt": {"denyAction": "disconnect", "maxPacketBytes": 131072, "stripCredentialsFromUsername": true},
 //	  "logging": {"level": "info", "debugClientIds": []}
 //	}
+//
+// An authorizer that is a Lambda function names it with "authorizerFunctionArn" (as
+// DescribeAuthorizer prints it) in place of "authorizerFunction.cluster"; the plugin then calls
+// the cluster named by the ARN itself. See FunctionARN, and docs/lambda.md for the Envoy cluster
+// and the embedded gateway's invoker behind that name.
 package config
