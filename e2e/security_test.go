@@ -1,0 +1,1172 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/refauth"
+)
+
+// TestSecurity is issue 10, sections 1–3, end to end: the Will is authorized at CONNECT, the
+// CONNECT's condition keys resolve, and the credentials stay at the proxy. It runs its own stack
+// (a mosquitto, a reference authorizer with the rules below, and gateways) so that a watcher
+// subscribed to '#' sees only this test's traffic and the rules of TestEmbedded stay untouched;
+// section 3 runs against mochi-mqtt with recorders in front of it, because mosquitto does not log
+// what it receives.
+func TestSecurity(t *testing.T) {
+	if *flagTarget != "embedded" {
+		t.Skip("embedded target only")
+	}
+	st := newSecStack(t)
+	t.Run("Will", func(t *testing.T) {
+		t.Parallel()
+		secWill(t, st)
+	})
+	t.Run("ConnectKeys", func(t *testing.T) {
+		t.Parallel()
+		secConnectKeys(t, st)
+	})
+	t.Run("Credentials", func(t *testing.T) {
+		t.Parallel()
+		secCredentials(t, st)
+	})
+}
+
+const secARN = "arn:aws:iot:us-east-1:123456789012:"
+
+// secRules: tokens are KIND-ID. "connectonly" may connect and nothing else; "will" may also
+// publish (retained too), subscribe and receive under devices/ID/; the others add one condition
+// key to the CONNECT of "will"; "updevice" with its password is the userpass authorizer's device.
+const secRules = `{
+  "rules": [
+    {"name": "connectonly", "match": {"tokenPrefix": "connectonly-"}, "isAuthenticated": true, "principalId": "connectonly",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [CONNECT]}]},
+    {"name": "will", "match": {"tokenPrefix": "will-"}, "isAuthenticated": true, "principalId": "will",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [CONNECT, DEVICE]}]},
+    {"name": "attrs", "match": {"tokenPrefix": "attrs-"}, "isAuthenticated": true, "principalId": "attrs",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [
+       {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*",
+        "Condition": {"ForAllValues:StringEquals": {"iot:ConnectAttributes": []}}}, DEVICE]}]},
+    {"name": "lwt", "match": {"tokenPrefix": "lwt-"}, "isAuthenticated": true, "principalId": "lwt",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [
+       {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*",
+        "Condition": {"ArnEquals": {"iot:LastWillTopic": "arn:aws:iot:us-east-1:123456789012:topic/devices/{{tokenSuffix}}/will"}}}, DEVICE]}]},
+    {"name": "domain", "match": {"tokenPrefix": "domain-"}, "isAuthenticated": true, "principalId": "domain",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [
+       {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*",
+        "Condition": {"StringEquals": {"iot:DomainName": "localhost"}}}, DEVICE]}]},
+    {"name": "otherdomain", "match": {"tokenPrefix": "otherdomain-"}, "isAuthenticated": true, "principalId": "otherdomain",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [
+       {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*",
+        "Condition": {"StringEquals": {"iot:DomainName": "iot.example.com"}}}, DEVICE]}]},
+    {"name": "userpass", "match": {"username": "updevice", "password": "pw-SECRET-userpass"}, "isAuthenticated": true, "principalId": "updevice",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [CONNECT,
+       {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"], "Resource": "arn:aws:iot:us-east-1:123456789012:topic/devices/*"},
+       {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:us-east-1:123456789012:topicfilter/devices/*"}]}]},
+    {"name": "cred", "match": {"tokenPrefix": "cred-"}, "isAuthenticated": true, "principalId": "cred",
+     "policyDocuments": [{"Version": "2012-10-17", "Statement": [CONNECT, DEVICE]}]}
+  ],
+  "default": {"isAuthenticated": false, "principalId": "denied"}
+}`
+
+const (
+	secConnect = `{"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*"}`
+	secDevice  = `{"Effect": "Allow", "Action": ["iot:Publish", "iot:RetainPublish", "iot:Receive"], "Resource": "arn:aws:iot:us-east-1:123456789012:topic/devices/{{tokenSuffix}}/*"},
+       {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:us-east-1:123456789012:topicfilter/devices/{{tokenSuffix}}/*"}`
+)
+
+// secStack is TestSecurity's own stack.
+type secStack struct {
+	env                     // the gateway in front of mosquitto, denyAction disconnect
+	mosqOut   *lockedBuffer // mosquitto's log (connection_messages: " as CLIENTID (" per CONNECT)
+	mosqWS    string        // mosquitto's WebSocket listener, ws://…/mqtt
+	log       *secLog       // every gateway's and the authorizer's lines
+	credOff   string        // gateway (default mqtt options) in front of mochi, localhost:PORT
+	credOn    string        // the same with mqtt.forwardPassword true
+	mochi     *secMochi     // what mochi received
+	recTCP    *recorder     // the bytes the two cred gateways sent to mochi's TCP listener
+	recWS     *recorder     // ... to mochi's WebSocket listener
+	signing   []byte        // the token-signing public key (PEM)
+	tlsConfig *tls.Config   // the gateways' certificate
+	clusters  map[string]string
+}
+
+// secLog keeps the plugin's decision lines (parsed) and every line as text.
+type secLog struct {
+	mu        sync.Mutex
+	text      bytes.Buffer
+	decisions []secDecision
+}
+
+type secDecision struct {
+	gateway string
+	fields  map[string]any
+}
+
+func (l *secLog) add(gw string, line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.text, "%s %s %s\n", time.Now().UTC().Format("15:04:05.000"), gw, line)
+	var f map[string]any
+	if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &f) == nil && f["eventType"] != nil {
+		l.decisions = append(l.decisions, secDecision{gw, f})
+	}
+}
+
+// find returns the first decision line of gateway gw for clientID whose eventType and status are
+// the given ones.
+func (l *secLog) find(gw, clientID, eventType, status string) map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, d := range l.decisions {
+		f := d.fields
+		if d.gateway == gw && f["clientId"] == clientID && f["eventType"] == eventType && f["status"] == status {
+			return f
+		}
+	}
+	return nil
+}
+
+func (l *secLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.text.String()
+}
+
+func newSecStack(t *testing.T) *secStack {
+	t.Helper()
+	checkMosquitto(t, true)
+	wasm := pluginWasm(t)
+	dir := t.TempDir()
+	st := &secStack{log: &secLog{}}
+	st.logs = func() string {
+		out := "---- TestSecurity gateways and authorizer ----\n" + st.log.String()
+		if st.mosqOut != nil {
+			out += "---- TestSecurity mosquitto ----\n" + st.mosqOut.String()
+		}
+		return out
+	}
+
+	pki, err := gatewaytest.NewPKI("localhost", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.caFile, _, _, err = pki.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	st.pool = pki.Pool
+	st.tlsConfig = &tls.Config{Certificates: []tls.Certificate{pki.Cert}}
+	sk, err := gatewaytest.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.key, st.signing = sk.Key, sk.PublicPEM
+
+	st.broker, st.mosqWS, st.mosqOut = startSecMosquitto(t, dir)
+
+	rules := strings.NewReplacer("CONNECT", secConnect, "DEVICE", secDevice).Replace(secRules)
+	auth := refauth.New(refauth.MustParse(rules))
+	auth.Admin = true
+	auth.Log = func(line string) { st.log.add("authorizer", line) }
+	as := httptest.NewServer(auth)
+	t.Cleanup(as.Close)
+	st.authorizer = as.URL
+	closed, err := gatewaytest.FreeAddr() // the "unreachable" authorizer's cluster
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.clusters = map[string]string{"authorizer": as.URL, "unreachable": "http://" + closed}
+
+	st.addr = st.gateway(t, wasm, "mosquitto", nil, "tcp://"+st.broker, st.mosqWS)
+
+	// Section 3: mochi-mqtt, which shows the decoded CONNECT to a hook, behind two recorders.
+	st.mochi = startSecMochi(t)
+	st.recTCP = newRecorder(t, st.mochi.tcpAddr)
+	st.recWS = newRecorder(t, st.mochi.wsAddr)
+	brokerWS := "ws://" + st.recWS.addr() + "/mqtt"
+	st.credOff = st.gateway(t, wasm, "credOff", nil, "tcp://"+st.recTCP.addr(), brokerWS)
+	st.credOn = st.gateway(t, wasm, "credOn", map[string]any{"forwardPassword": true}, "tcp://"+st.recTCP.addr(), brokerWS)
+	return st
+}
+
+// gateway starts an embedded gateway with e2e's plugin configuration (denyAction disconnect),
+// mqtt fields overridden by mqttOverride, and returns its data endpoint, "localhost:PORT".
+func (st *secStack) gateway(t *testing.T, wasm []byte, name string, mqttOverride map[string]any, broker, brokerWS string) string {
+	t.Helper()
+	var cfg map[string]any
+	if err := json.Unmarshal(pluginConfig(st.signing, "disconnect"), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	m := cfg["mqtt"].(map[string]any)
+	for k, v := range mqttOverride {
+		m[k] = v
+	}
+	pc, _ := json.Marshal(cfg)
+	gw, err := gateway.New(context.Background(), gateway.Config{
+		Module:       wasm,
+		PluginConfig: pc,
+		Workers:      1,
+		Clusters:     st.clusters,
+		TLS:          st.tlsConfig.Clone(),
+		Broker:       broker,
+		BrokerWS:     brokerWS,
+		LogLevel:     host.LogDebug,
+		LogSink:      func(e host.LogEntry) { st.log.add(name, e.Message) },
+		Logf:         func(f string, a ...any) { st.log.add(name, fmt.Sprintf(f, a...)) },
+	})
+	if err != nil {
+		t.Fatalf("gateway %s: %v", name, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gw.Serve(ln)
+	t.Cleanup(func() { gw.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return "localhost:" + port
+}
+
+// startSecMosquitto starts a mosquitto of this test's own: TCP and WebSocket listeners on
+// loopback, no persistence, connection messages logged.
+func startSecMosquitto(t *testing.T, dir string) (tcpAddr, wsURL string, out *lockedBuffer) {
+	t.Helper()
+	tcpAddr, err := gatewaytest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsAddr, err := gatewaytest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
+	_, wsPort, _ := net.SplitHostPort(wsAddr)
+	conf := filepath.Join(dir, "mosquitto.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`per_listener_settings false
+allow_anonymous true
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+log_type notice
+connection_messages true
+listener %s 127.0.0.1
+protocol mqtt
+listener %s 127.0.0.1
+protocol websockets
+`, tcpPort, wsPort)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = &lockedBuffer{}
+	cmd := exec.Command(mosquittoPath(), "-c", conf)
+	cmd.Stdout, cmd.Stderr = out, out
+	dieWithTest(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting mosquitto: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if err := waitListening(tcpAddr, wsAddr); err != nil {
+		t.Fatalf("mosquitto: %v\n%s", err, out)
+	}
+	return tcpAddr, "ws://" + wsAddr + "/mqtt", out
+}
+
+// brokerSaw reports whether mosquitto logged a CONNECT from clientID ("New client connected from
+// … as CLIENTID (p2, c1, k60).").
+func (st *secStack) brokerSaw(clientID string) bool {
+	return strings.Contains(st.mosqOut.String(), " as "+clientID+" (")
+}
+
+// ---- section 1: the Will ----
+
+// secWill: a device allowed only iot:Connect cannot leave a (retained) Will on a topic it may not
+// publish, over TLS (mosquitto_sub) and WSS (Paho for 3.1.1, a minimal WebSocket client for 5):
+// the CONNECT is refused, the broker never sees it, a watcher on '#' receives nothing and no
+// retained message is left. A device allowed to publish its Will topic still gets its Will
+// published when it vanishes.
+func secWill(t *testing.T, st *secStack) {
+	type variant struct {
+		name    string
+		version byte   // 4 (3.1.1) or 5
+		client  string // "mosquitto_sub", "paho" or "raw"
+	}
+	denied := []variant{
+		{"TLS311", 4, "mosquitto_sub"}, {"TLS5", 5, "mosquitto_sub"},
+		{"WSS311", 4, "paho"}, {"WSS5", 5, "raw"},
+	}
+	for _, v := range denied {
+		t.Run("Denied"+v.name, func(t *testing.T) {
+			t.Parallel()
+			s := &sc{T: t, e: &st.env, id: "willdeny" + strings.ToLower(v.name)}
+			tok := s.token("connectonly")
+			willTopic, willPayload := "devices/"+s.id+"/secret/status", "will-"+s.id
+			watch := s.direct("watch-" + s.id)
+			s.mustSubscribe(watch, "#")
+
+			// The same device without a Will connects: the refusal below is the Will's.
+			s.mustDial(connOpts{clientID: "ctl-" + s.id, wss: v.client != "mosquitto_sub"}, tok)
+
+			cid := "c-" + s.id
+			switch v.client {
+			case "mosquitto_sub":
+				m := st.mosquittoSubLB(s, st.addr, cid, s.username(tok), append(mqttVersion(v.version),
+					"-t", s.topic("sub"), "--will-topic", willTopic, "--will-payload", willPayload, "--will-retain", "--will-qos", "1")...)
+				st.waitWillDenied(s, "mosquitto", cid, willTopic)
+				out := m.stop()
+				if !strings.Contains(out, "sending CONNECT") || strings.Contains(out, "received CONNACK") {
+					s.fatalf("mosquitto_sub with a forbidden Will: want CONNECT sent and no CONNACK; it printed:\n%s", out)
+				}
+			case "paho":
+				_, err := dialPaho(s, connOpts{clientID: cid, wss: true, username: s.username(tok)}, func(o *paho.ClientOptions) {
+					o.SetBinaryWill(willTopic, []byte(willPayload), 1, true)
+				})
+				if err == nil {
+					s.fatalf("Paho over WSS connected with a Will on a forbidden topic")
+				}
+				st.waitWillDenied(s, "mosquitto", cid, willTopic)
+			case "raw":
+				c := s.wsDial(st.addr, nil, "")
+				_, _ = c.Write(connectSpec{version: v.version, clientID: cid, username: s.username(tok), clean: true,
+					willTopic: willTopic, willPayload: willPayload, willRetain: true, willQoS: 1}.packet())
+				if typ, body, err := c.readPacket(10 * time.Second); err == nil {
+					s.fatalf("MQTT 5 over WSS with a forbidden Will: got packet %#x %x, want the connection closed", typ, body)
+				}
+				st.waitWillDenied(s, "mosquitto", cid, willTopic)
+			}
+			if st.brokerSaw(cid) {
+				s.fatalf("mosquitto received the CONNECT of %s (with its forbidden Will)", cid)
+			}
+			// Nothing reached the watcher: a sentinel published after the refusal arrives first.
+			s.mustPublish(watch, s.topic("sentinel"), 1, "after")
+			secReceiveOnly(s, watch, s.topic("sentinel")+" after", willTopic, willPayload)
+			// No retained message on the Will topic: a new subscriber gets the sentinel first.
+			secNoRetained(s, willTopic)
+		})
+	}
+
+	// The allowed path: the device may publish (and retain) its Will topic; killed without a
+	// DISCONNECT, its Will is published, and kept.
+	allowed := []struct {
+		name    string
+		version byte
+		wss     bool
+	}{{"TLS311", 4, false}, {"TLS5", 5, false}, {"WSS311", 4, true}, {"WSS5", 5, true}}
+	for _, v := range allowed {
+		t.Run("Allowed"+v.name, func(t *testing.T) {
+			t.Parallel()
+			s := &sc{T: t, e: &st.env, id: "willok" + strings.ToLower(v.name)}
+			tok := s.token("will")
+			willTopic, willPayload := s.topic("will"), "gone-"+s.id
+			watch := s.direct("watch-" + s.id)
+			s.mustSubscribe(watch, s.topic("#"))
+			cid := "c-" + s.id
+			if v.wss {
+				c := s.wsDial(st.addr, nil, "")
+				if _, err := c.Write(connectSpec{version: v.version, clientID: cid, username: s.username(tok), clean: true,
+					willTopic: willTopic, willPayload: willPayload, willRetain: true, willQoS: 1}.packet()); err != nil {
+					s.fatalf("write CONNECT: %v", err)
+				}
+				if typ, body, err := c.readPacket(10 * time.Second); err != nil || typ != 0x20 || len(body) < 2 || body[1] != 0 {
+					s.fatalf("CONNACK: %#x %x %v", typ, body, err)
+				}
+				c.reset() // abruptly: no DISCONNECT, no WebSocket close, a TCP reset
+			} else {
+				m := st.mosquittoSubLB(s, st.addr, cid, s.username(tok), append(mqttVersion(v.version),
+					"-t", s.topic("sub"), "--will-topic", willTopic, "--will-payload", willPayload, "--will-retain", "--will-qos", "1")...)
+				s.eventually(10*time.Second, func() bool { return st.brokerSaw(cid) }, "mosquitto never saw the CONNECT of %s", cid)
+				m.kill()
+			}
+			s.receive(watch, willTopic+" "+willPayload)
+			// Retained: a later subscriber gets it.
+			later := s.direct("later-" + s.id)
+			s.mustSubscribe(later, willTopic)
+			s.receive(later, willTopic+" "+willPayload)
+		})
+	}
+}
+
+// waitWillDenied waits for the Connect failure of clientID whose details name the Will and its
+// topic.
+func (st *secStack) waitWillDenied(s *sc, gw, clientID, willTopic string) {
+	s.Helper()
+	var f map[string]any
+	s.eventually(15*time.Second, func() bool {
+		if st.brokerSaw(clientID) {
+			s.fatalf("mosquitto received the CONNECT of %s, with its Will on a forbidden topic", clientID)
+		}
+		f = st.log.find(gw, clientID, "Connect", "Failure")
+		return f != nil
+	}, "no Connect failure logged for %s", clientID)
+	d, _ := f["details"].(string)
+	if !strings.HasPrefix(d, "Will message:") || !strings.Contains(d, "topic/"+willTopic) {
+		s.fatalf("Connect failure of %s: details %q, want the Will message and its topic", clientID, d)
+	}
+}
+
+// secReceiveOnly requires the next message on c to be want, and fails on any message on topic or
+// with payload before it (messages of other tests are skipped).
+func secReceiveOnly(s *sc, c *mqttClient, want, topic, payload string) {
+	s.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-c.msgs:
+			if got == want {
+				return
+			}
+			t, p, _ := strings.Cut(got, " ")
+			if t == topic || p == payload || strings.HasPrefix(t, "devices/"+s.id+"/") {
+				s.fatalf("the broker published %q", got)
+			}
+		case <-deadline:
+			s.fatalf("the sentinel %q did not arrive within 10s", want)
+		}
+	}
+}
+
+// secNoRetained: a new subscriber to topic gets a sentinel published after its SUBACK first, so
+// the broker retains nothing there (retained messages are sent before later publishes).
+func secNoRetained(s *sc, topic string) {
+	s.Helper()
+	c := s.direct("retained-" + s.id)
+	s.mustSubscribe(c, topic)
+	s.mustPublish(c, topic, 1, "sentinel-"+s.id)
+	s.receive(c, topic+" sentinel-"+s.id)
+}
+
+// ---- section 2: the CONNECT's condition keys ----
+
+// secConnectKeys: AWS's "default features only" policy (iot:ConnectAttributes is the empty list
+// under ForAllValues:StringEquals) lets a clean CONNECT without a Will in and refuses a persistent
+// session or a Will, though the policy allows publishing that Will; iot:LastWillTopic and
+// iot:DomainName decide too.
+func secConnectKeys(t *testing.T, st *secStack) {
+	cases := []struct {
+		name    string
+		kind    string // token prefix: the rule
+		client  string // "paho" (TLS) / "pahows" (WSS) / "mosquitto_sub" (TLS) / "raw" (WSS)
+		version byte
+		clean   bool
+		will    string // Will topic under devices/ID/, "" for none
+		allow   bool
+	}{
+		{"AttrsPlainTLS", "attrs", "paho", 4, true, "", true},
+		{"AttrsPlainWSS", "attrs", "pahows", 4, true, "", true},
+		{"AttrsPlainTLS5", "attrs", "mosquitto_sub", 5, true, "", true},
+		{"AttrsPersistentTLS", "attrs", "paho", 4, false, "", false},
+		{"AttrsPersistentTLS5", "attrs", "mosquitto_sub", 5, false, "", false},
+		{"AttrsPersistentWSS5", "attrs", "raw", 5, false, "", false},
+		{"AttrsWillTLS311", "attrs", "mosquitto_sub", 4, true, "will", false},
+		{"AttrsWillWSS5", "attrs", "raw", 5, true, "will", false},
+		// The same CONNECTs under a policy without the condition: allowed.
+		{"NoCondPersistentTLS5", "will", "mosquitto_sub", 5, false, "", true},
+		{"NoCondWillWSS5", "will", "raw", 5, true, "will", true},
+		{"LastWillTopicOwn", "lwt", "raw", 4, true, "will", true},
+		{"LastWillTopicOther", "lwt", "raw", 4, true, "other", false},
+		{"LastWillTopicNone", "lwt", "paho", 4, true, "", false},
+		{"DomainName", "domain", "paho", 4, true, "", true},
+		{"DomainNameOther", "otherdomain", "paho", 4, true, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := &sc{T: t, e: &st.env, id: "keys" + strings.ToLower(c.name)}
+			tok := s.token(c.kind)
+			cid := "c-" + s.id
+			willTopic := ""
+			if c.will != "" {
+				willTopic = s.topic(c.will)
+			}
+			var connected bool
+			switch c.client {
+			case "paho", "pahows":
+				_, err := dialPaho(s, connOpts{clientID: cid, wss: c.client == "pahows", username: s.username(tok)}, func(o *paho.ClientOptions) {
+					o.SetCleanSession(c.clean)
+					if willTopic != "" {
+						o.SetWill(willTopic, "w", 1, false)
+					}
+				})
+				connected = err == nil
+			case "mosquitto_sub":
+				args := append(mqttVersion(c.version), "-t", s.topic("sub"))
+				if !c.clean {
+					args = append(args, "-c")
+				}
+				if willTopic != "" {
+					args = append(args, "--will-topic", willTopic, "--will-payload", "w")
+				}
+				m := st.mosquittoSubLB(s, st.addr, cid, s.username(tok), args...)
+				var status string
+				s.eventually(15*time.Second, func() bool {
+					if st.log.find("mosquitto", cid, "Connect", "Success") != nil {
+						status = "Success"
+					} else if st.log.find("mosquitto", cid, "Connect", "Failure") != nil {
+						status = "Failure"
+					}
+					return status != ""
+				}, "no Connect decision logged for %s", cid)
+				if status == "Success" {
+					s.eventually(10*time.Second, func() bool { return strings.Contains(m.output(), "received CONNACK") },
+						"mosquitto_sub got no CONNACK:\n%s", m.output())
+					connected = true
+				}
+				out := m.stop()
+				if !connected && strings.Contains(out, "received CONNACK") {
+					s.fatalf("mosquitto_sub got a CONNACK although the CONNECT was refused:\n%s", out)
+				}
+			case "raw":
+				ws := s.wsDial(st.addr, nil, "")
+				_, _ = ws.Write(connectSpec{version: c.version, clientID: cid, username: s.username(tok), clean: c.clean,
+					willTopic: willTopic, willPayload: "w", willQoS: 1}.packet())
+				typ, body, err := ws.readPacket(10 * time.Second)
+				connected = err == nil && typ == 0x20 && len(body) >= 2 && body[1] == 0
+				if err == nil && !connected {
+					s.fatalf("CONNECT answered %#x %x", typ, body)
+				}
+				ws.conn.Close()
+			}
+			if connected != c.allow {
+				s.fatalf("connected: %v, want %v", connected, c.allow)
+			}
+			if !c.allow {
+				f := st.log.find("mosquitto", cid, "Connect", "Failure")
+				if f == nil {
+					s.eventually(10*time.Second, func() bool { f = st.log.find("mosquitto", cid, "Connect", "Failure"); return f != nil },
+						"no Connect failure logged for %s", cid)
+				}
+				// The refusal is the CONNECT's own (its condition), not the Will's iot:Publish.
+				if d, _ := f["details"].(string); strings.HasPrefix(d, "Will message:") || !strings.Contains(d, "iot:Connect") {
+					s.fatalf("Connect failure of %s: details %q, want the iot:Connect denial", cid, d)
+				}
+				if st.brokerSaw(cid) {
+					s.fatalf("mosquitto received the refused CONNECT of %s", cid)
+				}
+			}
+		})
+	}
+}
+
+// ---- section 3: credentials stay at the proxy ----
+
+// secCredentials: what a real broker (mochi-mqtt) receives from the gateway, for every place a
+// device can put a credential: the CONNECT username's query keys and password (TLS and WSS, 3.1.1
+// and 5), the WebSocket upgrade's headers and query string. With the default configuration
+// neither the keys, the token, the signature nor the password arrive; with mqtt.forwardPassword
+// the password does, and nothing else changes.
+func secCredentials(t *testing.T, st *secStack) {
+	for _, g := range []struct {
+		name     string
+		addr     string
+		password bool // the broker receives the password
+	}{{"Default", st.credOff, false}, {"ForwardPassword", st.credOn, true}} {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			s := &sc{T: t, e: &st.env, id: "cred" + strings.ToLower(g.name)}
+			tok := s.token("cred")
+			sig := s.sign(tok)
+			secrets := []string{tok, sig, url.QueryEscape(sig), "x-amz-customauthorizer", tokenKey}
+			type sent struct {
+				clientID     string
+				wantUsername string // what the broker must receive
+				password     string // sent by the device; "" for none
+				wss          bool
+			}
+			var all []sent
+			pw := func(p string) string { secrets = append(secrets, p); return p }
+
+			// TLS, 3.1.1 (Paho): the keys in the username with an extra key, and a password.
+			c1 := sent{"tls311-" + s.id, "device?SDK=Go&Version=1", pw("pw-SECRET-tls311-" + s.id), false}
+			u1 := s.username(tok) + "&SDK=Go&Version=1"
+			mustPahoPassword(s, connOpts{addr: g.addr, clientID: c1.clientID, username: u1}, c1.password)
+			all = append(all, c1)
+
+			// TLS, MQTT 5 (mosquitto_pub): the keys in the username and a password.
+			c2 := sent{"tls5-" + s.id, "device", pw("pw-SECRET-tls5-" + s.id), false}
+			if out, err := s.mosquittoPub(g.addr, c2.clientID, s.username(tok), "-V", "mqttv5", "-P", c2.password,
+				"-q", "1", "-t", s.topic("x"), "-m", "m"); err != nil {
+				s.fatalf("mosquitto_pub: %v\n%s", err, out)
+			}
+			all = append(all, c2)
+
+			// WSS, 3.1.1: the userpass authorizer (signing disabled: the password is the secret).
+			c3 := sent{"wssup-" + s.id, "updevice", "pw-SECRET-userpass", true}
+			secrets = append(secrets, c3.password)
+			mustPahoPassword(s, connOpts{addr: g.addr, wss: true, clientID: c3.clientID,
+				username: "updevice?x-amz-customauthorizer-name=userpass", headers: marker(c3.clientID)}, c3.password)
+			all = append(all, c3)
+
+			// WSS, the upgrade's headers carry the credentials; a plain username and a password.
+			c4 := sent{"wsshdr-" + s.id, "plain", pw("pw-SECRET-wsshdr-" + s.id), true}
+			h := marker(c4.clientID)
+			h.Set("x-amz-customauthorizer-name", authorizer)
+			h.Set("x-amz-customauthorizer-signature", sig)
+			h.Set(tokenKey, tok)
+			mustPahoPassword(s, connOpts{addr: g.addr, wss: true, clientID: c4.clientID, username: "plain", headers: h}, c4.password)
+			all = append(all, c4)
+
+			// WSS, MQTT 5: the upgrade's query string carries them (a minimal WebSocket client).
+			c5 := sent{"wssq-" + s.id, "plain", pw("pw-SECRET-wssq-" + s.id), true}
+			q := "?keep=1&x-amz-customauthorizer-name=" + authorizer + "&x-amz-customauthorizer-signature=" + url.QueryEscape(sig) +
+				"&" + tokenKey + "=" + url.QueryEscape(tok) + "&also=2"
+			ws := s.wsDial(g.addr, marker(c5.clientID), q)
+			if _, err := ws.Write(connectSpec{version: 5, clientID: c5.clientID, username: "plain", password: c5.password, hasPassword: true, clean: true}.packet()); err != nil {
+				s.fatalf("write CONNECT: %v", err)
+			}
+			if typ, body, err := ws.readPacket(10 * time.Second); err != nil || typ != 0x20 || len(body) < 2 || body[1] != 0 {
+				s.fatalf("CONNACK over WSS with credentials in the query: %#x %x %v", typ, body, err)
+			}
+			defer ws.conn.Close()
+			all = append(all, c5)
+
+			// What mochi decoded from each CONNECT.
+			for _, c := range all {
+				var got *connectRecord
+				s.eventually(10*time.Second, func() bool { got = st.mochi.find(c.clientID); return got != nil },
+					"mochi received no CONNECT from %s", c.clientID)
+				if got.username != c.wantUsername || !got.usernameFlag {
+					s.fatalf("%s: the broker received username %q (flag %v), want %q", c.clientID, got.username, got.usernameFlag, c.wantUsername)
+				}
+				if g.password {
+					if !got.passwordFlag || got.password != c.password {
+						s.fatalf("%s: with mqtt.forwardPassword the broker received password %q (flag %v), want %q", c.clientID, got.password, got.passwordFlag, c.password)
+					}
+				} else if got.passwordFlag || got.password != "" {
+					s.fatalf("%s: the broker received a password: %q (flag %v)", c.clientID, got.password, got.passwordFlag)
+				}
+			}
+
+			// What reached the broker's TCP listener from the TLS devices: raw bytes, unmasked.
+			raw := st.recTCP.containing(c1.clientID, c2.clientID)
+			if len(raw) != 2 {
+				s.fatalf("the TCP recorder saw %d streams with the TLS devices' CONNECTs, want 2", len(raw))
+			}
+			for _, b := range raw {
+				for _, sec := range secrets {
+					if sec == c1.password || sec == c2.password {
+						if g.password {
+							continue
+						}
+					}
+					if bytes.Contains(b, []byte(sec)) {
+						s.fatalf("the broker's TCP listener received %q:\n%q", sec, b)
+					}
+				}
+			}
+
+			// The upgrade requests that reached the broker's WebSocket listener.
+			for _, c := range all {
+				if !c.wss {
+					continue
+				}
+				heads := st.recWS.heads(c.clientID)
+				if len(heads) != 1 {
+					s.fatalf("%s: the WebSocket recorder saw %d upgrade requests, want 1", c.clientID, len(heads))
+				}
+				head := heads[0]
+				for _, sec := range secrets {
+					if strings.Contains(strings.ToLower(head), strings.ToLower(sec)) {
+						s.fatalf("%s: the broker's upgrade request carries %q:\n%s", c.clientID, sec, head)
+					}
+				}
+				if c == c5 {
+					req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(head)))
+					if err != nil {
+						s.fatalf("%s: the recorded upgrade request: %v\n%s", c.clientID, err, head)
+					}
+					if got := req.URL.RawQuery; got != "keep=1&also=2" {
+						s.fatalf("%s: the broker's upgrade query is %q, want the other parameters kept: keep=1&also=2", c.clientID, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// mustPahoPassword connects Paho (3.1.1) with a password, or fails the test.
+func mustPahoPassword(s *sc, o connOpts, password string) {
+	s.Helper()
+	if _, err := dialPaho(s, o, func(p *paho.ClientOptions) { p.SetPassword(password) }); err != nil {
+		s.fatalf("connect %s (%s) with a password: %v", o.clientID, o.addr, err)
+	}
+}
+
+// marker is a header that names the device, so the recorder's upgrade requests can be told apart
+// (and that shows other headers pass).
+func marker(clientID string) http.Header {
+	h := http.Header{}
+	h.Set("x-e2e-client", clientID)
+	return h
+}
+
+// secMochi is a mochi-mqtt broker that records the CONNECTs it receives.
+type secMochi struct {
+	tcpAddr, wsAddr string
+	mu              sync.Mutex
+	conns           []connectRecord
+}
+
+type connectRecord struct {
+	clientID, username, password string
+	usernameFlag, passwordFlag   bool
+}
+
+func (m *secMochi) find(clientID string) *connectRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.conns {
+		if m.conns[i].clientID == clientID {
+			c := m.conns[i]
+			return &c
+		}
+	}
+	return nil
+}
+
+// recordHook lets every client in and records each CONNECT as mochi decoded it.
+type recordHook struct {
+	mochi.HookBase
+	m *secMochi
+}
+
+func (*recordHook) ID() string { return "e2e-record" }
+
+func (*recordHook) Provides(b byte) bool {
+	return b == mochi.OnConnectAuthenticate || b == mochi.OnACLCheck
+}
+
+func (h *recordHook) OnConnectAuthenticate(_ *mochi.Client, pk packets.Packet) bool {
+	h.m.mu.Lock()
+	h.m.conns = append(h.m.conns, connectRecord{clientID: pk.Connect.ClientIdentifier, username: string(pk.Connect.Username),
+		password: string(pk.Connect.Password), usernameFlag: pk.Connect.UsernameFlag, passwordFlag: pk.Connect.PasswordFlag})
+	h.m.mu.Unlock()
+	return true
+}
+
+func (*recordHook) OnACLCheck(*mochi.Client, string, bool) bool { return true }
+
+func startSecMochi(t *testing.T) *secMochi {
+	t.Helper()
+	m := &secMochi{}
+	srv := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := srv.AddHook(&recordHook{m: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+		t.Fatal(err)
+	}
+	if m.wsAddr, err = gatewaytest.FreeAddr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddListener(listeners.NewWebsocket(listeners.Config{ID: "ws", Address: m.wsAddr})); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	m.tcpAddr = ln.Addr().String()
+	if err := waitListening(m.tcpAddr, m.wsAddr); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// recorder is a TCP proxy in front of a broker listener that keeps the first 64 KiB each
+// connection sent to the broker: what the broker receives, byte for byte.
+type recorder struct {
+	ln       net.Listener
+	upstream string
+	mu       sync.Mutex
+	streams  []*lockedBuffer
+	conns    []net.Conn
+}
+
+func newRecorder(t *testing.T, upstream string) *recorder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{ln: ln, upstream: upstream}
+	go r.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		r.mu.Lock()
+		for _, c := range r.conns {
+			c.Close()
+		}
+		r.mu.Unlock()
+	})
+	return r
+}
+
+func (r *recorder) addr() string { return r.ln.Addr().String() }
+
+func (r *recorder) serve() {
+	for {
+		c, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.DialTimeout("tcp", r.upstream, 5*time.Second)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		buf := &lockedBuffer{}
+		r.mu.Lock()
+		r.streams = append(r.streams, buf)
+		r.conns = append(r.conns, c, up)
+		r.mu.Unlock()
+		go func() {
+			_, _ = io.Copy(up, io.TeeReader(c, &capped{w: buf, left: 64 << 10}))
+			up.Close()
+		}()
+		go func() {
+			_, _ = io.Copy(c, up)
+			c.Close()
+		}()
+	}
+}
+
+// containing returns the streams that hold any of the strings.
+func (r *recorder) containing(subs ...string) [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out [][]byte
+	for _, s := range r.streams {
+		b := []byte(s.String())
+		for _, sub := range subs {
+			if bytes.Contains(b, []byte(sub)) {
+				out = append(out, b)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// heads returns the HTTP request heads (up to the blank line) of the streams that carry the
+// marker header of clientID.
+func (r *recorder) heads(clientID string) []string {
+	var out []string
+	for _, b := range r.containing("x-e2e-client: " + clientID + "\r\n") {
+		head, _, _ := bytes.Cut(b, []byte("\r\n\r\n"))
+		out = append(out, string(head)+"\r\n\r\n")
+	}
+	return out
+}
+
+// capped writes at most left bytes to w and drops the rest.
+type capped struct {
+	w    io.Writer
+	left int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	n := len(p)
+	if c.left > 0 {
+		k := min(n, c.left)
+		_, _ = c.w.Write(p[:k])
+		c.left -= k
+	}
+	return n, nil
+}
+
+// ---- clients ----
+
+// mqttVersion is mosquitto_sub's -V for MQTT 3.1.1 (4) or 5; given after mosqArgs' own -V, it
+// wins.
+func mqttVersion(v byte) []string {
+	if v == 5 {
+		return []string{"-V", "mqttv5"}
+	}
+	return []string{"-V", "mqttv311"}
+}
+
+// dialPaho is sc.dial with options the scenarios' helper does not set (Will, clean session).
+func dialPaho(s *sc, o connOpts, set func(*paho.ClientOptions)) (*mqttClient, error) {
+	s.Helper()
+	if o.addr == "" {
+		o.addr = s.e.addr
+	}
+	host, _, _ := net.SplitHostPort(o.addr)
+	tc := &tls.Config{RootCAs: s.e.pool, ServerName: host}
+	if !o.wss {
+		tc.NextProtos = []string{"mqtt"}
+	}
+	c := &mqttClient{lost: make(chan struct{}), msgs: make(chan string, 64)}
+	opts := paho.NewClientOptions().SetClientID(o.clientID).SetUsername(o.username).SetTLSConfig(tc).
+		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true).
+		SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
+		SetConnectionLostHandler(func(paho.Client, error) { c.lostOnce.Do(func() { close(c.lost) }) })
+	if o.wss {
+		opts.AddBroker("wss://" + o.addr + "/mqtt")
+		opts.SetHTTPHeaders(o.headers)
+	} else {
+		opts.AddBroker("tls://" + o.addr)
+	}
+	set(opts)
+	c.Client = paho.NewClient(opts)
+	tok := c.Connect()
+	if !tok.WaitTimeout(10 * time.Second) {
+		return nil, errors.New("CONNECT: no answer within 10s")
+	}
+	if err := tok.Error(); err != nil {
+		return nil, err
+	}
+	s.Cleanup(func() { c.Disconnect(50) })
+	return c, nil
+}
+
+// lbSub is a mosquitto_sub -d run with line-buffered output (stdbuf), so its debug lines
+// ("sending CONNECT", "received CONNACK") can be read while it runs. mosquitto_sub retries a
+// CONNECT the server closes, so a refused one runs until stop.
+type lbSub struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{}
+}
+
+func (st *secStack) mosquittoSubLB(s *sc, addr, clientID, username string, extra ...string) *lbSub {
+	s.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	s.Cleanup(cancel)
+	args := append(append([]string{"-oL", "mosquitto_sub"}, s.mosqArgs(addr, clientID, username)...), "-d")
+	args = append(args, extra...)
+	m := &lbSub{out: &lockedBuffer{}, done: make(chan struct{})}
+	m.cmd = exec.CommandContext(ctx, "stdbuf", args...)
+	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
+	if err := m.cmd.Start(); err != nil {
+		s.fatalf("mosquitto_sub: %v", err)
+	}
+	go func() { _ = m.cmd.Wait(); close(m.done) }()
+	s.Cleanup(m.kill)
+	return m
+}
+
+func (m *lbSub) output() string { return m.out.String() }
+
+// kill ends the process at once (SIGKILL): no DISCONNECT, as a device that loses power.
+func (m *lbSub) kill() {
+	_ = m.cmd.Process.Signal(syscall.SIGKILL)
+	<-m.done
+}
+
+// stop kills the process and returns what it printed.
+func (m *lbSub) stop() string {
+	m.kill()
+	return m.out.String()
+}
+
+// connectSpec is an MQTT CONNECT written by hand, for the cases no command-line client here
+// covers over WSS (MQTT 5).
+type connectSpec struct {
+	version            byte // 4: 3.1.1, 5
+	clientID, username string
+	password           string
+	hasPassword, clean bool
+	willTopic          string
+	willPayload        string
+	willRetain         bool
+	willQoS            byte
+}
+
+func (c connectSpec) packet() []byte {
+	var flags byte
+	if c.clean {
+		flags |= 0x02
+	}
+	if c.willTopic != "" {
+		flags |= 0x04 | c.willQoS<<3
+		if c.willRetain {
+			flags |= 0x20
+		}
+	}
+	if c.username != "" {
+		flags |= 0x80
+	}
+	if c.hasPassword {
+		flags |= 0x40
+	}
+	body := []byte{0, 4, 'M', 'Q', 'T', 'T', c.version, flags, 0, 60}
+	if c.version == 5 {
+		body = append(body, 0) // no properties
+	}
+	body = appendString(body, c.clientID)
+	if c.willTopic != "" {
+		if c.version == 5 {
+			body = append(body, 0) // no Will properties
+		}
+		body = appendString(body, c.willTopic)
+		body = appendString(body, c.willPayload)
+	}
+	if c.username != "" {
+		body = appendString(body, c.username)
+	}
+	if c.hasPassword {
+		body = appendString(body, c.password)
+	}
+	return append(append([]byte{0x10}, remainingLength(len(body))...), body...)
+}
+
+// wsClient is a minimal RFC 6455 client over TLS: one masked binary frame per Write, the
+// payloads of the server's data frames as a stream on Read.
+type wsClient struct {
+	conn net.Conn
+	br   *bufio.Reader
+	left int // payload bytes of the current frame not yet read
+	mr   *bufio.Reader
+}
+
+// wsDial upgrades GET /mqtt{query} with the given extra headers (Sec-WebSocket-Protocol: mqtt) and
+// fails the test unless the answer is 101.
+func (s *sc) wsDial(addr string, h http.Header, query string) *wsClient {
+	s.Helper()
+	host, _, _ := net.SplitHostPort(addr)
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: s.e.pool, ServerName: host})
+	if err != nil {
+		s.fatalf("dial %s: %v", addr, err)
+	}
+	s.Cleanup(func() { conn.Close() })
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET /mqtt%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n",
+		query, addr, base64.StdEncoding.EncodeToString(key))
+	for k, vs := range h {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		s.fatalf("upgrade: %v", err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		s.fatalf("upgrade: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		s.fatalf("upgrade: %s", resp.Status)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	c := &wsClient{conn: conn, br: br}
+	c.mr = bufio.NewReader(c)
+	return c
+}
+
+func (c *wsClient) Write(p []byte) (int, error) {
+	h := []byte{0x82}
+	switch n := len(p); {
+	case n < 126:
+		h = append(h, 0x80|byte(n))
+	case n < 1<<16:
+		h = append(h, 0x80|126, byte(n>>8), byte(n))
+	default:
+		h = binary.BigEndian.AppendUint64(append(h, 0x80|127), uint64(n))
+	}
+	mask := make([]byte, 4)
+	_, _ = rand.Read(mask)
+	h = append(h, mask...)
+	for i, x := range p {
+		h = append(h, x^mask[i%4])
+	}
+	if _, err := c.conn.Write(h); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Read returns the payload of the server's binary and continuation frames; a close frame is
+// io.EOF; pings are answered.
+func (c *wsClient) Read(p []byte) (int, error) {
+	for c.left == 0 {
+		var hdr [2]byte
+		if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
+			return 0, err
+		}
+		n := int(hdr[1] & 0x7f)
+		switch n {
+		case 126:
+			var e [2]byte
+			if _, err := io.ReadFull(c.br, e[:]); err != nil {
+				return 0, err
+			}
+			n = int(binary.BigEndian.Uint16(e[:]))
+		case 127:
+			var e [8]byte
+			if _, err := io.ReadFull(c.br, e[:]); err != nil {
+				return 0, err
+			}
+			n = int(binary.BigEndian.Uint64(e[:]))
+		}
+		switch op := hdr[0] & 0x0f; op {
+		case 0x8:
+			return 0, io.EOF
+		case 0x0, 0x1, 0x2:
+			c.left = n
+		default: // ping, pong: skip the payload (a ping's pong is not needed within a test)
+			if _, err := io.CopyN(io.Discard, c.br, int64(n)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	k, err := c.br.Read(p)
+	c.left -= k
+	return k, err
+}
+
+// reset drops the TCP connection with a reset (SO_LINGER 0), without a TLS close_notify.
+func (c *wsClient) reset() {
+	tcp := c.conn.(*tls.Conn).NetConn().(*net.TCPConn)
+	_ = tcp.SetLinger(0)
+	_ = tcp.Close()
+}
+
+// readPacket reads the next MQTT packet within d.
+func (c *wsClient) readPacket(d time.Duration) (byte, []byte, error) {
+	_ = c.conn.SetReadDeadline(time.Now().Add(d))
+	defer c.conn.SetReadDeadline(time.Time{})
+	return readMQTT(c.mr)
+}
