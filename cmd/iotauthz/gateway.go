@@ -22,6 +22,7 @@ const gatewayHelp = `
 usage: iotauthz gateway --wasm FILE --config FILE --cert FILE --key FILE --broker URL
                         [--listen ADDR] [--broker-ws URL] [--http-upstream URL]
                         [--cluster NAME=URL]... [--workers N] [--log-level LEVEL] [--grace DURATION]
+                        [--max-connections N]
 
 Runs the plugin (iotauthz.wasm) without Envoy: the embedded gateway of package host/gateway, on the
 host package (wazero). One TLS listener serves, as an Envoy listener on 443 would:
@@ -38,6 +39,24 @@ host package (wazero). One TLS listener serves, as an Envoy listener on 443 woul
 DESIGN contract 1). Each cluster it names (authorizers[].authorizerFunction.cluster) needs a
 --cluster NAME=URL, e.g. --cluster authorizer=http://127.0.0.1:9000. Connections are spread
 round-robin over --workers VMs, as Envoy spreads them over its worker threads.
+
+What one client may hold, enforced by the gateway itself, whatever the plugin does:
+
+  - the CONNECT deadline, mqtt.connectTimeoutSeconds of --config (default 10 s): from the accept,
+    the TLS handshake and then the MQTT CONNECT (ALPN mqtt) or the first request's headers
+    (HTTPS) must be complete; a WebSocket gets the same time again from its upgrade request to
+    its CONNECT. Later requests on a kept-alive connection get it for their headers. Past it
+    the connection is closed.
+  - request headers: the request line and header lines at most 60 KiB and 100 lines (Envoy's
+    defaults), else 431; a request body at most 128 KiB (AWS IoT's limit), declared or chunked,
+    else 413. Both answers are {"message":...,"traceId":...}, and the connection closes.
+  - --max-connections N caps simultaneous client connections: above it a new connection is
+    accepted and closed at once. 0 (default): no cap but the file-descriptor limit; when accept
+    fails (EMFILE...) the gateway retries after 5 ms, doubling up to 1 s, and open connections
+    go on.
+
+Each refusal writes one decision line ("gateway: {...}", the plugin's field names; at most 20
+per reason and second).
 
 The plugin's log lines (decision logs included) go to stderr. SIGINT or SIGTERM stop it cleanly:
 no new connections; requests and MQTT publishes already read finish (up to --grace); then every
@@ -77,6 +96,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	workers := fs.Int("workers", 2, "worker VMs")
 	level := fs.String("log-level", "info", "plugin log level: trace, debug, info, warn, error, critical")
 	grace := fs.Duration("grace", 10*time.Second, "how long a shutdown waits for work in flight")
+	maxConns := fs.Int("max-connections", 0, "most simultaneous client connections; more are closed at once (0: no cap)")
 	pos, code := parseFlags(fs, args, stdout)
 	if code >= 0 {
 		return code
@@ -90,6 +110,10 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			fmt.Fprintf(stderr, "iotauthz gateway: %s is required (see --help)\n", name)
 			return 2
 		}
+	}
+	if *maxConns < 0 {
+		fmt.Fprintf(stderr, "iotauthz gateway: --max-connections %d: want 0 (no cap) or more\n", *maxConns)
+		return 2
 	}
 	lv, ok := parseLogLevel(*level)
 	if !ok {
@@ -127,18 +151,19 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		logMu.Unlock()
 	}
 	gw, err := gateway.New(ctx, gateway.Config{
-		Module:        module,
-		PluginConfig:  pluginConfig,
-		Workers:       *workers,
-		Clusters:      cm,
-		TLS:           &tls.Config{Certificates: []tls.Certificate{cert}},
-		Broker:        *broker,
-		BrokerWS:      *brokerWS,
-		HTTPUpstream:  *httpUpstream,
-		LogLevel:      lv,
-		LogSink:       func(e host.LogEntry) { logf("plugin %s: %s", e.Level, e.Message) },
-		Logf:          func(f string, a ...any) { logf(f, a...) },
-		ShutdownGrace: *grace,
+		Module:         module,
+		PluginConfig:   pluginConfig,
+		Workers:        *workers,
+		Clusters:       cm,
+		TLS:            &tls.Config{Certificates: []tls.Certificate{cert}},
+		Broker:         *broker,
+		BrokerWS:       *brokerWS,
+		HTTPUpstream:   *httpUpstream,
+		LogLevel:       lv,
+		LogSink:        func(e host.LogEntry) { logf("plugin %s: %s", e.Level, e.Message) },
+		Logf:           func(f string, a ...any) { logf(f, a...) },
+		ShutdownGrace:  *grace,
+		MaxConnections: *maxConns,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "iotauthz gateway: %v\n", err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/iotauthz/iotauthz/host"
@@ -52,6 +53,17 @@ type Config struct {
 	// ShutdownGrace bounds how long Shutdown waits for requests and published messages in
 	// flight before it closes every connection. Default 10s.
 	ShutdownGrace time.Duration
+	// ConnectTimeout is the CONNECT deadline: how long a client may take, from the accept, to
+	// complete its TLS handshake and then its MQTT CONNECT (ALPN "mqtt") or its first request's
+	// headers (HTTPS); a WebSocket gets it again from its upgrade request to its CONNECT. Once
+	// the CONNECT is complete it no longer applies (keep-alive is the broker's business). Zero:
+	// the plugin configuration's mqtt.connectTimeoutSeconds, else DefaultConnectTimeout (10 s).
+	ConnectTimeout time.Duration
+	// MaxConnections caps the simultaneous downstream connections. A connection accepted above
+	// the cap is closed at once (no TLS handshake), and the gateway logs the first of each
+	// episode. Zero: no cap (the process's file-descriptor limit is the bound; accept errors
+	// such as EMFILE are retried with a backoff, never fatal).
+	MaxConnections int
 }
 
 // Gateway serves MQTT over TLS, HTTPS and MQTT over WSS through the plugin. It is safe for
@@ -64,6 +76,10 @@ type Gateway struct {
 	brokerWS     *url.URL
 	httpUpstream *url.URL
 	transport    *http.Transport
+
+	settings       pluginSettings
+	connectTimeout time.Duration
+	dlog           decisionLog
 
 	next    atomic.Uint64 // round-robin worker counter
 	connSeq atomic.Uint64 // connection ids (connection.id), one per TCP connection
@@ -106,6 +122,14 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	if g.cfg.ShutdownGrace <= 0 {
 		g.cfg.ShutdownGrace = 10 * time.Second
+	}
+	if cfg.MaxConnections < 0 {
+		return nil, fmt.Errorf("gateway: MaxConnections %d: want 0 (no cap) or more", cfg.MaxConnections)
+	}
+	g.settings = readPluginSettings(cfg.PluginConfig)
+	g.connectTimeout = g.settings.connectTimeout
+	if cfg.ConnectTimeout > 0 {
+		g.connectTimeout = cfg.ConnectTimeout
 	}
 	clusters := map[string]host.Cluster{}
 	for name, u := range cfg.Clusters {
@@ -185,7 +209,12 @@ func (g *Gateway) ListenAndServe(addr string) error {
 
 // Serve accepts TCP connections on ln, does the TLS handshake and serves each connection as MQTT
 // (negotiated ALPN "mqtt") or HTTP/1.1 (anything else). It returns ErrServerClosed after
-// Shutdown or Close, or the listener's error.
+// Shutdown or Close, or the listener's error when it is permanent.
+//
+// A temporary accept error (EMFILE or ENFILE when file descriptors run out, ECONNABORTED,
+// ENOBUFS, a timeout…) is retried as net/http's Server.Serve does: after 5 ms, doubling up to
+// 1 s, while the connections already open go on. The first error of such an episode is logged,
+// and its end with how many accepts failed.
 func (g *Gateway) Serve(ln net.Listener) error {
 	g.mu.Lock()
 	if g.shutting {
@@ -200,7 +229,12 @@ func (g *Gateway) Serve(ln net.Listener) error {
 		delete(g.listeners, ln)
 		g.mu.Unlock()
 	}()
-	var backoff time.Duration
+	var (
+		backoff    time.Duration
+		failed     int       // accepts failed in this episode
+		failedFrom time.Time // when the episode began
+		refused    int       // connections closed above MaxConnections in this episode
+	)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -209,33 +243,86 @@ func (g *Gateway) Serve(ln net.Listener) error {
 				return ErrServerClosed
 			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
+			if !temporary(err) {
+				return err
 			}
-			return err
+			if failed == 0 {
+				failedFrom = time.Now()
+				g.logf("gateway: accept: %v; retrying after 5 ms, doubling up to 1 s, while open connections go on (logged once until an accept succeeds)", err)
+			}
+			failed++
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(backoff):
+			case <-g.done:
+				return ErrServerClosed
+			}
+			continue
+		}
+		if failed > 0 {
+			g.logf("gateway: accept works again after %d failed attempts over %v", failed, time.Since(failedFrom).Round(time.Millisecond))
+			failed = 0
 		}
 		backoff = 0
-		sc := &serverConn{g: g, raw: c, id: g.connSeq.Add(1)}
-		if !g.track(sc) {
+		sc := &serverConn{g: g, raw: c, id: g.connSeq.Add(1), accepted: time.Now()}
+		switch g.track(sc) {
+		case trackShutdown:
 			c.Close()
 			return ErrServerClosed
+		case trackFull:
+			c.Close()
+			if refused == 0 {
+				g.logf("gateway: %d connections open (MaxConnections): closing new connections at once until one ends (logged once per episode)", g.cfg.MaxConnections)
+			}
+			refused++
+			continue
+		}
+		if refused > 0 {
+			g.logf("gateway: below MaxConnections again; %d connections were closed at once while at the cap", refused)
+			refused = 0
 		}
 		go sc.serve()
 	}
 }
 
-func (g *Gateway) track(sc *serverConn) bool {
+// temporary reports whether an accept error is worth retrying, as net/http's Server.Serve
+// decides: the error says it is temporary (EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED,
+// ECONNRESET…) or a timeout.
+func temporary(err error) bool {
+	if errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) && t.Temporary() {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+const (
+	tracked = iota
+	trackShutdown
+	trackFull
+)
+
+func (g *Gateway) track(sc *serverConn) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.shutting {
-		return false
+		return trackShutdown
+	}
+	if g.cfg.MaxConnections > 0 && len(g.conns) >= g.cfg.MaxConnections {
+		return trackFull
 	}
 	g.conns[sc] = struct{}{}
 	g.wg.Add(1)
-	return true
+	return tracked
 }
 
 func (g *Gateway) untrack(sc *serverConn) {
@@ -328,9 +415,10 @@ func (g *Gateway) Close() error {
 
 // serverConn is one accepted TCP connection.
 type serverConn struct {
-	g   *Gateway
-	raw net.Conn
-	id  uint64
+	g        *Gateway
+	raw      net.Conn
+	id       uint64
+	accepted time.Time
 
 	mu       sync.Mutex
 	tls      *tls.Conn
@@ -352,13 +440,20 @@ func (sc *serverConn) serve() {
 	if draining {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err := tc.HandshakeContext(ctx)
-	cancel()
-	if err != nil {
+	// The CONNECT deadline starts at the accept: the handshake, then the first request's head
+	// or the MQTT CONNECT, must be complete by then. The protocol handler lifts it.
+	deadline := sc.accepted.Add(sc.g.connectTimeout)
+	_ = sc.raw.SetDeadline(deadline)
+	if err := tc.Handshake(); err != nil {
+		if isTimeout(err) && !sc.isDraining() {
+			sc.g.decide(decision{eventType: "Disconnect", reason: reasonProtocol, disconnectReason: "CLIENT_ERROR",
+				source: sc.raw.RemoteAddr(), details: "TLS handshake not complete within " + sc.g.connectTimeout.String() + " of the accept (mqtt.connectTimeoutSeconds)"})
+			return
+		}
 		sc.g.logf("gateway: TLS handshake from %s: %v", sc.raw.RemoteAddr(), err)
 		return
 	}
+	_ = sc.raw.SetWriteDeadline(time.Time{})
 	cs := tc.ConnectionState()
 	props := host.Properties{
 		SNI:                cs.ServerName,
@@ -392,6 +487,15 @@ func (sc *serverConn) drain() {
 	sc.mu.Unlock()
 	if f != nil {
 		f()
+	}
+}
+
+// liftDeadline clears the CONNECT deadline on c, unless a drain has set its own deadline (then
+// it stays, or is set again, so that the drain is not undone).
+func (sc *serverConn) liftDeadline(c net.Conn) {
+	_ = c.SetReadDeadline(time.Time{})
+	if sc.isDraining() {
+		_ = c.SetReadDeadline(time.Now())
 	}
 }
 

@@ -57,9 +57,18 @@ type stack struct {
 	broker   *gatewaytest.Broker
 	upstream *httptest.Server
 	served   chan error
+	logs     *logBuffer // the gateway's own lines (Config.Logf)
 }
 
-func newStack(t *testing.T, workers int) *stack {
+func newStack(t *testing.T, workers int) *stack { return newStackWith(t, workers, stackOpts{}) }
+
+// stackOpts change newStack's gateway: edit its configuration before New, wrap its listener.
+type stackOpts struct {
+	edit func(*gateway.Config)
+	wrap func(net.Listener) net.Listener
+}
+
+func newStackWith(t *testing.T, workers int, o stackOpts) *stack {
 	t.Helper()
 	pki, err := gatewaytest.NewPKI("localhost", "127.0.0.1")
 	if err != nil {
@@ -72,7 +81,8 @@ func newStack(t *testing.T, workers int) *stack {
 	t.Cleanup(func() { b.Close() })
 	up := httptest.NewServer(b.PublishHandler())
 	t.Cleanup(up.Close)
-	gw, err := gateway.New(context.Background(), gateway.Config{
+	logs := &logBuffer{t: t}
+	cfg := gateway.Config{
 		Module:       passthroughWasm,
 		PluginConfig: []byte(`{}`),
 		Workers:      workers,
@@ -80,8 +90,12 @@ func newStack(t *testing.T, workers int) *stack {
 		Broker:       "tcp://" + b.TCPAddr,
 		BrokerWS:     b.WSURL,
 		HTTPUpstream: up.URL,
-		Logf:         t.Logf,
-	})
+		Logf:         logs.logf,
+	}
+	if o.edit != nil {
+		o.edit(&cfg)
+	}
+	gw, err := gateway.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +103,12 @@ func newStack(t *testing.T, workers int) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{gw: gw, addr: ln.Addr().String(), pki: pki, broker: b, upstream: up, served: make(chan error, 1)}
-	go func() { s.served <- gw.Serve(ln) }()
+	s := &stack{gw: gw, addr: ln.Addr().String(), pki: pki, broker: b, upstream: up, served: make(chan error, 1), logs: logs}
+	var served net.Listener = ln
+	if o.wrap != nil {
+		served = o.wrap(ln)
+	}
+	go func() { s.served <- gw.Serve(served) }()
 	t.Cleanup(func() { gw.Close() })
 	return s
 }

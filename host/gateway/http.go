@@ -27,8 +27,12 @@ type httpConn struct {
 	sc    *serverConn
 	c     net.Conn
 	br    *bufio.Reader
+	lim   *headLimit // under br: bounds each request head
 	props host.Properties
 	vm    *host.VM // one VM per downstream connection, as one Envoy worker owns it
+	// linger: the exchange answered 413 before the client sent its whole body; serveHTTP
+	// closes with lingerClose. Written on the exchange's queue goroutine before it ends.
+	linger bool
 
 	mu       sync.Mutex
 	busy     bool // an exchange is in flight
@@ -36,15 +40,23 @@ type httpConn struct {
 }
 
 func serveHTTP(sc *serverConn, c net.Conn, props host.Properties) {
-	hc := &httpConn{sc: sc, c: c, br: bufio.NewReaderSize(c, 16<<10), props: props, vm: sc.g.vm()}
+	hc := &httpConn{sc: sc, c: c, lim: &headLimit{r: c, n: -1}, props: props, vm: sc.g.vm()}
+	hc.br = bufio.NewReaderSize(hc.lim, 16<<10)
 	if !sc.setHandlers(hc.drain, hc.abort) {
 		return
 	}
-	for {
-		_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute)) // idle keep-alive timeout
+	timeout := sc.g.connectTimeout
+	for n := 0; ; n++ {
+		if n > 0 {
+			// The first request keeps the deadline set at the accept; the next ones may wait
+			// for the idle keep-alive timeout, then their head gets the same time as the first.
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute))
+		}
 		if sc.isDraining() {
 			return // after the deadline: a drain that set its own deadline first is not undone
 		}
+		// The head: at most MaxRequestHeaderBytes, bytes already buffered included.
+		hc.lim.n, hc.lim.hit = max(MaxRequestHeaderBytes-hc.br.Buffered(), 0), false
 		// A request line starts with a method token; anything else (an MQTT CONNECT from a
 		// client that sent no ALPN) is refused at once, as Envoy's HTTP codec does, instead of
 		// waiting for a line end that never comes.
@@ -54,24 +66,95 @@ func serveHTTP(sc *serverConn, c net.Conn, props host.Properties) {
 			err = errors.New("not an HTTP request")
 		}
 		if err == nil {
+			if n > 0 {
+				_ = c.SetReadDeadline(time.Now().Add(timeout))
+				if sc.isDraining() {
+					return
+				}
+			}
 			req, err = http.ReadRequest(hc.br)
 		}
 		if err != nil {
-			var ne net.Error
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !(errors.As(err, &ne) && ne.Timeout()) {
+			switch {
+			case hc.lim.hit:
+				hc.refuse(http.StatusRequestHeaderFieldsTooLarge, "Request Header Fields Too Large", reasonHeadersTooLarge,
+					"the request line and headers exceed "+strconv.Itoa(MaxRequestHeaderBytes)+" bytes")
+			case isTimeout(err) && !sc.isDraining() && (n == 0 || hc.br.Buffered() > 0 || first != nil):
+				what := "no complete request head"
+				if n == 0 {
+					what += " within " + timeout.String() + " of the accept"
+				} else {
+					what += " within " + timeout.String() + " of its first byte"
+				}
+				sc.g.decide(decision{eventType: "Disconnect", protocol: "HTTP", reason: reasonProtocol,
+					disconnectReason: "CLIENT_ERROR", source: sc.raw.RemoteAddr(), details: what + " (mqtt.connectTimeoutSeconds)"})
+			case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !isTimeout(err):
 				// Not HTTP (an MQTT client without ALPN lands here): 400 and close, as Envoy's
 				// HTTP codec does.
 				_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Request")
 			}
 			return
 		}
-		_ = c.SetReadDeadline(time.Time{})
+		hc.lim.n = -1
+		if headerLines(req) > MaxRequestHeaders {
+			hc.refuse(http.StatusRequestHeaderFieldsTooLarge, "Request Header Fields Too Large", reasonHeadersTooLarge,
+				"more than "+strconv.Itoa(MaxRequestHeaders)+" header lines")
+			return
+		}
+		upgrade := strings.EqualFold(req.Header.Get("Upgrade"), "websocket")
+		if !upgrade && req.ContentLength > MaxRequestBodyBytes {
+			hc.refuse(http.StatusRequestEntityTooLarge, "Payload Too Large", reasonPayloadTooLarge,
+				"content-length "+strconv.FormatInt(req.ContentLength, 10)+" exceeds the HTTPS publish limit of "+strconv.Itoa(MaxRequestBodyBytes)+" bytes")
+			return
+		}
+		if upgrade {
+			// A WebSocket's CONNECT must follow within the deadline, counted from its upgrade
+			// request; pumpClient lifts it.
+			_ = c.SetReadDeadline(time.Now().Add(timeout))
+		} else {
+			_ = c.SetReadDeadline(time.Time{})
+		}
+		if sc.isDraining() {
+			_ = c.SetReadDeadline(time.Now())
+		}
 		hc.setBusy(true)
 		keep := hc.exchange(req)
 		hc.setBusy(false)
+		if hc.linger {
+			lingerClose(c, sc.raw)
+			return
+		}
 		if !keep || sc.isDraining() {
 			return
 		}
+	}
+}
+
+// headerLines counts a request's header lines (Host included, which ReadRequest moves out of
+// Header).
+func headerLines(req *http.Request) int {
+	n := 0
+	for _, vs := range req.Header {
+		n += len(vs)
+	}
+	if req.Host != "" {
+		n++
+	}
+	return n
+}
+
+// refuse answers a request the gateway refuses before the plugin sees it (431, 413) with the
+// plugin's body shape, writes a decision line, and closes after a linger.
+func (hc *httpConn) refuse(status int, message, reason, details string) {
+	trace := newTraceID()
+	hc.sc.g.decide(decision{traceID: trace, eventType: "Publish-In", protocol: "HTTP", reason: reason,
+		details: details, source: hc.sc.raw.RemoteAddr()})
+	body := `{"message":"` + message + `","traceId":"` + trace + `"}`
+	_ = hc.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := fmt.Fprintf(hc.c, "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s",
+		status, http.StatusText(status), len(body), body)
+	if err == nil {
+		lingerClose(hc.c, hc.sc.raw)
 	}
 }
 
@@ -164,8 +247,15 @@ func (x *exchange) feedBody() {
 		})
 	}
 	buf := make([]byte, 16<<10)
+	total := 0
 	for {
 		n, err := x.req.Body.Read(buf)
+		// A body without content-length (chunked) is counted as it arrives; the plugin never
+		// sees a byte beyond the limit.
+		if total += n; total > MaxRequestBodyBytes {
+			x.q.push(x.tooLarge)
+			return
+		}
 		eof := errors.Is(err, io.EOF)
 		if n > 0 || eof {
 			x.st.RequestBody(buf[:n], eof)
@@ -177,6 +267,34 @@ func (x *exchange) feedBody() {
 			return
 		}
 	}
+}
+
+// tooLarge ends an exchange whose body went past MaxRequestBodyBytes: 413 when no answer has
+// begun (else a reset), then serveHTTP closes after a linger. Queue goroutine.
+func (x *exchange) tooLarge() {
+	if x.wroteHdr || x.reset {
+		x.resetNow()
+		return
+	}
+	x.reset, x.keepAlive = true, false
+	if x.bodyPipe != nil {
+		_ = x.bodyPipe.CloseWithError(errors.New("request body too large"))
+	}
+	if x.upConn != nil {
+		x.upConn.Close()
+	}
+	trace := newTraceID()
+	x.hc.sc.g.decide(decision{traceID: trace, eventType: "Publish-In", protocol: "HTTP", reason: reasonPayloadTooLarge,
+		source: x.hc.sc.raw.RemoteAddr(), details: "the body exceeds the HTTPS publish limit of " + strconv.Itoa(MaxRequestBodyBytes) + " bytes"})
+	body := `{"message":"Payload Too Large","traceId":"` + trace + `"}`
+	_ = x.hc.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(x.cw, "HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s", len(body), body)
+	if x.cw.Flush() == nil {
+		x.hc.linger = true
+	} else {
+		x.hc.c.Close()
+	}
+	x.finish()
 }
 
 // requestHeaders is the request as Envoy's HTTP connection manager presents it to filters:
@@ -571,14 +689,28 @@ func (x *exchange) writeBody(b []byte, endStream bool) {
 }
 
 // pumpClient feeds the client's bytes after a 101 to the plugin as request body.
+//
+// The deadline set at the upgrade request holds until the WebSocket has carried a complete
+// CONNECT (the first MQTT packet).
 func (x *exchange) pumpClient() {
+	var first wsFirstPacket
+	connected := false
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := x.hc.br.Read(buf)
 		if n > 0 {
+			if !connected && first.feed(buf[:n]) {
+				connected = true
+				x.hc.sc.liftDeadline(x.hc.c)
+			}
 			x.st.RequestBody(buf[:n], false)
 		}
 		if err != nil {
+			if !connected && isTimeout(err) && !x.hc.sc.isDraining() {
+				x.hc.sc.g.decide(decision{eventType: "Disconnect", protocol: "MQTT", reason: reasonProtocol,
+					disconnectReason: "CLIENT_ERROR", source: x.hc.sc.raw.RemoteAddr(),
+					details: "no complete CONNECT within " + x.hc.sc.g.connectTimeout.String() + " of the WebSocket upgrade (mqtt.connectTimeoutSeconds)"})
+			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && x.hc.sc.isDraining() {
 				// Shutdown: no more client bytes; what was read goes through and the broker's

@@ -38,13 +38,25 @@ func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
 	runDone := make(chan struct{})
 	go func() { m.q.run(m.closedCh); close(runDone) }()
 
+	// The read deadline set at the accept holds until the CONNECT is complete.
+	var first firstPacket
+	connected := false
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := client.Read(buf)
 		if n > 0 {
+			if !connected && first.feed(buf[:n]) {
+				connected = true
+				sc.liftDeadline(client)
+			}
 			m.conn.DownstreamData(buf[:n], false)
 		}
 		if err != nil {
+			if !connected && isTimeout(err) && !sc.isDraining() {
+				sc.g.decide(decision{eventType: "Disconnect", protocol: "MQTT", reason: reasonProtocol,
+					disconnectReason: "CLIENT_ERROR", source: sc.raw.RemoteAddr(),
+					details: "no complete CONNECT within " + sc.g.connectTimeout.String() + " of the accept (mqtt.connectTimeoutSeconds)"})
+			}
 			break
 		}
 	}
