@@ -125,6 +125,7 @@ type secStack struct {
 	mochi     *secMochi     // what mochi received
 	recTCP    *recorder     // the bytes the two cred gateways sent to mochi's TCP listener
 	recWS     *recorder     // ... to mochi's WebSocket listener
+	recHTTP   *httpRecorder // the HTTPS publishes the two cred gateways let through
 	signing   []byte        // the token-signing public key (PEM)
 	tlsConfig *tls.Config   // the gateways' certificate
 	clusters  map[string]string
@@ -228,21 +229,24 @@ func newSecStack(t *testing.T) *secStack {
 	}
 	st.clusters = map[string]string{"authorizer": as.URL, "unreachable": "http://" + closed}
 
-	st.addr = st.gateway(t, wasm, "mosquitto", nil, "tcp://"+st.broker, st.mosqWS)
+	st.addr = st.gateway(t, wasm, "mosquitto", nil, "tcp://"+st.broker, st.mosqWS, "")
 
 	// Section 3: mochi-mqtt, which shows the decoded CONNECT to a hook, behind two recorders.
 	st.mochi = startSecMochi(t)
 	st.recTCP = newRecorder(t, st.mochi.tcpAddr)
 	st.recWS = newRecorder(t, st.mochi.wsAddr)
 	brokerWS := "ws://" + st.recWS.addr() + "/mqtt"
-	st.credOff = st.gateway(t, wasm, "credOff", nil, "tcp://"+st.recTCP.addr(), brokerWS)
-	st.credOn = st.gateway(t, wasm, "credOn", map[string]any{"forwardPassword": true}, "tcp://"+st.recTCP.addr(), brokerWS)
+	st.recHTTP = &httpRecorder{}
+	hs := httptest.NewServer(st.recHTTP)
+	t.Cleanup(hs.Close)
+	st.credOff = st.gateway(t, wasm, "credOff", nil, "tcp://"+st.recTCP.addr(), brokerWS, hs.URL)
+	st.credOn = st.gateway(t, wasm, "credOn", map[string]any{"forwardPassword": true}, "tcp://"+st.recTCP.addr(), brokerWS, hs.URL)
 	return st
 }
 
 // gateway starts an embedded gateway with e2e's plugin configuration (denyAction disconnect),
 // mqtt fields overridden by mqttOverride, and returns its data endpoint, "localhost:PORT".
-func (st *secStack) gateway(t *testing.T, wasm []byte, name string, mqttOverride map[string]any, broker, brokerWS string) string {
+func (st *secStack) gateway(t *testing.T, wasm []byte, name string, mqttOverride map[string]any, broker, brokerWS, httpUpstream string) string {
 	t.Helper()
 	var cfg map[string]any
 	if err := json.Unmarshal(pluginConfig(st.signing, "disconnect"), &cfg); err != nil {
@@ -261,6 +265,7 @@ func (st *secStack) gateway(t *testing.T, wasm []byte, name string, mqttOverride
 		TLS:          st.tlsConfig.Clone(),
 		Broker:       broker,
 		BrokerWS:     brokerWS,
+		HTTPUpstream: httpUpstream,
 		LogLevel:     host.LogDebug,
 		LogSink:      func(e host.LogEntry) { st.log.add(name, e.Message) },
 		Logf:         func(f string, a ...any) { st.log.add(name, fmt.Sprintf(f, a...)) },
@@ -800,6 +805,50 @@ func secCredentials(t *testing.T, st *secStack) {
 					}
 				}
 			}
+
+			// HTTPS publish, the credentials in the headers, then in the query: what the HTTP
+			// upstream receives.
+			for _, inQuery := range []bool{false, true} {
+				name := "https-hdr-" + s.id
+				target := "https://" + g.addr + "/topics/" + url.PathEscape(s.topic("http")) + "?qos=1&keep=1"
+				h := marker(name)
+				if inQuery {
+					name = "https-query-" + s.id
+					h = marker(name)
+					target += "&x-amz-customauthorizer-name=" + authorizer + "&x-amz-customauthorizer-signature=" + url.QueryEscape(sig) +
+						"&" + tokenKey + "=" + url.QueryEscape(tok)
+				} else {
+					h.Set("x-amz-customauthorizer-name", authorizer)
+					h.Set("x-amz-customauthorizer-signature", sig)
+					h.Set(tokenKey, tok)
+				}
+				req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader("22.5"))
+				req.Header = h
+				cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+					TLSClientConfig: &tls.Config{RootCAs: s.e.pool, ServerName: "localhost"}}}
+				resp, err := cl.Do(req)
+				if err != nil {
+					s.fatalf("%s: %v", name, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					s.fatalf("%s: %s", name, resp.Status)
+				}
+				got := st.recHTTP.find(name)
+				if got == nil {
+					s.fatalf("%s: the HTTP upstream received nothing", name)
+				}
+				if got.URL.RawQuery != "qos=1&keep=1" {
+					s.fatalf("%s: the HTTP upstream's query is %q, want qos=1&keep=1", name, got.URL.RawQuery)
+				}
+				var head strings.Builder
+				_ = got.Header.Write(&head)
+				for _, sec := range secrets {
+					if strings.Contains(strings.ToLower(head.String()), strings.ToLower(sec)) {
+						s.fatalf("%s: the HTTP upstream received %q in the headers:\n%s", name, sec, head.String())
+					}
+				}
+			}
 		})
 	}
 }
@@ -981,6 +1030,33 @@ func (r *recorder) heads(clientID string) []string {
 		out = append(out, string(head)+"\r\n\r\n")
 	}
 	return out
+}
+
+// httpRecorder is an HTTP upstream that answers 200 and keeps every request it receives.
+type httpRecorder struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (h *httpRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 128<<10))
+	h.mu.Lock()
+	h.reqs = append(h.reqs, r.Clone(context.Background()))
+	h.mu.Unlock()
+	w.Header().Set("content-type", "application/json")
+	_, _ = io.WriteString(w, `{"message":"OK"}`)
+}
+
+// find returns the request that carries the marker header of name.
+func (h *httpRecorder) find(name string) *http.Request {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.reqs {
+		if r.Header.Get("x-e2e-client") == name {
+			return r
+		}
+	}
+	return nil
 }
 
 // capped writes at most left bytes to w and drops the rest.
