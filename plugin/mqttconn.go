@@ -425,6 +425,11 @@ func (c *mqttConn) onDecision(d session.Decision) {
 			return
 		}
 	}
+	if d.Will && c.clientID == "" {
+		if ci := c.sess.Connect(); ci != nil { // a WebSocket authorized at the upgrade
+			c.clientID = string(ci.ClientID)
+		}
+	}
 	principal := ""
 	if c.d != nil {
 		principal = c.d.principalID

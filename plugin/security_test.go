@@ -72,8 +72,13 @@ func TestMQTT_Will(t *testing.T) {
 					if !p.closed() || len(p.toBroker()) != 0 {
 						t.Fatalf("denied Will: closed %v, broker got %x\n%s", p.closed(), p.toBroker(), e.logs())
 					}
+					for _, d := range e.decisions() {
+						if d["eventType"] == "Connect" && d["status"] == "Success" {
+							t.Fatalf("a CONNECT refused for its Will logged a Connect success: %v", d)
+						}
+					}
 					f := e.lastFailure()
-					if f == nil || f["eventType"] != "Connect" || f["reason"] != "AUTHORIZATION_FAILURE" ||
+					if f == nil || f["eventType"] != "Connect" || f["reason"] != "AUTHORIZATION_FAILURE" || f["clientId"] != "c1" ||
 						!strings.Contains(f["details"].(string), "Will message: iot:") || !strings.Contains(f["details"].(string), "topic/"+c.topic) {
 						t.Fatalf("failure line %v", f)
 					}

@@ -468,19 +468,29 @@ func (s *Session) checkConnect() Status {
 	if cp, ok := s.policy.(ConnectPolicy); ok {
 		cp.SetConnect(&s.info)
 	}
-	if !s.allow(EventConnect, Connect, s.conn.ClientID, 0, false) {
+	// iot:Connect is decided first (a Policy takes ${iot:ClientId} from it) but reported allowed
+	// only once the Will passes too: a CONNECT refused for its Will logs one failure, no success.
+	ok := s.policy != nil && s.policy.Allow(Connect, s.conn.ClientID)
+	if !ok {
+		s.report(Decision{Event: EventConnect, Action: Connect, Name: s.conn.ClientID, Reason: ReasonAuthorization})
 		return s.closeWith(ReasonForbidden, "iot:Connect denied")
 	}
-	if !s.conn.Will {
-		return Continue
+	if s.conn.Will {
+		if !s.allowWill(Publish) {
+			return s.closeWith(ReasonForbidden, "Will message denied: iot:Publish on the Will topic")
+		}
+		if s.conn.WillRetain && !s.allowWill(RetainPublish) {
+			return s.closeWith(ReasonForbidden, "retained Will message denied: iot:RetainPublish on the Will topic")
+		}
 	}
-	if !s.allowWill(Publish) {
-		return s.closeWith(ReasonForbidden, "Will message denied: iot:Publish on the Will topic")
-	}
-	if s.conn.WillRetain && !s.allowWill(RetainPublish) {
-		return s.closeWith(ReasonForbidden, "retained Will message denied: iot:RetainPublish on the Will topic")
-	}
+	s.report(Decision{Event: EventConnect, Action: Connect, Name: s.conn.ClientID, Allowed: true})
 	return Continue
+}
+
+func (s *Session) report(d Decision) {
+	if s.o.OnDecision != nil {
+		s.o.OnDecision(d)
+	}
 }
 
 // allowWill decides a of the Will topic and reports it as a Connect decision.
