@@ -1,34 +1,36 @@
 package host
 
 import (
-	"crypto/rand"
 	"sort"
-	"strings"
 
 	"github.com/tetratelabs/wazero/api"
 )
 
 // The WASI functions proxy-wasm-cpp-host registers, under both
-// wasi_snapshot_preview1 and wasi_unstable, with its behaviour: the files,
-// sockets and paths all answer errors; fds 1 and 2 go to the log.
+// wasi_snapshot_preview1 and wasi_unstable, with its behaviour: files,
+// sockets and paths all answer errors; fds 1 and 2 go to the log. One file
+// per family, as wazero lays out its WASI:
+//
+//	wasi_fs.go       fd_*, path_*     (fd_write and fd_pwrite log; the rest answer errors)
+//	wasi_clock.go    clock_time_get, clock_res_get
+//	wasi_environ.go  environ_*, args_*
+//	wasi_random.go   random_get
+//	wasi_poll.go     poll_oneoff, sched_yield, proc_exit
+//	wasi_sock.go     sock_*
 //
 // See https://github.com/proxy-wasm/proxy-wasm-cpp-host/blob/main/src/exports.cc
+// See https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md
 
+// WASI errno values the stubs answer.
 const (
-	errnoSuccess  = 0
-	errnoBadf     = 8
-	errnoFault    = 21
-	errnoNotdir   = 20
-	errnoInval    = 28
-	errnoNoent    = 44
-	errnoNosys    = 52
-	errnoNotsup   = 58
-	randomGetMaxB = 64 * 1024
-)
-
-var (
-	i32 = api.ValueTypeI32
-	i64 = api.ValueTypeI64
+	errnoSuccess = 0
+	errnoBadf    = 8
+	errnoFault   = 21
+	errnoNotdir  = 20
+	errnoInval   = 28
+	errnoNoent   = 44
+	errnoNosys   = 52
+	errnoNotsup  = 58
 )
 
 // wasiListB is Envoy 1.33–1.38 (cpp-host after PR #427): 18 functions.
@@ -75,246 +77,34 @@ func set(names ...string) map[string]bool {
 	return m
 }
 
-type wasiDef struct {
+// wasiFunc is one WASI function: its signature, parameter names (as the
+// WASI preview1 docs name them) and implementation. The implementation
+// writes the errno into s[0] (proc_exit has no result).
+type wasiFunc struct {
 	params, results []api.ValueType
 	names           []string
 	fn              func(vm *VM, s []uint64)
 }
 
-func isStdio(fd uint64) bool { return uint32(fd) == 1 || uint32(fd) == 2 }
+// errnoFunc adapts a WASI function that returns its errno.
+func errnoFunc(f func(vm *VM, s []uint64) uint32) func(vm *VM, s []uint64) {
+	return func(vm *VM, s []uint64) { s[0] = uint64(f(vm, s)) }
+}
 
-// wasiDefs returns the implementation of every WASI function for profile.
-func wasiDefs(profile Profile) map[string]wasiDef {
-	r := func(v uint32) uint64 { return uint64(v) }
-	stdioOr := func(ok, bad uint32) func(vm *VM, s []uint64) {
-		return func(vm *VM, s []uint64) {
-			if isStdio(s[0]) {
-				s[0] = r(ok)
-			} else {
-				s[0] = r(bad)
-			}
+// answer is a stub that always answers errno.
+func answer(errno uint32) func(vm *VM, s []uint64) {
+	return func(_ *VM, s []uint64) { s[0] = uint64(errno) }
+}
+
+// wasiFuncs returns every WASI function for profile, by name.
+func wasiFuncs(profile Profile) map[string]wasiFunc {
+	m := map[string]wasiFunc{}
+	for _, family := range []map[string]wasiFunc{fsFuncs(), clockFuncs(), environFuncs(), randomFuncs(), pollFuncs(profile), sockFuncs()} {
+		for name, f := range family {
+			m[name] = f
 		}
 	}
-	ret := func(v uint32) func(vm *VM, s []uint64) { return func(vm *VM, s []uint64) { s[0] = r(v) } }
-	d := map[string]wasiDef{
-		"fd_write": {[]api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32},
-			[]string{"fd", "iovs", "iovs_len", "result.nwritten"},
-			func(vm *VM, s []uint64) {
-				s[0] = r(vm.wasiWrite(uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])))
-			}},
-		"fd_pwrite": {[]api.ValueType{i32, i32, i32, i64, i32}, []api.ValueType{i32},
-			[]string{"fd", "iovs", "iovs_len", "offset", "result.nwritten"},
-			func(vm *VM, s []uint64) {
-				s[0] = r(vm.wasiWrite(uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[4])))
-			}},
-		"fd_read": {[]api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32},
-			[]string{"fd", "iovs", "iovs_len", "result.nread"}, ret(errnoNosys)},
-		"fd_pread": {[]api.ValueType{i32, i32, i32, i64, i32}, []api.ValueType{i32},
-			[]string{"fd", "iovs", "iovs_len", "offset", "result.nread"}, ret(errnoNosys)},
-		"fd_seek": {[]api.ValueType{i32, i64, i32, i32}, []api.ValueType{i32},
-			[]string{"fd", "offset", "whence", "result.newoffset"},
-			func(vm *VM, s []uint64) { vm.p.log(vm, LogTrace, "wasi_unstable fd_seek"); s[0] = 0 }},
-		"fd_close": {[]api.ValueType{i32}, []api.ValueType{i32}, []string{"fd"},
-			func(vm *VM, s []uint64) { vm.p.log(vm, LogTrace, "wasi_unstable fd_close"); s[0] = 0 }},
-		"fd_fdstat_get": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"fd", "result.stat"},
-			func(vm *VM, s []uint64) {
-				if !isStdio(s[0]) {
-					s[0] = errnoBadf
-					return
-				}
-				ptr := uint32(s[1])
-				// filetype/flags zero, fs_rights_base = FD_WRITE (64), inheriting 0.
-				if !vm.writeU64(ptr, 0) || !vm.writeU64(ptr+8, 64) || !vm.writeU64(ptr+16, 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		"fd_fdstat_set_flags": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"fd", "flags"}, ret(errnoNosys)},
-		"fd_prestat_get":      {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"fd", "result.prestat"}, ret(errnoBadf)},
-		"fd_prestat_dir_name": {[]api.ValueType{i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "path", "path_len"}, ret(errnoNosys)},
-		"path_open": {[]api.ValueType{i32, i32, i32, i32, i32, i64, i64, i32, i32}, []api.ValueType{i32},
-			[]string{"fd", "dirflags", "path", "path_len", "oflags", "fs_rights_base", "fs_rights_inheriting", "fdflags", "result.opened_fd"},
-			ret(errnoNoent)},
-		"environ_sizes_get": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"result.environc", "result.environv_len"},
-			func(vm *VM, s []uint64) {
-				env := vm.p.environ()
-				n := 0
-				for _, e := range env {
-					n += len(e) + 1
-				}
-				if !vm.writeU32(uint32(s[0]), uint32(len(env))) || !vm.writeU32(uint32(s[1]), uint32(n)) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		"environ_get": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"environ", "environ_buf"},
-			func(vm *VM, s []uint64) {
-				arr, buf := uint32(s[0]), uint32(s[1])
-				for i, e := range vm.p.environ() {
-					b := append([]byte(e), 0)
-					if !vm.writeU32(arr+uint32(4*i), buf) || !vm.mem.Write(buf, b) {
-						s[0] = errnoFault
-						return
-					}
-					buf += uint32(len(b))
-				}
-				s[0] = 0
-			}},
-		"args_sizes_get": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"result.argc", "result.argv_len"},
-			func(vm *VM, s []uint64) {
-				if !vm.writeU32(uint32(s[0]), 0) || !vm.writeU32(uint32(s[1]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		"args_get": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"argv", "argv_buf"}, ret(errnoSuccess)},
-		"clock_time_get": {[]api.ValueType{i32, i64, i32}, []api.ValueType{i32}, []string{"id", "precision", "result.timestamp"},
-			func(vm *VM, s []uint64) {
-				var t uint64
-				switch uint32(s[0]) {
-				case 0:
-					t = uint64(vm.p.clock.Now().UnixNano())
-				case 1:
-					t = uint64(vm.p.clock.Monotonic())
-				default:
-					s[0] = errnoNotsup
-					return
-				}
-				if !vm.writeU64(uint32(s[2]), t) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		"clock_res_get": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"id", "result.resolution"},
-			func(vm *VM, s []uint64) {
-				if id := uint32(s[0]); id != 0 && id != 1 {
-					s[0] = errnoNotsup
-					return
-				}
-				if !vm.writeU64(uint32(s[1]), 1) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		"random_get": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"buf", "buf_len"},
-			func(vm *VM, s []uint64) {
-				n := uint32(s[1])
-				if n > randomGetMaxB {
-					s[0] = errnoInval
-					return
-				}
-				if n == 0 {
-					s[0] = 0
-					return
-				}
-				b := make([]byte, n)
-				_, _ = rand.Read(b)
-				if !vm.mem.Write(uint32(s[0]), b) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		"proc_exit": {[]api.ValueType{i32}, nil, []string{"rval"},
-			func(vm *VM, s []uint64) { vm.p.log(vm, LogTrace, "wasi_unstable proc_exit") }},
-		"sched_yield": {nil, []api.ValueType{i32}, nil, ret(errnoSuccess)},
-		"poll_oneoff": {[]api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, []string{"in", "out", "nsubscriptions", "result.nevents"},
-			func(vm *VM, s []uint64) {
-				if profile == Envoy133 {
-					s[0] = errnoNosys // nevents is not written
-					return
-				}
-				if !vm.writeU32(uint32(s[3]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		// List C (Envoy 1.39).
-		"fd_fdstat_set_rights":  {[]api.ValueType{i32, i64, i64}, []api.ValueType{i32}, []string{"fd", "fs_rights_base", "fs_rights_inheriting"}, stdioOr(0, errnoBadf)},
-		"fd_advise":             {[]api.ValueType{i32, i64, i64, i32}, []api.ValueType{i32}, []string{"fd", "offset", "len", "advice"}, ret(errnoSuccess)},
-		"fd_allocate":           {[]api.ValueType{i32, i64, i64}, []api.ValueType{i32}, []string{"fd", "offset", "len"}, stdioOr(0, errnoBadf)},
-		"fd_datasync":           {[]api.ValueType{i32}, []api.ValueType{i32}, []string{"fd"}, stdioOr(0, errnoBadf)},
-		"fd_sync":               {[]api.ValueType{i32}, []api.ValueType{i32}, []string{"fd"}, stdioOr(0, errnoBadf)},
-		"fd_filestat_set_size":  {[]api.ValueType{i32, i64}, []api.ValueType{i32}, []string{"fd", "size"}, stdioOr(0, errnoBadf)},
-		"fd_filestat_set_times": {[]api.ValueType{i32, i64, i64, i32}, []api.ValueType{i32}, []string{"fd", "atim", "mtim", "fst_flags"}, stdioOr(0, errnoBadf)},
-		"fd_filestat_get":       {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"fd", "result.buf"}, ret(errnoBadf)},
-		"fd_readdir": {[]api.ValueType{i32, i32, i32, i64, i32}, []api.ValueType{i32}, []string{"fd", "buf", "buf_len", "cookie", "result.bufused"},
-			func(vm *VM, s []uint64) {
-				if !vm.writeU32(uint32(s[4]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = errnoNotdir
-			}},
-		"fd_renumber": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"fd", "to"},
-			func(vm *VM, s []uint64) {
-				if !isStdio(s[0]) || !isStdio(s[1]) {
-					s[0] = errnoBadf
-					return
-				}
-				s[0] = errnoNotsup
-			}},
-		"fd_tell": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"fd", "result.offset"},
-			func(vm *VM, s []uint64) {
-				if !isStdio(s[0]) {
-					s[0] = errnoBadf
-					return
-				}
-				if !vm.writeU64(uint32(s[1]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = 0
-			}},
-		"path_create_directory":   {[]api.ValueType{i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "path", "path_len"}, ret(errnoNotsup)},
-		"path_filestat_get":       {[]api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "flags", "path", "path_len", "result.buf"}, ret(errnoNotsup)},
-		"path_filestat_set_times": {[]api.ValueType{i32, i32, i32, i32, i64, i64, i32}, []api.ValueType{i32}, []string{"fd", "flags", "path", "path_len", "atim", "mtim", "fst_flags"}, ret(errnoNotsup)},
-		"path_link":               {[]api.ValueType{i32, i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}, []string{"old_fd", "old_flags", "old_path", "old_path_len", "new_fd", "new_path", "new_path_len"}, ret(errnoNotsup)},
-		"path_readlink": {[]api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "path", "path_len", "buf", "buf_len", "result.bufused"},
-			func(vm *VM, s []uint64) {
-				if !vm.writeU32(uint32(s[5]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = errnoNotsup
-			}},
-		"path_remove_directory": {[]api.ValueType{i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "path", "path_len"}, ret(errnoNotsup)},
-		"path_rename":           {[]api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "old_path", "old_path_len", "new_fd", "new_path", "new_path_len"}, ret(errnoNotsup)},
-		"path_symlink":          {[]api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}, []string{"old_path", "old_path_len", "fd", "new_path", "new_path_len"}, ret(errnoNotsup)},
-		"path_unlink_file":      {[]api.ValueType{i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "path", "path_len"}, ret(errnoNotsup)},
-		"sock_accept": {[]api.ValueType{i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "flags", "result.fd"},
-			func(vm *VM, s []uint64) {
-				if !vm.writeU32(uint32(s[2]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = errnoNotsup
-			}},
-		"sock_recv": {[]api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "ri_data", "ri_data_len", "ri_flags", "result.ro_datalen", "result.ro_flags"},
-			func(vm *VM, s []uint64) {
-				if !vm.writeU32(uint32(s[4]), 0) || !vm.writeU32(uint32(s[5]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = errnoNotsup
-			}},
-		"sock_send": {[]api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}, []string{"fd", "si_data", "si_data_len", "si_flags", "result.so_datalen"},
-			func(vm *VM, s []uint64) {
-				if !vm.writeU32(uint32(s[4]), 0) {
-					s[0] = errnoFault
-					return
-				}
-				s[0] = errnoNotsup
-			}},
-		"sock_shutdown": {[]api.ValueType{i32, i32}, []api.ValueType{i32}, []string{"fd", "how"}, ret(errnoNotsup)},
-	}
-	return d
+	return m
 }
 
 // wasiModules builds wasi_snapshot_preview1 and wasi_unstable for profile.
@@ -326,7 +116,7 @@ func wasiModules(profile Profile) []*hostModule {
 		start, malloc = startAllowed139, mallocAllowed139
 	}
 	sort.Strings(names)
-	defs := wasiDefs(profile)
+	defs := wasiFuncs(profile)
 	var mods []*hostModule
 	for _, modName := range []string{"wasi_snapshot_preview1", "wasi_unstable"} {
 		m := &hostModule{name: modName}
@@ -342,51 +132,8 @@ func wasiModules(profile Profile) []*hostModule {
 	return mods
 }
 
-// wasiWrite is fd_write/fd_pwrite: fd 1 logs at info, fd 2 at error, the
-// trailing newline removed; any other fd is EBADF.
-func (vm *VM) wasiWrite(fd, iovs, iovsLen, nwrittenPtr uint32) uint32 {
-	var level LogLevel
-	switch fd {
-	case 1:
-		level = LogInfo
-	case 2:
-		level = LogError
-	default:
-		return errnoBadf
-	}
-	var sb strings.Builder
-	for i := uint32(0); i < iovsLen; i++ {
-		iov, ok := vm.mem.Read(iovs+i*8, 8)
-		if !ok {
-			return errnoFault
-		}
-		ptr := uint32(iov[0]) | uint32(iov[1])<<8 | uint32(iov[2])<<16 | uint32(iov[3])<<24
-		n := uint32(iov[4]) | uint32(iov[5])<<8 | uint32(iov[6])<<16 | uint32(iov[7])<<24
-		if n == 0 {
-			continue
-		}
-		b, ok := vm.mem.Read(ptr, n)
-		if !ok {
-			return errnoFault
-		}
-		sb.Write(b)
-	}
-	s := sb.String()
-	written := len(s)
-	if written > 0 {
-		vm.p.log(vm, level, strings.TrimSuffix(s, "\n"))
-	}
-	if !vm.writeU32(nwrittenPtr, uint32(written)) {
-		return errnoFault
-	}
-	return 0
-}
+// sig32 is a signature of n i32 parameters and an i32 errno.
+func sig32(n int) (params, results []api.ValueType) { return u32s(n), u32s(1) }
 
-func (p *Plugin) environ() []string {
-	env := make([]string, 0, len(p.cfg.Env))
-	for k, v := range p.cfg.Env {
-		env = append(env, k+"="+v)
-	}
-	sort.Strings(env)
-	return env
-}
+// types lists value types for a signature with i64 parameters.
+func types(ts ...api.ValueType) []api.ValueType { return ts }
