@@ -78,13 +78,8 @@ func serveAuthorizer(ctx context.Context, reload <-chan os.Signal, args []string
 	listen := fs.String("listen", "127.0.0.1:9000", "address to listen on, HOST:PORT (port 0 picks a free one)")
 	quiet := fs.Bool("quiet", false, "do not log each request")
 	admin := fs.Bool("admin", false, "serve the test-only /admin/ API (hits, events, rules, reset)")
-	pos, code := parseFlags(fs, args, stdout)
-	if code >= 0 {
+	if code := parseNoArgs(fs, args, stdout); code >= 0 {
 		return code
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "iotauthz authorizer: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	if *rulesPath == "" {
 		fmt.Fprintln(stderr, "iotauthz authorizer: --rules is required (see --help)")

@@ -81,13 +81,8 @@ func serveDemo(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	dir := fs.String("dir", "dist/demo", "where to write the keys, certificates and configuration")
 	denyAction := fs.String("deny-action", "reject", `what a denied PUBLISH or SUBSCRIBE does: "reject" (refused with a reason code the clients print) or "disconnect" (AWS IoT's MQTT 3.1.1 behaviour: the connection is closed)`)
 	verbose := fs.Bool("verbose", false, "log every plugin decision (debug), not only connections and denials")
-	pos, code := parseFlags(fs, args, stdout)
-	if code >= 0 {
+	if code := parseNoArgs(fs, args, stdout); code >= 0 {
 		return code
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "iotauthz demo: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	if *denyAction != "disconnect" && *denyAction != "reject" {
 		fmt.Fprintf(stderr, "iotauthz demo: --deny-action %q: want disconnect or reject\n", *denyAction)

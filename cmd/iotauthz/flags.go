@@ -54,6 +54,20 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string
 	}
 }
 
+// parseNoArgs is parseFlags for a subcommand that takes no positional argument: one is an error
+// on the flag set's output. It returns -1 to go on, or the exit code as parseFlags does.
+func parseNoArgs(fs *flag.FlagSet, args []string, stdout io.Writer) int {
+	pos, code := parseFlags(fs, args, stdout)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) != 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), pos[0])
+		return 2
+	}
+	return -1
+}
+
 // multiFlag is a repeatable string flag.
 type multiFlag []string
 

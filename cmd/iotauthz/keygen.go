@@ -38,13 +38,8 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", ".", "directory to write private.pem and public.pem into (created if missing)")
 	bits := fs.Int("bits", 2048, "RSA modulus size in bits (2048, 3072 or 4096)")
 	force := fs.Bool("force", false, "overwrite existing private.pem and public.pem")
-	pos, code := parseFlags(fs, args, stdout)
-	if code >= 0 {
+	if code := parseNoArgs(fs, args, stdout); code >= 0 {
 		return code
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "iotauthz keygen: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	if *bits < 2048 || *bits > 8192 {
 		fmt.Fprintf(stderr, "iotauthz keygen: --bits %d: must be between 2048 and 8192\n", *bits)

@@ -21,6 +21,25 @@ func writePolicy(t *testing.T, name, text string) string {
 	return p
 }
 
+// checkTestAuthUsage runs test-authorization with args and wants a usage error: exit 2, nothing
+// on stdout, and each of want on stderr.
+func checkTestAuthUsage(t *testing.T, args []string, want ...string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"test-authorization"}, args...), &stdout, &stderr)
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout not empty: %s", stdout.String())
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr %q does not contain %q", stderr.String(), w)
+		}
+	}
+}
+
 func TestTestAuthorization(t *testing.T) {
 	device := writePolicy(t, "device.json", `{
   "Version": "2012-10-17",
@@ -121,21 +140,7 @@ func TestTestAuthorization_errors(t *testing.T) {
 			"--policy", good, "--policy", good, "--policy", good, "--policy", good, "--policy", good, "--action", "a:b", "--resource", "*"}, []string{"11 policies given"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"test-authorization"}, tc.args...), &stdout, &stderr)
-			if code != 2 {
-				t.Errorf("exit %d, want 2", code)
-			}
-			if stdout.Len() != 0 {
-				t.Errorf("stdout not empty: %s", stdout.String())
-			}
-			for _, w := range tc.wantStderr {
-				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("stderr %q does not contain %q", stderr.String(), w)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkTestAuthUsage(t, tc.args, tc.wantStderr...) })
 	}
 }
 
@@ -243,19 +248,7 @@ func TestTestAuthorization_badConnectKeys(t *testing.T) {
 		{"empty domain", append([]string{"--domain-name", ""}, pub...), "give the host name alone"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"test-authorization"}, tc.args...), &stdout, &stderr)
-			if code != 2 {
-				t.Errorf("exit %d, want 2", code)
-			}
-			if stdout.Len() != 0 {
-				t.Errorf("stdout not empty: %s", stdout.String())
-			}
-			if !strings.Contains(stderr.String(), tc.want) {
-				t.Errorf("stderr %q does not contain %q", stderr.String(), tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkTestAuthUsage(t, tc.args, tc.want) })
 	}
 	// A good request still works after the refusals.
 	var stdout, stderr bytes.Buffer
