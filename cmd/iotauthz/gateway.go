@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,13 +17,15 @@ import (
 
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/lambda"
+	"github.com/iotauthz/iotauthz/plugin/config"
 )
 
 const gatewayHelp = `
 usage: iotauthz gateway --wasm FILE --config FILE --cert FILE --key FILE --broker URL
                         [--listen ADDR] [--broker-ws URL] [--http-upstream URL]
                         [--cluster NAME=URL]... [--workers N] [--log-level LEVEL] [--grace DURATION]
-                        [--max-connections N]
+                        [--max-connections N] [--lambda-endpoint URL]
 
 Runs the plugin (iotauthz.wasm) without Envoy: the embedded gateway of package host/gateway, on the
 host package (wazero). One TLS listener serves, as an Envoy listener on 443 would:
@@ -39,6 +42,13 @@ host package (wazero). One TLS listener serves, as an Envoy listener on 443 woul
 DESIGN contract 1). Each cluster it names (authorizers[].authorizerFunction.cluster) needs a
 --cluster NAME=URL, e.g. --cluster authorizer=http://127.0.0.1:9000. Connections are spread
 round-robin over --workers VMs, as Envoy spreads them over its worker threads.
+
+An authorizer given by authorizerFunctionArn (a Lambda function, as AWS IoT's DescribeAuthorizer
+prints it) needs no --cluster: the gateway invokes the function itself with the AWS SDK
+(synchronous Invoke, the event as payload), with the SDK's default credential chain
+(AWS_ACCESS_KEY_ID..., AWS_PROFILE, SSO, web identity, ECS or EC2 role) and the region of the
+ARN; the caller needs lambda:InvokeFunction on it (docs/lambda.md). --lambda-endpoint sends
+those calls elsewhere, e.g. to the Lambda Runtime Interface Emulator or a VPC endpoint.
 
 What one client may hold, enforced by the gateway itself, whatever the plugin does:
 
@@ -96,6 +106,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	workers := fs.Int("workers", 2, "worker VMs")
 	level := fs.String("log-level", "info", "plugin log level: trace, debug, info, warn, error, critical")
 	grace := fs.Duration("grace", 10*time.Second, "how long a shutdown waits for work in flight")
+	lambdaEndpoint := fs.String("lambda-endpoint", "", "Lambda API endpoint URL for authorizerFunctionArn authorizers (default: the ARN's regional endpoint)")
 	maxConns := fs.Int("max-connections", 0, "most simultaneous client connections; more are closed at once (0: no cap)")
 	pos, code := parseFlags(fs, args, stdout)
 	if code >= 0 {
@@ -150,11 +161,21 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, time.Now().UTC().Format("2006-01-02T15:04:05.000Z")+" "+format+"\n", a...)
 		logMu.Unlock()
 	}
+	// Lambda authorizers: a configuration the plugin refuses is reported by gateway.New below.
+	var handlers map[string]http.Handler
+	if _, perr := config.Parse(pluginConfig); perr == nil {
+		handlers, err = lambda.Clusters(ctx, pluginConfig, lambda.Options{Endpoint: *lambdaEndpoint, Logf: logf})
+		if err != nil {
+			fmt.Fprintf(stderr, "iotauthz gateway: %v\n", err)
+			return 1
+		}
+	}
 	gw, err := gateway.New(ctx, gateway.Config{
 		Module:         module,
 		PluginConfig:   pluginConfig,
 		Workers:        *workers,
 		Clusters:       cm,
+		Handlers:       handlers,
 		TLS:            &tls.Config{Certificates: []tls.Certificate{cert}},
 		Broker:         *broker,
 		BrokerWS:       *brokerWS,

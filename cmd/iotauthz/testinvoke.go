@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"flag"
@@ -12,18 +13,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iotauthz/iotauthz/host/gateway/lambda"
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/token"
 	"github.com/iotauthz/iotauthz/policy"
 )
 
 const testInvokeHelp = `
-usage: iotauthz test-invoke-authorizer --url URL [--token T] [--signature S --public-key PEM...]
+usage: iotauthz test-invoke-authorizer (--url URL | --function-arn ARN [--lambda-endpoint URL]) [--token T] [--signature S --public-key PEM...]
          [--http-header NAME:VALUE]... [--query-string ?QUERY]
          [--mqtt-username U] [--mqtt-password P] [--mqtt-client-id C] [--server-name SNI]
 
 Calls an authorizer service the way the plugin does, and checks its answer the way the plugin
 does: AWS IoT's TestInvokeAuthorizer for iotauthz.
+
+With --function-arn the authorizer is a Lambda function, as authorizerFunctionArn names it
+(arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]): the event is the payload of a
+synchronous Invoke through the AWS SDK, exactly as the embedded gateway invokes it, with the SDK's
+default credential chain and the ARN's region (lambda:InvokeFunction is needed). --lambda-endpoint
+sends the call elsewhere (the Lambda Runtime Interface Emulator, a VPC endpoint). A function error
+(an error the function returns or a panic), a throttle or any other failure prints its reason
+and exits 1, as would the plugin deny the device.
 
 It builds the AWS custom-authorizer event with the plugin's own code (the same bytes the plugin
 would send), POSTs it to URL with content-type application/json, and validates the answer by
@@ -62,6 +73,9 @@ Example:
   iotauthz test-invoke-authorizer --url http://127.0.0.1:9000/authorize \
     --token allow-dev1 --signature "$(iotauthz sign --key private.pem allow-dev1)" --public-key public.pem \
     --mqtt-client-id dev1 --mqtt-username 'dev1?x-amz-customauthorizer-name=tokens' --server-name iot.example.com
+
+  iotauthz test-invoke-authorizer --function-arn arn:aws:lambda:us-east-1:123456789012:function:iot-authorizer \
+    --token allow-dev1 --mqtt-client-id dev1 --server-name iot.example.com
 `
 
 func init() {
@@ -70,7 +84,9 @@ func init() {
 
 func runTestInvoke(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("test-invoke-authorizer", testInvokeHelp, stdout, stderr)
-	url := fs.String("url", "", "the authorizer service URL (required), e.g. http://127.0.0.1:9000/authorize")
+	url := fs.String("url", "", "the authorizer service URL, e.g. http://127.0.0.1:9000/authorize (or --function-arn)")
+	functionARN := fs.String("function-arn", "", "the authorizer's Lambda function ARN, as authorizerFunctionArn (instead of --url)")
+	lambdaEndpoint := fs.String("lambda-endpoint", "", "with --function-arn: the Lambda API endpoint URL (default: the ARN's regional endpoint)")
 	tok := fs.String("token", "", "the token (the value of the tokenKeyName header, query parameter or username key)")
 	sig := fs.String("signature", "", "base64 signature of the token (x-amz-customauthorizer-signature); needs --public-key")
 	var keys, headers multiFlag
@@ -92,9 +108,25 @@ func runTestInvoke(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iotauthz test-invoke-authorizer: unexpected argument %q\n", pos[0])
 		return 2
 	}
-	if *url == "" {
-		fmt.Fprintln(stderr, "iotauthz test-invoke-authorizer: --url is required (see --help)")
+	if *url == "" && *functionARN == "" {
+		fmt.Fprintln(stderr, "iotauthz test-invoke-authorizer: --url is required, or --function-arn (see --help)")
 		return 2
+	}
+	if *url != "" && *functionARN != "" {
+		fmt.Fprintln(stderr, "iotauthz test-invoke-authorizer: --url and --function-arn: give one, not both")
+		return 2
+	}
+	if *lambdaEndpoint != "" && *functionARN == "" {
+		fmt.Fprintln(stderr, "iotauthz test-invoke-authorizer: --lambda-endpoint needs --function-arn")
+		return 2
+	}
+	var fn config.FunctionARN
+	if *functionARN != "" {
+		var err error
+		if fn, err = config.ParseFunctionARN(*functionARN); err != nil {
+			fmt.Fprintf(stderr, "iotauthz test-invoke-authorizer: --function-arn: %s\n", err.(*config.Error).Reason)
+			return 2
+		}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -174,7 +206,15 @@ func runTestInvoke(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "event: %s\n", body)
 	}
 
-	out, reason, err := invokeAuthorizer(*url, body, *timeout, authorizer.Limits{MinInterval: *minInterval, MaxInterval: 86400})
+	lim := authorizer.Limits{MinInterval: *minInterval, MaxInterval: 86400}
+	var out []byte
+	var reason string
+	var err error
+	if *functionARN != "" {
+		out, reason, err = invokeFunction(fn, *lambdaEndpoint, body, *timeout, lim)
+	} else {
+		out, reason, err = invokeAuthorizer(*url, body, *timeout, lim)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "iotauthz test-invoke-authorizer: %v\n", err)
 		return 1
@@ -213,6 +253,42 @@ func invokeAuthorizer(url string, event []byte, timeout time.Duration, lim autho
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Sprintf("the authorizer answered HTTP %d, not 200", resp.StatusCode), nil
 	}
+	return validateAnswer(b, lim)
+}
+
+// invokeFunction invokes the Lambda function fn with the event, as the embedded gateway does,
+// and validates its answer. err is a failed invocation (the function's error, a throttle, an
+// API or network error); reason and out as invokeAuthorizer's.
+func invokeFunction(fn config.FunctionARN, endpoint string, event []byte, timeout time.Duration, lim authorizer.Limits) (out []byte, reason string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	iv, err := lambda.New(ctx, fn, lambda.Options{Endpoint: endpoint})
+	if err != nil {
+		return nil, "", err
+	}
+	status, hdr, b := iv.Invoke(ctx, event)
+	switch {
+	case hdr["X-Amz-Function-Error"] != "":
+		return nil, "", fmt.Errorf("the function failed (%s): %s", hdr["X-Amz-Function-Error"], bounded(b))
+	case status == http.StatusGatewayTimeout && ctx.Err() != nil:
+		return nil, "", fmt.Errorf("no answer within %v", timeout)
+	case status != http.StatusOK:
+		return nil, "", fmt.Errorf("invoking %s: HTTP %d: %s", fn, status, bounded(b))
+	}
+	return validateAnswer(b, lim)
+}
+
+// bounded is a payload for one error line.
+func bounded(b []byte) string {
+	if len(b) > 512 {
+		return string(b[:512]) + "..."
+	}
+	return string(b)
+}
+
+// validateAnswer validates a 200 answer's body by the rules of contract 2 and returns the
+// TestInvokeAuthorizer JSON, or the reason it is invalid.
+func validateAnswer(b []byte, lim authorizer.Limits) (out []byte, reason string, err error) {
 	r, err := authorizer.ParseResponse(b, lim)
 	if err != nil {
 		return nil, err.Error(), nil

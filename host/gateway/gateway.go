@@ -31,6 +31,10 @@ type Config struct {
 	// Clusters maps each cluster name the plugin configuration uses (authorizerFunction.cluster)
 	// to a base URL, "http://127.0.0.1:9000".
 	Clusters map[string]string
+	// Handlers are clusters served in process, by name, beside Clusters: for an authorizer given
+	// by authorizerFunctionArn, the cluster named by its ARN, served by a Lambda invoker
+	// (lambda.Clusters in package host/gateway/lambda). A name in both is an error.
+	Handlers map[string]http.Handler
 	// TLS is the server's TLS configuration: at least one certificate. The gateway sets
 	// NextProtos itself ("mqtt", "http/1.1").
 	TLS *tls.Config
@@ -134,6 +138,12 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	clusters := map[string]host.Cluster{}
 	for name, u := range cfg.Clusters {
 		clusters[name] = host.Cluster{URL: strings.TrimRight(u, "/")}
+	}
+	for name, h := range cfg.Handlers {
+		if _, dup := clusters[name]; dup || h == nil {
+			return nil, fmt.Errorf("gateway: cluster %q: given both as a URL and a handler, or a nil handler", name)
+		}
+		clusters[name] = host.Cluster{Handler: h}
 	}
 	p, err := host.New(ctx, host.Config{
 		Module:       cfg.Module,
