@@ -284,56 +284,12 @@ func (p *parser) statement(d *Document, v jsonv.Value, path string) {
 				return
 			}
 		case "Action", "NotAction":
-			if haveAction {
-				p.errAt(m.KeyOffset, fpath(), sid, "a statement has either Action or NotAction, not both")
+			if s.actions, s.notAction = p.patternElem(m, fw, sid, &haveAction, p.action, &st.Action, &st.NotAction); p.err != nil {
 				return
-			}
-			haveAction = true
-			list := p.stringList(m.Value, fw, sid)
-			if p.err != nil {
-				return
-			}
-			s.notAction = m.Key == "NotAction"
-			s.actions = make([]*pattern, 0, len(list))
-			names := make([]string, 0, len(list))
-			for i, a := range list {
-				pat := p.action(a.str, a.off, fw.elem(m.Value, i), sid)
-				if p.err != nil {
-					return
-				}
-				s.actions = append(s.actions, pat)
-				names = append(names, a.str)
-			}
-			if s.notAction {
-				st.NotAction = names
-			} else {
-				st.Action = names
 			}
 		case "Resource", "NotResource":
-			if haveResource {
-				p.errAt(m.KeyOffset, fpath(), sid, "a statement has either Resource or NotResource, not both")
+			if s.resources, s.notResource = p.patternElem(m, fw, sid, &haveResource, p.resource, &st.Resource, &st.NotResource); p.err != nil {
 				return
-			}
-			haveResource = true
-			list := p.stringList(m.Value, fw, sid)
-			if p.err != nil {
-				return
-			}
-			s.notResource = m.Key == "NotResource"
-			s.resources = make([]*pattern, 0, len(list))
-			names := make([]string, 0, len(list))
-			for i, r := range list {
-				pat := p.resource(r.str, r.off, fw.elem(m.Value, i), sid)
-				if p.err != nil {
-					return
-				}
-				s.resources = append(s.resources, pat)
-				names = append(names, r.str)
-			}
-			if s.notResource {
-				st.NotResource = names
-			} else {
-				st.Resource = names
 			}
 		case "Condition":
 			condVal = m.Value
@@ -392,6 +348,39 @@ func (w where) String() string {
 func (w where) elem(v jsonv.Value, i int) where {
 	w.idx, w.arr = i, v.Kind() == jsonv.Array
 	return w
+}
+
+// patternElem reads a statement's Action or NotAction (or Resource or NotResource: m.Key names
+// which), unless seen says the pair was given already. Each string is compiled by compile; the
+// strings as written go to *names, or to *notNames for the Not element, which not reports.
+func (p *parser) patternElem(m jsonv.Member, fw where, sid string, seen *bool, compile func(string, int, where, string) *pattern, names, notNames *[]string) (pats []*pattern, not bool) {
+	base := strings.TrimPrefix(m.Key, "Not")
+	if *seen {
+		p.errAt(m.KeyOffset, fw.String(), sid, "a statement has either "+base+" or Not"+base+", not both")
+		return nil, false
+	}
+	*seen = true
+	list := p.stringList(m.Value, fw, sid)
+	if p.err != nil {
+		return nil, false
+	}
+	pats = make([]*pattern, 0, len(list))
+	strs := make([]string, 0, len(list))
+	for i, e := range list {
+		pat := compile(e.str, e.off, fw.elem(m.Value, i), sid)
+		if p.err != nil {
+			return nil, false
+		}
+		pats = append(pats, pat)
+		strs = append(strs, e.str)
+	}
+	not = m.Key != base
+	if not {
+		*notNames = strs
+	} else {
+		*names = strs
+	}
+	return pats, not
 }
 
 // stringList reads a string or a non-empty array of strings. The result is valid until the next
