@@ -5,7 +5,7 @@ WASMFLAGS := GOOS=wasip1 GOARCH=wasm
 IMPORTS   := ../shared/tools/wasm-imports
 BENCHSTAT := $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20251208221838-04cf7a2dca90
 
-.PHONY: all build test check format vet tidy-check bench run e2e-compose fuzz clean deps
+.PHONY: all build test check format vet tidy-check bench run e2e-compose fuzz clean deps oci push-oci
 
 all: build
 
@@ -14,6 +14,16 @@ build:
 	@mkdir -p dist
 	$(WASMFLAGS) $(GO) build -trimpath -buildmode=c-shared -o $(WASM) ./plugin
 	@if [ -x $(IMPORTS) ]; then $(IMPORTS) $(WASM) --quiet; fi
+
+## oci: the plugin as an OCI image (Wasm "compat" variant) in the OCI layout dist/oci; prints its digest
+oci: build
+	@rm -rf dist/oci
+	$(GO) run ./cmd/iotauthz oci layout $(WASM) dist/oci
+
+## push-oci: push that image, REGISTRY=registry.example.com/iotauthz:TAG (docker login credentials); prints the digest to pin
+push-oci: build
+	@if [ -z "$(REGISTRY)" ]; then echo "usage: make push-oci REGISTRY=registry.example.com/iotauthz:TAG"; exit 2; fi
+	$(GO) run ./cmd/iotauthz oci push $(WASM) $(REGISTRY)
 
 ## check: formatting, vet (native and wasm), and go mod tidy leaving no diff
 check: format-check vet tidy-check
