@@ -53,14 +53,9 @@ func (s *Session) completePackets(b []byte) int {
 // held since the CONNECT under p and queues their output for the next FromClient. Out is empty;
 // the Status is Close when a held packet closes the connection.
 func (s *Session) Resume(p Policy) Result {
-	if s.phase == phaseClosed {
+	if !s.answered(p, "Resume") {
 		return s.closedResult()
 	}
-	if s.phase != phaseAuth {
-		s.closeWith(ReasonServerError, "Resume called without a CONNECT waiting")
-		return s.closedResult()
-	}
-	s.SetPolicy(p)
 	if s.checkConnect() != Continue {
 		return s.closedResult()
 	}

@@ -171,20 +171,30 @@ func (s *Session) FromBroker(in []byte) Result {
 // iot:Connect on the client id; allowed, Out is the CONNECT (user name rewritten if asked) followed
 // by the held packets that came after it, processed under p. Denied, the Status is Close.
 func (s *Session) Authorize(p Policy) Result {
-	if s.phase == phaseClosed {
+	if !s.answered(p, "Authorize") {
 		return s.closedResult()
 	}
-	if s.phase != phaseAuth {
-		s.closeWith(ReasonServerError, "Authorize called without a CONNECT waiting")
-		return s.closedResult()
-	}
-	s.SetPolicy(p)
 	s.src, s.out, s.pass, s.mark = nil, s.cOut[:0], false, 0
 	if s.authorizeConnect(s.connect) == Close {
 		return s.closedResult()
 	}
 	s.phase = phaseOpen
 	return s.run(s.cHeld, true, s.out, false, true)
+}
+
+// answered starts Authorize or Resume (caller): it applies p if a CONNECT waits for the
+// authorizer's answer, and reports false if the session is closed or closes it now with a server
+// error (no CONNECT waits).
+func (s *Session) answered(p Policy, caller string) bool {
+	if s.phase == phaseClosed {
+		return false
+	}
+	if s.phase != phaseAuth {
+		s.closeWith(ReasonServerError, caller+" called without a CONNECT waiting")
+		return false
+	}
+	s.SetPolicy(p)
+	return true
 }
 
 func (s *Session) closedResult() Result {
