@@ -52,6 +52,24 @@ func TestSession_Handoff(t *testing.T) {
 	}
 }
 
+// TestSession_AnswerWithoutConnect: Authorize or Resume with no CONNECT waiting closes the session
+// with a server error naming the call; a second call finds it closed and answers the same.
+func TestSession_AnswerWithoutConnect(t *testing.T) {
+	for name, answer := range map[string]func(*Session) Result{
+		"Authorize": func(s *Session) Result { return s.Authorize(allowAll) },
+		"Resume":    func(s *Session) Result { return s.Resume(allowAll) },
+	} {
+		s := New(Options{})
+		want := Result{Status: Close, Reason: ReasonServerError, Details: name + " called without a CONNECT waiting"}
+		if r := answer(s); r.Status != want.Status || r.Reason != want.Reason || r.Details != want.Details {
+			t.Fatalf("%s: %+v, want %+v", name, r, want)
+		}
+		if r := answer(s); r.Status != want.Status || r.Reason != want.Reason || r.Details != want.Details {
+			t.Fatalf("%s again: %+v, want %+v", name, r, want)
+		}
+	}
+}
+
 // TestWSSession_Handoff: the same over WebSocket; PendingConnect is one masked binary frame.
 func TestWSSession_Handoff(t *testing.T) {
 	w := NewWS(Options{ForwardPassword: true, RewriteUsername: func(u []byte) []byte { return bytes.TrimSuffix(u, []byte("?token=abc")) }})
