@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -165,7 +166,7 @@ func (m *Match) matches(ev *Event, hit int) bool {
 			return false
 		}
 	}
-	if m.Protocol != "" && !contains(ev.Protocols, m.Protocol) {
+	if m.Protocol != "" && !slices.Contains(ev.Protocols, m.Protocol) {
 		return false
 	}
 	if m.SignatureVerified != nil && ev.SignatureVerified != *m.SignatureVerified {
@@ -192,13 +193,4 @@ func usernameBase(u string) string {
 		return u[:i]
 	}
 	return u
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
