@@ -282,11 +282,8 @@ func validTopicFilter(s []byte) bool {
 // trailingProperties reads the properties block that ends a packet: b must hold exactly a
 // Property Length and the properties allowed for the packet type.
 func (p *Packet) trailingProperties(b []byte, allowed uint16) string {
-	props, rest, err := cutProperties(b)
+	props, _, rest, err := leadingProperties(b, allowed)
 	if err != "" {
-		return err
-	}
-	if _, err := checkProperties(props, allowed); err != "" {
 		return err
 	}
 	if len(rest) != 0 {
@@ -294,6 +291,32 @@ func (p *Packet) trailingProperties(b []byte, allowed uint16) string {
 	}
 	p.Properties = props
 	return ""
+}
+
+// leadingProperties cuts the Property Length and the properties at the start of b and checks them
+// against the properties allowed; it returns them, the topic alias among them (0 if none) and the
+// bytes after them.
+func leadingProperties(b []byte, allowed uint16) (props []byte, alias uint16, rest []byte, err string) {
+	if props, rest, err = cutProperties(b); err != "" {
+		return nil, 0, nil, err
+	}
+	if alias, err = checkProperties(props, allowed); err != "" {
+		return nil, 0, nil, err
+	}
+	return props, alias, rest, ""
+}
+
+// cutPacketID reads the packet identifier at the start of b, which must not be 0, and returns the
+// bytes after it.
+func (p *Packet) cutPacketID(b []byte) (rest []byte, err string) {
+	if len(b) < 2 {
+		return nil, "truncated packet identifier"
+	}
+	p.PacketID = uint16(b[0])<<8 | uint16(b[1])
+	if p.PacketID == 0 {
+		return nil, "packet identifier 0"
+	}
+	return b[2:], ""
 }
 
 // cutProperties splits a Property Length + properties block off b.
@@ -344,11 +367,8 @@ func (p *Packet) decodeConnect(b []byte) string {
 	}
 	v5 := p.ProtocolLevel == V5
 	if v5 {
-		props, rest, err := cutProperties(b)
+		props, _, rest, err := leadingProperties(b, inConnect)
 		if err != "" {
-			return err
-		}
-		if _, err := checkProperties(props, inConnect); err != "" {
 			return err
 		}
 		p.Properties, b = props, rest
@@ -361,11 +381,8 @@ func (p *Packet) decodeConnect(b []byte) string {
 	}
 	if p.Will {
 		if v5 {
-			props, rest, err := cutProperties(b)
+			props, _, rest, err := leadingProperties(b, inWill)
 			if err != "" {
-				return err
-			}
-			if _, err := checkProperties(props, inWill); err != "" {
 				return "will " + err
 			}
 			p.WillProperties, b = props, rest
@@ -439,21 +456,13 @@ func (p *Packet) decodePublish(b []byte, version byte) string {
 	}
 	p.Topic = topic
 	if p.QoS > 0 {
-		if len(b) < 2 {
-			return "truncated packet identifier"
-		}
-		p.PacketID = uint16(b[0])<<8 | uint16(b[1])
-		if p.PacketID == 0 {
-			return "packet identifier 0"
-		}
-		b = b[2:]
-	}
-	if version == V5 {
-		props, rest, err := cutProperties(b)
-		if err != "" {
+		var err string
+		if b, err = p.cutPacketID(b); err != "" {
 			return err
 		}
-		alias, err := checkProperties(props, inPublish)
+	}
+	if version == V5 {
+		props, alias, rest, err := leadingProperties(b, inPublish)
 		if err != "" {
 			return err
 		}
@@ -467,55 +476,25 @@ func (p *Packet) decodePublish(b []byte, version byte) string {
 }
 
 func (p *Packet) decodeAck(b []byte, version byte) string {
-	if len(b) < 2 {
-		return "truncated packet identifier"
+	b, err := p.cutPacketID(b)
+	if err != "" {
+		return err
 	}
-	p.PacketID = uint16(b[0])<<8 | uint16(b[1])
-	if p.PacketID == 0 {
-		return "packet identifier 0"
-	}
-	if version != V5 {
-		if len(b) != 2 {
-			return "remaining length must be 2"
-		}
-		return ""
-	}
-	if len(b) == 2 {
-		return ""
-	}
-	p.ReasonCode = b[2]
 	codes := &pubackCodes
 	if p.Type == Pubrel || p.Type == Pubcomp {
 		codes = &pubrelCodes
 	}
-	if !codes.has(p.ReasonCode) {
-		return "invalid reason code"
-	}
-	if len(b) == 3 {
-		return ""
-	}
-	return p.trailingProperties(b[3:], inAck)
+	return p.decodeReason(b, version, "remaining length must be 2", codes)
 }
 
 func (p *Packet) decodeSubscribe(b []byte, version byte) string {
-	if len(b) < 2 {
-		return "truncated packet identifier"
+	b, err := p.cutPacketID(b)
+	if err != "" {
+		return err
 	}
-	p.PacketID = uint16(b[0])<<8 | uint16(b[1])
-	if p.PacketID == 0 {
-		return "packet identifier 0"
-	}
-	b = b[2:]
 	if version == V5 {
-		allowed := inUnsubscribe
-		if p.Type == Subscribe {
-			allowed = inSubscribe
-		}
-		props, rest, err := cutProperties(b)
+		props, _, rest, err := leadingProperties(b, blockOf[p.Type])
 		if err != "" {
-			return err
-		}
-		if _, err := checkProperties(props, allowed); err != "" {
 			return err
 		}
 		p.Properties, b = props, rest
@@ -552,14 +531,10 @@ func (p *Packet) decodeSubscribe(b []byte, version byte) string {
 }
 
 func (p *Packet) decodeSuback(b []byte, version byte) string {
-	if len(b) < 2 {
-		return "truncated packet identifier"
+	b, err := p.cutPacketID(b)
+	if err != "" {
+		return err
 	}
-	p.PacketID = uint16(b[0])<<8 | uint16(b[1])
-	if p.PacketID == 0 {
-		return "packet identifier 0"
-	}
-	b = b[2:]
 	if version != V5 {
 		if p.Type == Unsuback {
 			if len(b) != 0 {
@@ -578,15 +553,8 @@ func (p *Packet) decodeSuback(b []byte, version byte) string {
 		p.Payload = b
 		return ""
 	}
-	props, rest, err := cutProperties(b)
+	props, _, rest, err := leadingProperties(b, blockOf[p.Type])
 	if err != "" {
-		return err
-	}
-	block := inSuback
-	if p.Type == Unsuback {
-		block = inUnsuback
-	}
-	if _, err := checkProperties(props, block); err != "" {
 		return err
 	}
 	p.Properties = props
@@ -608,9 +576,20 @@ func (p *Packet) decodeSuback(b []byte, version byte) string {
 
 // decodeDisconnect decodes DISCONNECT (both versions) and AUTH (5.0).
 func (p *Packet) decodeDisconnect(b []byte, version byte) string {
+	codes := &disconnectCodes
+	if p.Type == Auth {
+		codes = &authCodes
+	}
+	return p.decodeReason(b, version, "remaining length must be 0", codes)
+}
+
+// decodeReason decodes what follows the packet identifier of a PUBACK, PUBREC, PUBREL or PUBCOMP,
+// or the fixed header of a DISCONNECT or AUTH: in 3.1.1 nothing (tooLong is the error otherwise);
+// in 5.0 an optional reason code from codes, then optional properties.
+func (p *Packet) decodeReason(b []byte, version byte, tooLong string, codes *codeSet) string {
 	if version != V5 {
 		if len(b) != 0 {
-			return "remaining length must be 0"
+			return tooLong
 		}
 		return ""
 	}
@@ -618,17 +597,13 @@ func (p *Packet) decodeDisconnect(b []byte, version byte) string {
 		return ""
 	}
 	p.ReasonCode = b[0]
-	codes, allowed := &disconnectCodes, inDisconnect
-	if p.Type == Auth {
-		codes, allowed = &authCodes, inAuth
-	}
 	if !codes.has(p.ReasonCode) {
 		return "invalid reason code"
 	}
 	if len(b) == 1 {
 		return ""
 	}
-	return p.trailingProperties(b[1:], allowed)
+	return p.trailingProperties(b[1:], blockOf[p.Type])
 }
 
 // codeSet is a set of reason codes.

@@ -60,6 +60,11 @@ const (
 	inAuth
 )
 
+// blockOf is the property block of each packet type's variable header.
+var blockOf = [16]uint16{Connect: inConnect, Connack: inConnack, Publish: inPublish,
+	Puback: inAck, Pubrec: inAck, Pubrel: inAck, Pubcomp: inAck, Subscribe: inSubscribe, Suback: inSuback,
+	Unsubscribe: inUnsubscribe, Unsuback: inUnsuback, Disconnect: inDisconnect, Auth: inAuth}
+
 // propSpec is one row of the property table: its value kind, the blocks it may appear in, and the
 // blocks in which it may appear more than once.
 type propSpec struct {
