@@ -131,15 +131,15 @@ func (vm *VM) buffer(c *vmContext, t uint32) (bufferRef, bool) {
 		}
 		return bufferRef{}, true
 	case abi.BufferHTTPCallResponseBody:
-		if r := vm.root.callResp; r != nil {
+		if r := c.root.callResp; r != nil {
 			return bufferRef{data: r.body}, true
 		}
 		return bufferRef{}, false
 	case abi.BufferVMConfiguration:
 		return bufferRef{data: vm.p.cfg.VMConfig}, true
 	case abi.BufferPluginConfiguration:
-		if vm.inConfigure {
-			return bufferRef{data: vm.p.cfg.PluginConfig}, true
+		if vm.configuring != nil {
+			return bufferRef{data: vm.configuring.cfg.PluginConfig}, true
 		}
 		return bufferRef{}, false
 	case abi.BufferGrpcReceiveBuffer, abi.BufferCallData:

@@ -49,8 +49,8 @@ func proxyContinueResponse(vm *VM, _ []uint64) abi.Status {
 // proxy_on_configure and the VM configuration elsewhere.
 func proxyGetConfiguration(vm *VM, s []uint64) abi.Status {
 	cfg := vm.p.cfg.VMConfig
-	if vm.inConfigure {
-		cfg = vm.p.cfg.PluginConfig
+	if vm.configuring != nil {
+		cfg = vm.configuring.cfg.PluginConfig
 	}
 	return vm.copyOut(cfg, uint32(s[0]), uint32(s[1]))
 }

@@ -167,11 +167,11 @@ func (vm *VM) headerMap(c *vmContext, t uint32, create ...bool) (m *Headers, mut
 		}
 		return nil, false
 	case abi.MapHTTPCallResponseHeaders:
-		if r := vm.root.callResp; r != nil {
+		if r := c.root.callResp; r != nil {
 			return &r.headers, false
 		}
 	case abi.MapHTTPCallResponseTrailers:
-		if r := vm.root.callResp; r != nil && r.trailers != nil {
+		if r := c.root.callResp; r != nil && r.trailers != nil {
 			return &r.trailers, false
 		}
 	}

@@ -37,10 +37,11 @@ func streamFuncs(abiVersion string) []hostFunc {
 // proxyGetStatus reports the status of the last HTTP-call response on the
 // root context (11 "reset" after a reset, else 0).
 func proxyGetStatus(vm *VM, s []uint64) abi.Status {
-	if !vm.writeU32(uint32(s[0]), vm.root.status) {
+	root := vm.activeRoot()
+	if !vm.writeU32(uint32(s[0]), root.status) {
 		return abi.StatusInvalidMemoryAccess
 	}
-	return vm.copyOut([]byte(vm.root.statusMsg), uint32(s[1]), uint32(s[2]))
+	return vm.copyOut([]byte(root.statusMsg), uint32(s[1]), uint32(s[2]))
 }
 
 func proxyContinueStream(vm *VM, s []uint64) abi.Status { return vm.continueStream(uint32(s[0])) }

@@ -28,7 +28,7 @@ var guests struct {
 	err  error
 }
 
-var guestNames = []string{"conformance", "missingimport", "passthrough"}
+var guestNames = []string{"conformance", "missingimport", "multiplugin", "passthrough"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()

@@ -20,6 +20,7 @@ import (
 
 type httpCall struct {
 	token     uint32
+	root      *vmContext // the root context of the caller, which gets the callback
 	done      bool
 	cancelReq context.CancelFunc
 	stopTimer func() bool
@@ -82,7 +83,7 @@ func (vm *VM) httpCall(cluster string, headers Headers, body []byte, trailers He
 	}
 	trailers = normalizeHeaders(trailers)
 	vm.nextHTTPCallID += 4
-	call := &httpCall{token: vm.nextHTTPCallID}
+	call := &httpCall{token: vm.nextHTTPCallID, root: vm.activeRoot()}
 	vm.calls[call.token] = call
 	vm.addInflight(1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -115,7 +116,7 @@ func (vm *VM) deliverCall(c *httpCall, resp *callResponse, reset bool) {
 		if !vm.completeCall(c) || vm.failed != nil {
 			return
 		}
-		root := vm.root
+		root := c.root
 		if reset {
 			root.status, root.statusMsg = abi.StatusBrokenConnection, "reset"
 			vm.call(root, vm.ex.httpCallResponse, uint64(root.id), uint64(c.token), 0, 0, 0)

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,14 +20,27 @@ import (
 
 // Plugin is a loaded proxy-wasm plugin: one compiled module, its worker VMs
 // and what they share (shared data of the vm_id, metrics, logs).
+//
+// Several plugins may share one set of VMs, as Envoy runs every plugin with
+// the same vm_id, VM configuration and code in one VM per worker: see Join.
 type Plugin struct {
-	cfg      Config
-	clock    Clock
+	*vmGroup
+	cfg       Config
+	clock     Clock
+	workers   []*VM
+	shared    *SharedData
+	closeOnce sync.Once
+}
+
+// vmGroup is what the plugins of one set of VMs share: the runtime and
+// compiled module, the stats scope (Envoy defines a module's metrics on its
+// Wasm, not per plugin), the logs, the connection-id sequence.
+type vmGroup struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	abi      string
-	workers  []*VM
-	shared   *SharedData
+	module   []byte // the code, for Join's vm key check
+	owner    *Plugin
 	metrics  metricStore
 
 	logMu sync.Mutex
@@ -36,7 +50,9 @@ type Plugin struct {
 	clientOnce sync.Once
 	httpClient *http.Client
 	connSeq    atomic.Uint64
-	closeOnce  sync.Once
+
+	mu      sync.Mutex
+	members int // plugins not yet closed
 }
 
 // compilationCache is shared by every Plugin of the process: a module is
@@ -70,7 +86,8 @@ func New(ctx context.Context, cfg Config) (*Plugin, error) {
 	if cfg.BufferLimit == 0 {
 		cfg.BufferLimit = 1 << 20
 	}
-	p := &Plugin{cfg: cfg, clock: cfg.Clock}
+	p := &Plugin{vmGroup: &vmGroup{module: cfg.Module, members: 1}, cfg: cfg, clock: cfg.Clock}
+	p.owner = p
 	if p.clock == nil {
 		p.clock = RealClock()
 	}
@@ -215,8 +232,7 @@ func (p *Plugin) newVM(ctx context.Context, index int) (*VM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Failed to instantiate Wasm module: %w", err)
 	}
-	vm := &VM{
-		p:             p,
+	vm := &VM{p: p, instance: &instance{
 		index:         index,
 		mod:           mod,
 		mem:           mod.Memory(),
@@ -225,7 +241,8 @@ func (p *Plugin) newVM(ctx context.Context, index int) (*VM, error) {
 		calls:         map[uint32]*httpCall{},
 		metricIDs:     map[uint32]*metric{},
 		nextMetricID:  [3]uint32{0, 1, 2},
-	}
+		plugins:       1,
+	}}
 	vm.cond = sync.NewCond(&vm.mu)
 	vm.ctx = context.WithValue(context.Background(), vmKey{}, vm)
 	if vm.mem == nil {
@@ -260,9 +277,10 @@ func (vm *VM) kill(ctx context.Context) {
 	vm.mu.Unlock()
 }
 
-// Close stops every worker: proxy_on_done and proxy_on_delete on each root
-// context, pending HTTP calls and timers cancelled, instances closed. The
-// shared data of the vm_id is dropped when its last plugin closes.
+// Close stops the plugin on every worker: proxy_on_done and proxy_on_delete
+// on its root context, its pending HTTP calls and timer cancelled. An
+// instance closes with the last plugin in it (see Join); the shared data of
+// the vm_id is dropped when its last plugin closes.
 func (p *Plugin) Close() error {
 	p.closeOnce.Do(func() {
 		ctx := context.Background()
@@ -270,9 +288,94 @@ func (p *Plugin) Close() error {
 			w.close(ctx)
 		}
 		releaseSharedData(p.cfg.VMID)
-		_ = p.rt.Close(ctx)
+		p.vmGroup.mu.Lock()
+		p.members--
+		last := p.members == 0
+		p.vmGroup.mu.Unlock()
+		if last {
+			_ = p.rt.Close(ctx)
+		}
 	})
 	return nil
+}
+
+// Join starts another plugin in p's VMs, as Envoy does for a plugin whose
+// vm_id, VM configuration and code equal those of a running one: one module
+// instance per worker serves both, so they share the module's globals, and
+// each plugin gets its own root context in every instance, with the
+// instance's next context id (2 for the second plugin of a fresh VM).
+// Envoy first checks the plugin's configuration on a canary instance of its
+// own; so does Join.
+//
+// Only the plugin's own fields of cfg are read: RootID, PluginName,
+// PluginConfig and FailOpen. Module, VMID and VMConfig must be empty or
+// equal p's (Envoy would otherwise give the plugin a VM of its own: use New).
+// Everything else (profile, workers, clock, clusters, environment, logs,
+// limits) is p's: in Envoy those belong to the process or to the VM.
+//
+// The VMs share their stats (Metric answers the same for both plugins) and
+// their log; each plugin has its own timer, HTTP-call callbacks (delivered
+// to its root context) and properties plugin_name and plugin_root_id. The
+// instances close when the last of their plugins closes.
+//
+// See https://github.com/proxy-wasm/proxy-wasm-cpp-host/blob/main/src/wasm.cc (makeVmKey, WasmBase::start)
+// See https://github.com/envoyproxy/envoy/blob/main/source/extensions/common/wasm/wasm.cc (createWasm: vm_key)
+func (p *Plugin) Join(ctx context.Context, cfg Config) (*Plugin, error) {
+	if cfg.VMID != "" && cfg.VMID != p.cfg.VMID ||
+		cfg.VMConfig != nil && !bytes.Equal(cfg.VMConfig, p.cfg.VMConfig) ||
+		cfg.Module != nil && !bytes.Equal(cfg.Module, p.module) {
+		return nil, errors.New("host: Join: vm_id, VM configuration and code must equal the running plugin's (Envoy gives another vm key its own VM)")
+	}
+	own := p.owner.cfg
+	own.RootID, own.PluginName, own.PluginConfig, own.FailOpen = cfg.RootID, cfg.PluginName, cfg.PluginConfig, cfg.FailOpen
+	q := &Plugin{vmGroup: p.vmGroup, cfg: own, clock: p.clock}
+	p.vmGroup.mu.Lock()
+	if p.members == 0 {
+		p.vmGroup.mu.Unlock()
+		return nil, ErrClosed
+	}
+	p.members++
+	p.vmGroup.mu.Unlock()
+	q.shared = acquireSharedData(own.VMID)
+	fail := func(err error) (*Plugin, error) {
+		for _, w := range q.workers {
+			w.close(ctx)
+		}
+		releaseSharedData(own.VMID)
+		p.vmGroup.mu.Lock()
+		p.members--
+		p.vmGroup.mu.Unlock()
+		return nil, err
+	}
+	// createPluginCanary: a fresh instance starts and configures the plugin,
+	// then is discarded.
+	canary, err := q.newVM(ctx, -1)
+	if err == nil {
+		err = canary.startErr(func() error { return canary.startRoot() })
+		canary.kill(ctx)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	for i, w := range p.owner.workers {
+		vm := &VM{instance: w.instance, p: q}
+		joined := false
+		err := vm.startErr(func() error {
+			if vm.failed != nil {
+				return vm.failed
+			}
+			vm.plugins++
+			joined = true
+			return vm.startRoot()
+		})
+		if joined {
+			q.workers = append(q.workers, vm)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("worker %d: %w", i, err))
+		}
+	}
+	return q, nil
 }
 
 // Worker returns worker VM i (0 ≤ i < Workers).

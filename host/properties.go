@@ -17,7 +17,7 @@ import (
 func (vm *VM) property(c *vmContext, path string) ([]byte, abi.Status) {
 	segs := strings.Split(path, "\x00")
 	top := segs[0]
-	cfg := &vm.p.cfg
+	cfg := &c.root.plugin.cfg
 	one := func(v []byte) ([]byte, abi.Status) {
 		if len(segs) != 1 {
 			return nil, abi.StatusNotFound

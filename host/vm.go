@@ -13,16 +13,26 @@ import (
 	"github.com/iotauthz/iotauthz/host/internal/abi"
 )
 
-// VM is one instance of the module, as one Envoy worker thread holds it. It
-// is single-threaded like an Envoy worker: every call into the instance
-// (stream callbacks, ticks, HTTP-call responses) runs one at a time. VM
-// methods are safe for concurrent use; they wait their turn.
+// VM is one worker's instance of the module as one plugin sees it. Envoy
+// runs every plugin with the same vm_id, VM configuration and code in one
+// instance per worker (see Plugin.Join): each plugin then has its own VM
+// handle and root context over the shared instance. It is single-threaded
+// like an Envoy worker: every call into the instance (stream callbacks,
+// ticks, HTTP-call responses, of any plugin) runs one at a time. VM methods
+// are safe for concurrent use; they wait their turn.
 type VM struct {
-	p     *Plugin
+	*instance
+	p    *Plugin    // the plugin this handle serves
+	root *vmContext // the plugin's root context in this instance
+}
+
+// instance is the module instance and its executor, shared by the VM
+// handles of every plugin in it.
+type instance struct {
 	index int // -1: the configuration canary
 	mod   api.Module
 	mem   api.Memory
-	ctx   context.Context // carries the *VM to host functions
+	ctx   context.Context // carries the first plugin's *VM to host functions
 
 	ex         exports
 	stack      [8]uint64
@@ -36,28 +46,23 @@ type VM struct {
 	queue    []func()
 	inflight int
 	closed   bool
+	plugins  int // plugins still using the instance
 
 	// The state below is touched only by the running task.
 	phase          int
 	failed         error
 	contexts       map[uint32]*vmContext
 	nextContextID  uint32
-	root           *vmContext
 	current        *vmContext
 	effective      uint32
 	stopNext       bool
 	deferred       []func()
-	inConfigure    bool
+	configuring    *Plugin // the plugin in proxy_on_configure, if any
 	nextHTTPCallID uint32
 	calls          map[uint32]*httpCall
 	metricIDs      map[uint32]*metric
 	nextMetricID   [3]uint32
-	tick           struct {
-		period time.Duration
-		stop   func() bool
-		gen    uint64
-	}
-	nextConnID uint64
+	nextConnID     uint64
 }
 
 const (
@@ -92,11 +97,22 @@ type vmContext struct {
 	stream *HTTPStream
 	conn   *Connection
 
-	// Root only: the HTTP-call response being delivered, and the status
-	// proxy_get_status reports.
+	// root is the root context the context belongs to (itself for a root
+	// context); plugin is its plugin.
+	root   *vmContext
+	plugin *Plugin
+
+	// Root only: the HTTP-call response being delivered, the status
+	// proxy_get_status reports, and the tick timer (one per root context
+	// per VM, as Envoy's Wasm::setTimerPeriod keys it by root context id).
 	callResp  *callResponse
 	status    uint32
 	statusMsg string
+	tick      struct {
+		period time.Duration
+		stop   func() bool
+		gen    uint64
+	}
 }
 
 // ErrClosed is returned by calls on a closed Plugin or VM.
@@ -262,7 +278,7 @@ func (vm *VM) newContext() *vmContext {
 		id := vm.nextContextID
 		vm.nextContextID++
 		if _, ok := vm.contexts[id]; !ok && id != 0 {
-			c := &vmContext{id: id}
+			c := &vmContext{id: id, root: vm.root, plugin: vm.p}
 			vm.contexts[id] = c
 			return c
 		}
@@ -273,6 +289,10 @@ func (vm *VM) newContext() *vmContext {
 // returns ok=false when the function is absent or the VM has failed.
 func (vm *VM) call(c *vmContext, fn api.Function, args ...uint64) (uint64, bool) {
 	if fn == nil || vm.failed != nil {
+		// An absent callback answers Continue (Envoy's Context::on* return
+		// Continue when the module lacks the export); a local reply sent in
+		// an earlier callback must not stop this one.
+		vm.stopNext = false
 		return 0, false
 	}
 	prev := vm.current
@@ -324,6 +344,10 @@ func (vm *VM) active() *vmContext {
 	}
 	return vm.current
 }
+
+// activeRoot is contextOrEffectiveContext()->root_context(): where HTTP
+// calls, timers and proxy_get_status belong.
+func (vm *VM) activeRoot() *vmContext { return vm.active().root }
 
 // ---- memory ----
 
@@ -416,11 +440,16 @@ func (vm *VM) startModule() error {
 	return callVoid("_start", vm.ex.start)
 }
 
-// startRoot creates the root context and runs proxy_on_vm_start and
-// proxy_on_configure on it.
+// startRoot creates the plugin's root context (the VM's next context id)
+// and runs proxy_on_context_create, proxy_on_vm_start and
+// proxy_on_configure on it, as WasmBase::start and configure do for each
+// plugin of a VM (proxy-wasm-cpp-host src/wasm.cc, src/context.cc
+// ContextBase::onStart, onConfigure).
 func (vm *VM) startRoot() error {
 	vm.root = vm.newContext()
 	vm.root.isRoot = true
+	vm.root.root = vm.root
+	vm.root.plugin = vm.p
 	if _, ok := vm.call(vm.root, vm.ex.contextCreate, uint64(vm.root.id), 0); !ok && vm.failed != nil {
 		return fmt.Errorf("proxy_on_context_create: %w", vm.failed)
 	}
@@ -436,9 +465,9 @@ func (vm *VM) startRoot() error {
 		}
 	}
 	if vm.ex.configure != nil {
-		vm.inConfigure = true
+		vm.configuring = vm.p
 		r, ok := vm.call(vm.root, vm.ex.configure, uint64(vm.root.id), uint64(len(vm.p.cfg.PluginConfig)))
-		vm.inConfigure = false
+		vm.configuring = nil
 		vm.runDeferred()
 		if !ok {
 			return fmt.Errorf("Failed to configure base Wasm plugin: proxy_on_configure: %w", vm.failed)
@@ -468,24 +497,47 @@ func (vm *VM) finishContext(c *vmContext, withLog bool, logFirst bool) {
 }
 
 func (vm *VM) cancelTimers() {
-	vm.tick.gen++
-	if vm.tick.stop != nil {
-		vm.tick.stop()
-		vm.tick.stop = nil
+	for _, c := range vm.contexts {
+		if c.isRoot {
+			stopTick(c)
+		}
 	}
 	for _, c := range vm.calls {
 		vm.completeCall(c) // cancels it; Settle no longer waits for it
 	}
 }
 
-// shutdown runs the root context's done/delete and closes the instance.
-// Called inside a task.
+func stopTick(root *vmContext) {
+	root.tick.gen++
+	if root.tick.stop != nil {
+		root.tick.stop()
+		root.tick.stop = nil
+	}
+}
+
+// shutdown is WasmBase::startShutdown(plugin_key) for this handle's plugin:
+// proxy_on_done and proxy_on_delete on its root context, its timer and HTTP
+// calls cancelled. The last plugin to leave closes the instance. Called
+// inside a task.
 func (vm *VM) shutdown(ctx context.Context) {
-	if vm.root != nil && vm.failed == nil {
-		vm.call(vm.root, vm.ex.done, uint64(vm.root.id))
-		vm.runDeferred()
-		vm.call(vm.root, vm.ex.delete, uint64(vm.root.id))
-		vm.runDeferred()
+	if vm.root != nil {
+		stopTick(vm.root)
+		for _, c := range vm.calls {
+			if c.root == vm.root {
+				vm.completeCall(c)
+			}
+		}
+		if vm.failed == nil {
+			vm.call(vm.root, vm.ex.done, uint64(vm.root.id))
+			vm.runDeferred()
+			vm.call(vm.root, vm.ex.delete, uint64(vm.root.id))
+			vm.runDeferred()
+		}
+		delete(vm.contexts, vm.root.id)
+	}
+	vm.plugins--
+	if vm.plugins > 0 {
+		return
 	}
 	vm.cancelTimers()
 	_ = vm.mod.Close(ctx)
@@ -493,38 +545,43 @@ func (vm *VM) shutdown(ctx context.Context) {
 }
 
 func (vm *VM) close(ctx context.Context) {
-	_ = vm.run(func() { vm.shutdown(ctx) })
-	vm.mu.Lock()
-	vm.closed = true
-	vm.mu.Unlock()
+	last := false
+	_ = vm.run(func() {
+		vm.shutdown(ctx)
+		last = vm.plugins == 0
+	})
+	if last {
+		vm.mu.Lock()
+		vm.closed = true
+		vm.mu.Unlock()
+	}
 }
 
 // ---- ticks ----
 
+// setTickPeriod is proxy_set_tick_period_milliseconds for the active root
+// context: Envoy keys the timer by root context id (ContextBase::setTimerPeriod).
 func (vm *VM) setTickPeriod(d time.Duration) {
-	vm.tick.gen++
-	if vm.tick.stop != nil {
-		vm.tick.stop()
-		vm.tick.stop = nil
-	}
-	vm.tick.period = d
+	root := vm.activeRoot()
+	stopTick(root)
+	root.tick.period = d
 	if d > 0 {
-		vm.armTick(vm.tick.gen)
+		vm.armTick(root, root.tick.gen)
 	}
 }
 
-func (vm *VM) armTick(gen uint64) {
-	vm.tick.stop = vm.p.clock.AfterFunc(vm.tick.period, func() {
+func (vm *VM) armTick(root *vmContext, gen uint64) {
+	root.tick.stop = vm.p.clock.AfterFunc(root.tick.period, func() {
 		_ = vm.run(func() {
-			if vm.tick.gen != gen || vm.failed != nil {
+			if root.tick.gen != gen || vm.failed != nil {
 				return
 			}
-			vm.tick.stop = nil
-			vm.call(vm.root, vm.ex.tick, uint64(vm.root.id))
+			root.tick.stop = nil
+			vm.call(root, vm.ex.tick, uint64(root.id))
 			vm.runDeferred()
 			// Envoy re-arms after the tick, if the period still stands.
-			if vm.tick.gen == gen && vm.tick.period > 0 && vm.failed == nil {
-				vm.armTick(gen)
+			if root.tick.gen == gen && root.tick.period > 0 && vm.failed == nil {
+				vm.armTick(root, gen)
 			}
 		})
 	})
