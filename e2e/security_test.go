@@ -440,13 +440,6 @@ func secWillEnds(t *testing.T, st *secStack) {
 		}{{"TLS311", 4, false}, {"TLS5", 5, false}, {"WSS311", 4, true}, {"WSS5", 5, true}} {
 			t.Run(how+v.name, func(t *testing.T) {
 				t.Parallel()
-				if how == "Disconnect" && !v.wss {
-					// Seen failing about one run in two: the DISCONNECT is queued for the broker, the
-					// client's EOF then closes the broker connection first, and mosquitto publishes
-					// the Will. Remove this skip with the fix (the shutdown after the read loop goes
-					// through the queue, behind the writes).
-					t.Skip("known bug in host/gateway serveMQTT: a device's DISCONNECT followed by its close can lose the race to the broker")
-				}
 				s := &sc{T: t, e: &st.env, id: "will" + strings.ToLower(how+v.name)}
 				tok := s.token("will")
 				if how == "Revoked" {

@@ -65,8 +65,16 @@ func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
 		m.finishInFlight()
 	}
 	m.conn.Close()
-	m.shutdown()
-	<-runDone
+	// What the plugin already let through (the device's own DISCONNECT among it) must reach the
+	// broker before the broker's socket closes: a broker that sees the close first publishes the
+	// Will. So the shutdown queues behind those writes, bounded in case the broker stops reading.
+	m.q.push(m.shutdown)
+	select {
+	case <-runDone:
+	case <-time.After(10 * time.Second):
+		m.shutdown()
+		<-runDone
+	}
 }
 
 // finishInFlight waits, within the gateway's grace period (Shutdown aborts after it), until the
