@@ -194,14 +194,24 @@ func readUint(b []byte, what string) (v, rest []byte, err error) {
 	return v, rest, nil
 }
 
-// parsePKCS1 reads RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }.
-func parsePKCS1(der []byte) (n, e []byte, err error) {
-	seq, rest, err := readTLV(der, tagSequence, "RSAPublicKey SEQUENCE")
+// readOuter reads the SEQUENCE named what that must make up the whole of der, and returns its
+// contents.
+func readOuter(der []byte, what string) ([]byte, error) {
+	seq, rest, err := readTLV(der, tagSequence, what+" SEQUENCE")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(rest) != 0 {
-		return nil, nil, errors.New("malformed DER: trailing data after RSAPublicKey")
+		return nil, errors.New("malformed DER: trailing data after " + what)
+	}
+	return seq, nil
+}
+
+// parsePKCS1 reads RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }.
+func parsePKCS1(der []byte) (n, e []byte, err error) {
+	seq, err := readOuter(der, "RSAPublicKey")
+	if err != nil {
+		return nil, nil, err
 	}
 	n, seq, err = readUint(seq, "modulus")
 	if err != nil {
@@ -221,12 +231,9 @@ func parsePKCS1(der []byte) (n, e []byte, err error) {
 // AlgorithmIdentifier ::= SEQUENCE { rsaEncryption OID, NULL } and the BIT STRING holding the
 // PKCS#1 RSAPublicKey.
 func parseSPKI(der []byte) (n, e []byte, err error) {
-	spki, rest, err := readTLV(der, tagSequence, "SubjectPublicKeyInfo SEQUENCE")
+	spki, err := readOuter(der, "SubjectPublicKeyInfo")
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(rest) != 0 {
-		return nil, nil, errors.New("malformed DER: trailing data after SubjectPublicKeyInfo")
 	}
 	alg, spki, err := readTLV(spki, tagSequence, "AlgorithmIdentifier SEQUENCE")
 	if err != nil {
