@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -379,7 +380,7 @@ func TestHTTP_BoundedCache(t *testing.T) {
 	before := vm.MemorySize()
 	var streams []*host.HTTPStream
 	for i := 0; i < 100000; i++ {
-		tok := "tok-" + itoa(i)
+		tok := "tok-" + strconv.Itoa(i)
 		s := vm.NewHTTPStream(httpProps(uint64(i)))
 		s.RequestHeaders(host.Headers{{":method", "POST"}, {":path", "/topics/device%2F1"}, {":authority", "iot.example.com"}, {"x-device-token", tok}}, true)
 		streams = append(streams, s)

@@ -3,18 +3,16 @@
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o dist/iotauthz.wasm ./plugin
 //
 // The same module runs as an Envoy HTTP filter (HTTPS publish, MQTT over WebSocket) and as a
-// network filter (MQTT over TLS). The data path reads top to bottom:
+// network filter (MQTT over TLS). package main is only the proxy-wasm glue around the engine
+// (package authz, which decides and knows nothing of proxy-wasm):
 //
-//	root.go        plugin context: configuration, metrics, the tick, the registry of live MQTT connections
-//	httpfilter.go  HTTP stream: credentials, HTTPS publish enforcement, the WebSocket upgrade
-//	tcpfilter.go   network filter: MQTT over TLS
-//	mqttconn.go    one MQTT connection (TLS or WebSocket) glued to the session processor
-//	checks.go      the checks made before any authorizer call (endpoint, authorizer, token, signature)
-//	authcall.go    the authorizer call, single-flight, response validation, policy compile
-//	cache.go       the decision cache (per VM, bounded) and the token-scope slots in shared data
-//	enforce.go     policy decisions on ARNs (HTTP publish; the adapter the MQTT session uses)
-//	decisionlog.go one JSON line per decision, CloudWatch field names
-//	metrics.go     the wasmcustom.* metrics
+//	root.go        plugin context: starts the engine, and is its host (authz.Host: calls, clock, shared data, logs, metrics)
+//	httpfilter.go  HTTP stream callbacks, handed to an authz.Stream; the stream's host side
+//	tcpfilter.go   network filter callbacks (MQTT over TLS), handed to an authz.Conn
+//	transport.go   the MQTT bytes: network filter buffers, or the upgraded stream's bodies
+//	properties.go  connection facts from Envoy's properties (address, SNI, connection id)
+//
+// docs/architecture.md draws the whole data path.
 package main
 
 import "github.com/iotauthz/iotauthz/plugin/internal/proxywasm"

@@ -1,19 +1,10 @@
 package main
 
 import (
-	"strconv"
-	"strings"
-
+	"github.com/iotauthz/iotauthz/plugin/authz"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
-	"github.com/iotauthz/iotauthz/plugin/token"
 )
-
-// tickMillis is the period of proxy_on_tick, which drives MQTT refresh and disconnect timers.
-const tickMillis = 1000
-
-// verifiedCacheEntries bounds each authorizer's cache of verified (token, signature) pairs.
-const verifiedCacheEntries = 4096
 
 type vmContext struct {
 	proxywasm.DefaultVMContext
@@ -27,41 +18,21 @@ func (*vmContext) NewPluginContext(id uint32) proxywasm.PluginContext {
 	return &pluginContext{id: id}
 }
 
-// pluginContext is the root context of one worker VM: the validated configuration and
-// everything shared by the streams of that worker.
+// pluginContext is the root context of one worker VM: it runs the engine and is the engine's
+// host (authz.Host) on the proxy-wasm ABI.
 type pluginContext struct {
 	proxywasm.DefaultPluginContext
-	id        uint32
-	cfg       *config.Config
-	arnPrefix string // "arn:aws:iot:REGION:ACCOUNT:"
-	verifiers map[string]*token.Verifier
-	m         metrics
-	logLevel  proxywasm.LogLevel
-	debugIDs  map[string]struct{}
-	logBuf    []byte
+	id uint32
+	e  *authz.Engine
 
-	cache   *lru[*decision]
-	sets    *lru[compiledSet]  // compiled policy sets, shared by identical answers
-	shared  *sharedSlots       // token scope only
-	flights map[string]*flight // authorizer calls in progress, by cache key
-	conns   map[uint32]*mqttConn
-	// auths lists the authorizers with their tokenKeyName as a (lower-case) header name; there
-	// are a few, so a scan beats a string map. defaultAuth is the one used when none is named.
-	auths       []authEntry
-	defaultAuth *authEntry
-	keyBuf      []byte      // scratch for cache keys
-	hdrBuf      [][2]string // scratch for the request headers (the strings are each request's own)
-	sni         sniMemo     // SNI by downstream connection id
-	failures    failureBudget
-	// hitsPending counts cache hits not yet added to iotauthz.cache.hits.
-	hitsPending uint64
-	// allowedPending counts allowed MQTT packets not yet added to iotauthz.decisions.allowed:
-	// one host call per tick instead of one per packet.
-	allowedPending uint64
+	counters   [authz.NumMetrics]proxywasm.MetricCounter
+	gauges     [authz.NumMetrics]proxywasm.MetricGauge
+	histograms [authz.NumMetrics]proxywasm.MetricHistogram
+
+	hdrBuf [][2]string // scratch for the request headers (the strings are each request's own)
+	sni    sniMemo     // SNI by downstream connection id
 	// freeStreams are finished HTTP streams nothing refers to any more, for reuse.
 	freeStreams []*httpStream
-	// httpEval is reused by every HTTP publish decision of this VM (one thread, no reentrancy).
-	httpEval *evaluator
 }
 
 // OnPluginStart implements proxywasm.PluginContext. An invalid configuration is refused with one
@@ -72,116 +43,144 @@ func (p *pluginContext) OnPluginStart(int) bool {
 		proxywasm.LogCritical("iotauthz: cannot read the plugin configuration: " + err.Error())
 		return false
 	}
-	cfg, err := config.Parse(raw)
+	e, err := authz.New(raw, p)
 	if err != nil {
 		proxywasm.LogCritical("iotauthz: configuration rejected: " + err.Error())
 		return false
 	}
-	m, err := defineMetrics()
-	if err != nil {
+	if err := p.defineMetrics(); err != nil {
 		proxywasm.LogCritical("iotauthz: cannot define metrics: " + err.Error())
 		return false
 	}
-	verifiers := make(map[string]*token.Verifier, len(cfg.Authorizers))
-	for name, a := range cfg.Authorizers {
-		if !a.SigningDisabled {
-			verifiers[name] = token.NewVerifier(a.Keys, verifiedCacheEntries)
-		}
-	}
-	if err := proxywasm.SetTickPeriodMilliSeconds(tickMillis); err != nil {
+	if err := proxywasm.SetTickPeriodMilliSeconds(authz.TickMillis); err != nil {
 		proxywasm.LogCritical("iotauthz: cannot set the tick period: " + err.Error())
 		return false
 	}
-	p.cfg = cfg
-	p.arnPrefix = cfg.ARN("", "")
-	p.arnPrefix = p.arnPrefix[:len(p.arnPrefix)-1] // ARN("", "") ends with "/"
-	p.verifiers = verifiers
-	p.m = m
-	p.logLevel = parseLevel(cfg.Logging.Level)
-	p.debugIDs = make(map[string]struct{}, len(cfg.Logging.DebugClientIDs))
-	for _, id := range cfg.Logging.DebugClientIDs {
-		p.debugIDs[id] = struct{}{}
-	}
-	p.cache = newLRU[*decision](cfg.Cache.MaxEntries)
-	p.sets = newLRU[compiledSet](compiledSets)
-	p.auths = make([]authEntry, 0, len(cfg.Authorizers))
-	for _, a := range cfg.Authorizers {
-		p.auths = append(p.auths, authEntry{a: a, tokenHeader: strings.ToLower(a.TokenKeyName)})
-	}
-	p.defaultAuth = p.authEntry(cfg.DefaultAuthorizerName)
-	if cfg.Cache.Scope == "token" {
-		p.shared = newSharedSlots(cfg.Cache.MaxEntries)
-	}
-	p.flights = map[string]*flight{}
-	p.conns = map[uint32]*mqttConn{}
-	if cfg.Limits.MinInterval < 300 {
-		proxywasm.LogWarn("iotauthz: testOverrides.minIntervalSeconds is set: authorizer intervals below 300 s are accepted (tests only)")
-	}
-	proxywasm.LogInfo("iotauthz: configured " + strconv.Itoa(len(cfg.Authorizers)) + " authorizer(s), cache scope " + cfg.Cache.Scope)
+	p.e = e
+	e.Started()
 	return true
 }
 
-// OnTick implements proxywasm.PluginContext: MQTT refresh and disconnect deadlines.
-func (p *pluginContext) OnTick() {
-	now := nowNanos()
-	for _, c := range p.conns {
-		c.onTick(now)
-		p.allowedPending += c.sess.TakeAllowedCount()
+// defineMetrics registers every metric of the engine. proxy_define_metric may not be called in
+// init() (Envoy restricts _initialize to proxy_log), so this runs in OnPluginStart.
+func (p *pluginContext) defineMetrics() (err error) {
+	for m := authz.Metric(0); m < authz.NumMetrics; m++ {
+		switch m.Kind() {
+		case authz.Counter:
+			p.counters[m], err = proxywasm.DefineCounterMetric(m.Name())
+		case authz.Gauge:
+			p.gauges[m], err = proxywasm.DefineGaugeMetric(m.Name())
+		case authz.Histogram:
+			p.histograms[m], err = proxywasm.DefineHistogramMetric(m.Name())
+		}
+		if err != nil {
+			return err
+		}
 	}
-	p.flushCounts()
-	p.flushFailures(proxywasm.GetCurrentTimeNanoseconds())
+	return nil
 }
 
-// flushCounts adds what the hot paths counted locally (allowed decisions, cache hits) to the
-// metrics: one host call per tick instead of one per request or packet.
-func (p *pluginContext) flushCounts() {
-	if p.allowedPending > 0 {
-		p.m.allowed.Increment(p.allowedPending)
-		p.allowedPending = 0
-	}
-	if p.hitsPending > 0 {
-		p.m.cacheHits.Increment(p.hitsPending)
-		p.hitsPending = 0
-	}
-}
+// OnTick implements proxywasm.PluginContext: MQTT refresh and disconnect deadlines.
+func (p *pluginContext) OnTick() { p.e.Tick() }
 
 // NewHttpContext implements proxywasm.PluginContext.
 func (p *pluginContext) NewHttpContext(id uint32) proxywasm.HttpContext {
+	var s *httpStream
 	if n := len(p.freeStreams); n > 0 {
-		s := p.freeStreams[n-1]
+		s = p.freeStreams[n-1]
 		p.freeStreams = p.freeStreams[:n-1]
-		*s = httpStream{p: p, id: id}
-		return s
+		*s = httpStream{p: p, wsTransport: wsTransport{id: id}}
+	} else {
+		s = &httpStream{p: p, wsTransport: wsTransport{id: id}}
 	}
-	return &httpStream{p: p, id: id}
+	p.e.InitStream(&s.s, s)
+	return s
 }
 
 // NewTcpContext implements proxywasm.PluginContext.
 func (p *pluginContext) NewTcpContext(id uint32) proxywasm.TcpContext {
-	return &tcpConn{p: p, id: id}
+	return &tcpConn{p: p, t: tcpTransport{id: id}}
 }
 
-func parseLevel(s string) proxywasm.LogLevel {
-	switch s {
-	case "trace":
-		return proxywasm.LogLevelTrace
-	case "debug":
-		return proxywasm.LogLevelDebug
-	case "warn":
-		return proxywasm.LogLevelWarn
-	case "error":
-		return proxywasm.LogLevelError
-	case "critical":
-		return proxywasm.LogLevelCritical
+// Call implements authz.Host: the event goes to the authorizer's cluster through
+// proxy_http_call; the answer comes in proxy_on_http_call_response on the root context.
+func (p *pluginContext) Call(a *config.Authorizer, body []byte, done func(authz.Response)) error {
+	headers := [][2]string{
+		{":method", "POST"},
+		{":path", a.Path},
+		{":authority", a.Authority},
+		{"content-type", "application/json"},
 	}
-	return proxywasm.LogLevelInfo
+	_, err := proxywasm.DispatchHttpCall(a.Cluster, headers, body, nil, uint32(a.TimeoutMillis),
+		func(numHeaders, bodySize, _ int) {
+			done(callResponse(numHeaders, bodySize))
+			// A waiter may have switched the effective context; give it back to the root.
+			_ = proxywasm.SetEffectiveContext(p.id)
+		})
+	return err
 }
 
-func nowNanos() int64 { return proxywasm.GetCurrentTimeNanoseconds() }
+// callResponse reads the answer of the call being completed.
+func callResponse(numHeaders, bodySize int) (r authz.Response) {
+	if numHeaders == 0 {
+		r.Failed = true
+		r.Code, r.Message, _ = proxywasm.GetStatus()
+		return r
+	}
+	headers, _ := proxywasm.GetHttpCallResponseHeaders()
+	for _, kv := range headers {
+		if kv[0] == ":status" {
+			r.Status = kv[1]
+			break
+		}
+	}
+	r.Size = bodySize
+	if r.Status == "200" && bodySize > 0 && bodySize <= authz.MaxResponseBytes {
+		r.Body, r.BodyErr = proxywasm.GetHttpCallResponseBody(0, bodySize)
+	}
+	return r
+}
+
+// Now implements authz.Host.
+func (*pluginContext) Now() int64 { return proxywasm.GetCurrentTimeNanoseconds() }
+
+// SharedData implements authz.Host.
+func (*pluginContext) SharedData(key string) ([]byte, uint32, error) {
+	return proxywasm.GetSharedData(key)
+}
+
+// SetSharedData implements authz.Host.
+func (*pluginContext) SetSharedData(key string, value []byte, cas uint32) error {
+	return proxywasm.SetSharedData(key, value, cas)
+}
+
+// Log implements authz.Host.
+func (*pluginContext) Log(level authz.LogLevel, msg []byte) {
+	proxywasm.Log(proxywasm.LogLevel(level), msg)
+}
+
+// Record implements authz.Host.
+func (p *pluginContext) Record(m authz.Metric, delta int64) {
+	switch m.Kind() {
+	case authz.Counter:
+		p.counters[m].Increment(uint64(delta))
+	case authz.Gauge:
+		p.gauges[m].Add(delta)
+	case authz.Histogram:
+		p.histograms[m].Record(uint64(delta))
+	}
+}
+
+// action maps an engine answer to the ABI's.
+func action(a authz.Action) proxywasm.Action {
+	if a == authz.Pause {
+		return proxywasm.ActionPause
+	}
+	return proxywasm.ActionContinue
+}
 
 var (
 	_ proxywasm.VMContext     = (*vmContext)(nil)
 	_ proxywasm.PluginContext = (*pluginContext)(nil)
+	_ authz.Host              = (*pluginContext)(nil)
 )
-
-func itoa(n int) string { return strconv.Itoa(n) }

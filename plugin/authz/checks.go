@@ -1,4 +1,4 @@
-package main
+package authz
 
 import (
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
@@ -49,24 +49,24 @@ func (c *presented) restFrom(q credentials.Query, tokenKey string) {
 
 // selectAuthorizer picks the named authorizer, or the default one when none is named. Unknown and
 // INACTIVE authorizers are refused without a call.
-func (p *pluginContext) selectAuthorizer(c *presented) (*authEntry, *denial) {
+func (e *Engine) selectAuthorizer(c *presented) (*authEntry, *denial) {
 	name := c.name
-	e := p.defaultAuth
+	ae := e.defaultAuth
 	if !c.hasName || name == "" {
-		name = p.cfg.DefaultAuthorizerName
+		name = e.cfg.DefaultAuthorizerName
 		if name == "" {
 			return nil, &denial{reasonAuthorizerUnknown, "no authorizer named and no defaultAuthorizerName configured"}
 		}
 	} else {
-		e = p.authEntry(name)
+		ae = e.authEntry(name)
 	}
-	if e == nil {
+	if ae == nil {
 		return nil, &denial{reasonAuthorizerUnknown, "authorizer " + quote(name) + " is not configured"}
 	}
-	if e.a.Status == "INACTIVE" {
+	if ae.a.Status == config.StatusInactive {
 		return nil, &denial{reasonAuthorizerOff, "authorizer " + quote(name) + " is INACTIVE"}
 	}
-	return e, nil
+	return ae, nil
 }
 
 // authEntry is a configured authorizer and its token header name.
@@ -76,10 +76,10 @@ type authEntry struct {
 }
 
 // authEntry returns the authorizer called name, or nil.
-func (p *pluginContext) authEntry(name string) *authEntry {
-	for i := range p.auths {
-		if p.auths[i].a.Name == name {
-			return &p.auths[i]
+func (e *Engine) authEntry(name string) *authEntry {
+	for i := range e.auths {
+		if e.auths[i].a.Name == name {
+			return &e.auths[i]
 		}
 	}
 	return nil
@@ -88,7 +88,7 @@ func (p *pluginContext) authEntry(name string) *authEntry {
 // checkToken applies the limits and, when signing is enabled, verifies the signature with the
 // authorizer's keys. It reports whether the signature was verified (the event's
 // signatureVerified).
-func (p *pluginContext) checkToken(a *config.Authorizer, c *presented) (bool, *denial) {
+func (e *Engine) checkToken(a *config.Authorizer, c *presented) (bool, *denial) {
 	if len(c.token) > maxTokenBytes {
 		return false, &denial{reasonTokenTooLong, "token is " + itoa(len(c.token)) + " bytes, at most 6144 allowed"}
 	}
@@ -101,9 +101,9 @@ func (p *pluginContext) checkToken(a *config.Authorizer, c *presented) (bool, *d
 	if !c.hasSig || c.signature == "" {
 		return false, &denial{reasonSignatureMissing, "no " + keySignature + " header or query parameter"}
 	}
-	ok, why := p.verifiers[a.Name].Verify(c.token, c.signature)
+	ok, why := e.verifiers[a.Name].Verify(c.token, c.signature)
 	if !ok {
-		p.m.sigFailures.Increment(1)
+		e.count(MetricSigFailures, 1)
 		return false, &denial{reasonSignatureInvalid, why}
 	}
 	return true, nil

@@ -1,9 +1,9 @@
-package main
+package authz
 
 import (
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/credentials"
-	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 	"github.com/iotauthz/iotauthz/plugin/session"
 )
 
@@ -17,17 +17,6 @@ const (
 
 // memoEntries bounds each connection's memo of topic decisions.
 const memoEntries = 256
-
-// transport is what differs between MQTT over TLS (network filter buffers) and MQTT over
-// WebSocket (HTTP body buffers of the upgraded stream).
-type transport interface {
-	clientData(size int) ([]byte, error)
-	setClientData(b []byte) error
-	brokerData(size int) ([]byte, error)
-	setBrokerData(b []byte) error
-	resume() error // let the held client data go on
-	close() error
-}
 
 // processor is the MQTT enforcement stream processor (session.Session or session.WSSession).
 type processor interface {
@@ -46,17 +35,16 @@ type processor interface {
 // error's DISCONNECT to the client (session.Closing).
 const closingGrace = 5e9
 
-// mqttConn is one MQTT connection: the session processor, the connection's policy and its
-// refresh and disconnect deadlines.
-type mqttConn struct {
-	p       *pluginContext
-	ctxID   uint32
-	t       transport
+// Conn is one MQTT connection (over TLS, or inside a WebSocket): the session processor, the
+// connection's policy and its refresh and disconnect deadlines. Its host side is a Transport.
+type Conn struct {
+	e       *Engine
+	t       Transport
 	ws      bool
 	sess    processor
 	state   int
 	prefix  int // while stAuthPending: bytes at the head of the paused buffer that are ours
-	src     source
+	src     Source
 	traceID string
 
 	// WebSocket only: the upgrade request, for credentials and the event's http data.
@@ -84,58 +72,78 @@ type mqttConn struct {
 	clientSentDisconnect bool
 }
 
-func (p *pluginContext) newMQTTConn(ctxID uint32, t transport, ws bool, src source, traceID string, pre *decision) *mqttConn {
-	c := &mqttConn{p: p, ctxID: ctxID, t: t, ws: ws, src: src, traceID: traceID, createdAt: nowNanos()}
+// OpenMQTT starts an MQTT over TLS connection whose source is src. A connection whose SNI is
+// not a data endpoint is refused: logged, counted and closed before any byte reaches the
+// broker; OpenMQTT then returns nil and the host holds the connection's data.
+func (e *Engine) OpenMQTT(t Transport, src Source) *Conn {
+	traceID := newUUID()
+	if !e.cfg.EndpointAllowed(src.SNI) {
+		e.count(MetricDenied, 1)
+		e.count(MetricDeniedConnect, 1)
+		e.emit(&logLine{traceID: traceID, eventType: evConnect, protocol: "MQTT", status: statusFailure,
+			sourceIP: src.IP, sourcePort: src.Port, reason: reasonEndpoint,
+			details: "SNI " + quote(src.SNI) + " is not one of dataEndpoints"})
+		_ = t.Close()
+		return nil
+	}
+	src.domain = domainName(src.SNI, "")
+	return e.newConn(t, false, src, traceID, nil)
+}
+
+// newConn starts an MQTT connection; pre is the decision made at a WebSocket upgrade, or nil
+// when the credentials come in the CONNECT.
+func (e *Engine) newConn(t Transport, ws bool, src Source, traceID string, pre *decision) *Conn {
+	c := &Conn{e: e, t: t, ws: ws, src: src, traceID: traceID, createdAt: e.h.Now()}
 	o := session.Options{
-		ForwardPassword: p.cfg.MQTT.ForwardPassword,
-		MaxPacketBytes:  p.cfg.MQTT.MaxPacketBytes,
+		ForwardPassword: e.cfg.MQTT.ForwardPassword,
+		MaxPacketBytes:  e.cfg.MQTT.MaxPacketBytes,
 		OnDecision:      c.onDecision,
 		MemoEntries:     memoEntries,
 		// Allowed publishes are counted in the session unless debug lines may need them.
-		QuietAllowedPublish: !p.logsDebug(),
+		QuietAllowedPublish: !e.logsDebug(),
 	}
-	if p.cfg.MQTT.DenyAction == "reject" {
+	if e.cfg.MQTT.DenyAction == config.DenyReject {
 		o.DenyAction = session.DenyReject
 	}
-	if p.cfg.MQTT.StripCredentialsFromUsername {
+	if e.cfg.MQTT.StripCredentialsFromUsername {
 		o.RewriteUsername = c.stripUsername
 	}
 	if pre != nil {
 		c.d = pre
-		c.eval = newEvaluator(p, pre, "", false, src.ip, src.domain)
+		c.eval = newEvaluator(e, pre, "", false, src.IP, src.domain)
 		o.Preauthorized = c.eval
 		c.state = stOpen
-		c.startTimers(nowNanos())
+		c.startTimers(e.h.Now())
 	}
 	if ws {
 		c.sess = session.NewWS(o)
 	} else {
 		c.sess = session.New(o)
 	}
-	p.conns[ctxID] = c
-	p.m.mqttConns.Add(1)
+	e.conns[c] = struct{}{}
+	e.h.Record(MetricMQTTConnections, 1)
 	return c
 }
 
-// fromClient handles client→broker bytes.
-func (c *mqttConn) fromClient(size int, _ bool) proxywasm.Action {
+// FromClient handles size bytes from the client.
+func (c *Conn) FromClient(size int) Action {
 	if c.state == stClosed {
-		return proxywasm.ActionPause
+		return Pause
 	}
 	if c.willRevoked {
 		// Whatever the client sent is replaced by the DISCONNECT that makes the broker discard the
 		// Will; the close follows it (Envoy flushes the bytes before closing).
-		if err := c.t.setClientData(c.sess.EndToBroker()); err != nil {
+		if err := c.t.SetClientData(c.sess.EndToBroker()); err != nil {
 			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot end the session: "+err.Error())
-			return proxywasm.ActionPause
+			return Pause
 		}
 		c.closeWith("AUTH_ERROR", reasonRefreshFailed, "the refreshed policy no longer allows the Will; the session was ended so that the broker discards it")
-		return proxywasm.ActionContinue
+		return Continue
 	}
-	data, err := c.t.clientData(size)
+	data, err := c.t.ClientData(size)
 	if err != nil {
 		c.closeWith("SERVER_ERROR", reasonProtocol, "cannot read client data: "+err.Error())
-		return proxywasm.ActionPause
+		return Pause
 	}
 	if c.state == stAuthPending {
 		// Paused: Envoy re-delivers our CONNECT with whatever arrived since. The session holds
@@ -143,11 +151,11 @@ func (c *mqttConn) fromClient(size int, _ bool) proxywasm.Action {
 		if c.prefix <= len(data) && len(data) > c.prefix {
 			if res := c.sess.FromClient(data[c.prefix:]); res.Status == session.Close {
 				c.closeWith("CLIENT_ERROR", reasonProtocol, res.Reason)
-				return proxywasm.ActionPause
+				return Pause
 			}
-			_ = c.t.setClientData(data[:c.prefix])
+			_ = c.t.SetClientData(data[:c.prefix])
 		}
-		return proxywasm.ActionPause
+		return Pause
 	}
 	res := c.sess.FromClient(data)
 	switch res.Status {
@@ -155,74 +163,74 @@ func (c *mqttConn) fromClient(size int, _ bool) proxywasm.Action {
 		// An MQTT 5 protocol error: the PINGREQ in Out asks the broker for the turn that carries
 		// the DISCONNECT to the client; nothing more of the client goes upstream.
 		if c.closingAt == 0 {
-			c.closingAt = nowNanos()
+			c.closingAt = c.e.h.Now()
 		}
-		if err := c.t.setClientData(res.Out); err != nil {
+		if err := c.t.SetClientData(res.Out); err != nil {
 			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot rewrite client data: "+err.Error())
-			return proxywasm.ActionPause
+			return Pause
 		}
-		return proxywasm.ActionContinue
+		return Continue
 	case session.Close:
 		// The allowed packets that came before the cause still go to the broker.
-		if len(res.Out) > 0 && c.t.setClientData(res.Out) == nil {
+		if len(res.Out) > 0 && c.t.SetClientData(res.Out) == nil {
 			c.closeForSession(res)
-			return proxywasm.ActionContinue
+			return Continue
 		}
 		c.closeForSession(res)
-		return proxywasm.ActionPause
+		return Pause
 	case session.NeedAuth:
 		// The buffer becomes the CONNECT as it goes upstream if the authorizer allows it; the
 		// pause holds it there until the answer (see session's in-place hand-off).
 		held := append(res.Out, c.sess.PendingConnect()...)
-		if err := c.t.setClientData(held); err != nil {
+		if err := c.t.SetClientData(held); err != nil {
 			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot hold the CONNECT: "+err.Error())
-			return proxywasm.ActionPause
+			return Pause
 		}
 		c.prefix = len(held)
 		c.state = stAuthPending
 		return c.startAuth()
 	}
 	if !res.Unchanged {
-		if err := c.t.setClientData(res.Out); err != nil {
+		if err := c.t.SetClientData(res.Out); err != nil {
 			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot rewrite client data: "+err.Error())
-			return proxywasm.ActionPause
+			return Pause
 		}
 	}
-	return proxywasm.ActionContinue
+	return Continue
 }
 
-// fromBroker handles broker→client bytes. It never pauses (Envoy cannot resume the upstream
-// direction of a network filter).
-func (c *mqttConn) fromBroker(size int, _ bool) proxywasm.Action {
+// FromBroker handles size bytes from the broker. It never pauses (Envoy cannot resume the
+// upstream direction of a network filter).
+func (c *Conn) FromBroker(size int) Action {
 	if c.state == stClosed {
-		return proxywasm.ActionContinue
+		return Continue
 	}
-	data, err := c.t.brokerData(size)
+	data, err := c.t.BrokerData(size)
 	if err != nil {
 		c.closeWith("SERVER_ERROR", reasonProtocol, "cannot read broker data: "+err.Error())
-		return proxywasm.ActionContinue
+		return Continue
 	}
 	res := c.sess.FromBroker(data)
 	if res.Status == session.Close {
 		// Out holds what may still reach the client: the allowed packets before the cause and,
 		// after a client's MQTT 5 protocol error, the DISCONNECT that tells it why.
-		if c.t.setBrokerData(res.Out) == nil && len(res.Out) > 0 && c.ws {
+		if c.t.SetBrokerData(res.Out) == nil && len(res.Out) > 0 && c.ws {
 			c.closeOnTick = true
 		}
 		c.closeForSession(res)
-		return proxywasm.ActionContinue
+		return Continue
 	}
 	if !res.Unchanged {
-		if err := c.t.setBrokerData(res.Out); err != nil {
+		if err := c.t.SetBrokerData(res.Out); err != nil {
 			c.closeWith("SERVER_ERROR", reasonProtocol, "cannot rewrite broker data: "+err.Error())
 		}
 	}
-	return proxywasm.ActionContinue
+	return Continue
 }
 
 // startAuth runs the checks on the CONNECT's credentials and asks the authorizer.
-func (c *mqttConn) startAuth() proxywasm.Action {
-	p := c.p
+func (c *Conn) startAuth() Action {
+	e := c.e
 	ci := c.sess.Connect()
 	c.clientID = string(ci.ClientID)
 	var pr presented
@@ -235,7 +243,7 @@ func (c *mqttConn) startAuth() proxywasm.Action {
 		pr.nameFrom(upq)
 	}
 	pr.nameFrom(uq)
-	ae, den := p.selectAuthorizer(&pr)
+	ae, den := e.selectAuthorizer(&pr)
 	if den != nil {
 		return c.finishAuth(outcome{den: den}, true)
 	}
@@ -246,7 +254,7 @@ func (c *mqttConn) startAuth() proxywasm.Action {
 		pr.restFrom(upq, a.TokenKeyName)
 	}
 	pr.restFrom(uq, a.TokenKeyName)
-	verified, den := p.checkToken(a, &pr)
+	verified, den := e.checkToken(a, &pr)
 	if den != nil {
 		return c.finishAuth(outcome{den: den}, true)
 	}
@@ -262,23 +270,23 @@ func (c *mqttConn) startAuth() proxywasm.Action {
 		},
 		ConnectionID: c.traceID,
 	}
-	if c.src.sni != "" {
-		r.event.TLS = &authorizer.TLSData{ServerName: c.src.sni}
+	if c.src.SNI != "" {
+		r.event.TLS = &authorizer.TLSData{ServerName: c.src.SNI}
 	}
 	if c.ws {
 		r.event.Protocols = []string{"tls", "http", "mqtt"}
 		r.event.HTTP = httpData(c.upgradeHeaders, c.upgradeQuery)
 	}
-	r.key, r.tokenScoped = p.cacheKey(a, &pr, false, 0)
+	r.key, r.tokenScoped = e.cacheKey(a, &pr, false, 0)
 	c.req = r
-	o, pending := p.decide(r, func(o outcome) {
-		if c.state != stAuthPending || proxywasm.SetEffectiveContext(c.ctxID) != nil {
+	o, pending := e.decide(r, func(o outcome) {
+		if c.state != stAuthPending || c.t.Enter() != nil {
 			return
 		}
 		c.finishAuth(o, false)
 	})
 	if pending {
-		return proxywasm.ActionPause
+		return Pause
 	}
 	return c.finishAuth(o, true)
 }
@@ -286,47 +294,47 @@ func (c *mqttConn) startAuth() proxywasm.Action {
 // finishAuth applies the authorizer's outcome to the held CONNECT. inCallback says whether we
 // are still inside the downstream callback (return the action) or in the HTTP-call callback
 // (resume or close the stream ourselves).
-func (c *mqttConn) finishAuth(o outcome, inCallback bool) proxywasm.Action {
-	p := c.p
+func (c *Conn) finishAuth(o outcome, inCallback bool) Action {
+	e := c.e
 	if o.den != nil {
-		p.m.denied.Increment(1)
-		p.m.deniedConnect.Increment(1)
-		p.emit(&logLine{traceID: c.traceID, eventType: evConnect, protocol: "MQTT", status: statusFailure,
-			clientID: c.clientID, sourceIP: c.src.ip, sourcePort: c.src.port, authorizerName: c.authName,
+		e.count(MetricDenied, 1)
+		e.count(MetricDeniedConnect, 1)
+		e.emit(&logLine{traceID: c.traceID, eventType: evConnect, protocol: "MQTT", status: statusFailure,
+			clientID: c.clientID, sourceIP: c.src.IP, sourcePort: c.src.Port, authorizerName: c.authName,
 			reason: o.den.reason, details: o.den.details})
 		c.closeWith("AUTH_ERROR", "", "")
-		return proxywasm.ActionPause
+		return Pause
 	}
 	c.d = o.d
-	c.eval = newEvaluator(p, o.d, c.clientID, true, c.src.ip, c.src.domain)
+	c.eval = newEvaluator(e, o.d, c.clientID, true, c.src.IP, c.src.domain)
 	res := c.sess.Resume(c.eval)
 	if res.Status == session.Close {
 		c.closeForSession(res)
-		return proxywasm.ActionPause
+		return Pause
 	}
 	c.state = stOpen
-	c.startTimers(nowNanos())
+	c.startTimers(e.h.Now())
 	if inCallback {
-		return proxywasm.ActionContinue
+		return Continue
 	}
-	if err := c.t.resume(); err != nil {
+	if err := c.t.Resume(); err != nil {
 		c.closeWith("SERVER_ERROR", reasonProtocol, "cannot resume the connection: "+err.Error())
 	}
-	return proxywasm.ActionContinue
+	return Continue
 }
 
-func (c *mqttConn) startTimers(now int64) {
+func (c *Conn) startTimers(now int64) {
 	c.refreshAt = now + int64(c.d.refreshSecs)*1e9
 	c.disconnectAt = now + int64(c.d.disconnectSecs)*1e9
 }
 
 // onTick enforces disconnectAfterInSeconds and re-invokes the authorizer after
 // refreshAfterInSeconds. It runs in the root context.
-func (c *mqttConn) onTick(now int64) {
+func (c *Conn) onTick(now int64) {
 	if c.closeOnTick {
 		c.closeOnTick = false
-		if proxywasm.SetEffectiveContext(c.ctxID) == nil {
-			_ = c.t.close()
+		if c.t.Enter() == nil {
+			_ = c.t.Close()
 		}
 		return
 	}
@@ -334,16 +342,16 @@ func (c *mqttConn) onTick(now int64) {
 		return
 	}
 	if c.sess.Connect() == nil {
-		if limit := int64(c.p.cfg.MQTT.ConnectTimeoutSeconds) * 1e9; now-c.createdAt >= limit {
-			if proxywasm.SetEffectiveContext(c.ctxID) == nil {
+		if limit := int64(c.e.cfg.MQTT.ConnectTimeoutSeconds) * 1e9; now-c.createdAt >= limit {
+			if c.t.Enter() == nil {
 				c.closeWith("CLIENT_ERROR", reasonProtocol, "no complete CONNECT within "+
-					itoa(c.p.cfg.MQTT.ConnectTimeoutSeconds)+" s (mqtt.connectTimeoutSeconds)")
+					itoa(c.e.cfg.MQTT.ConnectTimeoutSeconds)+" s (mqtt.connectTimeoutSeconds)")
 			}
 		}
 		return
 	}
 	if c.closingAt != 0 && now-c.closingAt >= closingGrace {
-		if proxywasm.SetEffectiveContext(c.ctxID) == nil {
+		if c.t.Enter() == nil {
 			c.closeWith("CLIENT_ERROR", reasonProtocol, "the broker did not answer the PINGREQ that carries the DISCONNECT for a protocol error")
 		}
 		return
@@ -352,7 +360,7 @@ func (c *mqttConn) onTick(now int64) {
 		return
 	}
 	if now >= c.disconnectAt {
-		if proxywasm.SetEffectiveContext(c.ctxID) == nil {
+		if c.t.Enter() == nil {
 			c.closeWith("CUSTOMAUTH_TTL_EXPIRATION", "", "disconnectAfterInSeconds "+itoa(c.d.disconnectSecs)+" reached")
 		}
 		return
@@ -361,7 +369,7 @@ func (c *mqttConn) onTick(now int64) {
 		c.refreshing = true
 		r := *c.req
 		r.force = true
-		o, pending := c.p.decide(&r, c.onRefresh)
+		o, pending := c.e.decide(&r, c.onRefresh)
 		if !pending {
 			c.onRefresh(o)
 		}
@@ -370,28 +378,28 @@ func (c *mqttConn) onTick(now int64) {
 
 // onRefresh applies a refreshed decision: the new policy governs the next packet; a failed or
 // negative refresh, or one that no longer allows iot:Connect, closes the connection.
-func (c *mqttConn) onRefresh(o outcome) {
+func (c *Conn) onRefresh(o outcome) {
 	c.refreshing = false
 	if c.state != stOpen {
 		return
 	}
-	if proxywasm.SetEffectiveContext(c.ctxID) != nil {
+	if c.t.Enter() != nil {
 		return
 	}
 	if o.den != nil {
 		c.closeWith("AUTH_ERROR", reasonRefreshFailed, o.den.reason+": "+o.den.details)
 		return
 	}
-	e := newEvaluator(c.p, o.d, c.clientID, c.clientID != "", c.src.ip, c.src.domain)
+	ev := newEvaluator(c.e, o.d, c.clientID, c.clientID != "", c.src.IP, c.src.domain)
 	if ci := c.sess.Connect(); ci != nil {
-		e.SetConnect(ci) // the same connect attributes and Will topic as at CONNECT
+		ev.SetConnect(ci) // the same connect attributes and Will topic as at CONNECT
 	}
-	if c.clientID != "" && !e.Allow(session.Connect, []byte(c.clientID)) {
-		c.closeWith("AUTH_ERROR", reasonRefreshFailed, "the refreshed policy denies "+e.denied("iot:Connect"))
+	if c.clientID != "" && !ev.Allow(session.Connect, []byte(c.clientID)) {
+		c.closeWith("AUTH_ERROR", reasonRefreshFailed, "the refreshed policy denies "+ev.denied("iot:Connect"))
 		return
 	}
-	c.d, c.eval = o.d, e
-	c.sess.SetPolicy(e)
+	c.d, c.eval = o.d, ev
+	c.sess.SetPolicy(ev)
 	if !c.sess.WillAllowed() {
 		// Closing now would make the broker publish the Will. The client's next bytes (at the
 		// latest its keep-alive PINGREQ) become a normal DISCONNECT instead; see fromClient.
@@ -399,29 +407,29 @@ func (c *mqttConn) onRefresh(o outcome) {
 		c.refreshAt = 1 << 62 // the session is ending: no further refresh
 		return
 	}
-	c.refreshAt = nowNanos() + int64(o.d.refreshSecs)*1e9
-	c.p.emit(&logLine{traceID: c.traceID, eventType: evConnect, protocol: "MQTT", status: statusSuccess,
-		clientID: c.clientID, principalID: o.d.principalID, sourceIP: c.src.ip, sourcePort: c.src.port,
+	c.refreshAt = c.e.h.Now() + int64(o.d.refreshSecs)*1e9
+	c.e.emit(&logLine{traceID: c.traceID, eventType: evConnect, protocol: "MQTT", status: statusSuccess,
+		clientID: c.clientID, principalID: o.d.principalID, sourceIP: c.src.IP, sourcePort: c.src.Port,
 		authorizerName: c.authName, details: "policy refreshed", debug: true})
 }
 
 // onDecision logs and counts every decision the session makes. The session's Disconnect
 // events are logged by closeWith and onClosed, which know the whole story.
-func (c *mqttConn) onDecision(d session.Decision) {
+func (c *Conn) onDecision(d session.Decision) {
 	if d.Event == session.EventDisconnect {
 		if d.Reason == session.ReasonClientDisconnect {
 			c.clientSentDisconnect = true
 		}
 		return
 	}
-	p := c.p
+	e := c.e
 	if d.Allowed {
 		// Per packet: counted locally (flushed on the tick), logged only at debug.
-		p.allowedPending++
+		e.allowedPending++
 		if d.Action == session.Connect {
 			c.clientID = string(d.Name)
 		}
-		if !p.logsDebug() && (d.Action == session.Publish || d.Action == session.Receive || d.Action == session.RetainPublish) {
+		if !e.logsDebug() && (d.Action == session.Publish || d.Action == session.Receive || d.Action == session.RetainPublish) {
 			return
 		}
 	}
@@ -435,7 +443,7 @@ func (c *mqttConn) onDecision(d session.Decision) {
 		principal = c.d.principalID
 	}
 	l := logLine{traceID: c.traceID, eventType: d.Event, protocol: "MQTT", clientID: c.clientID,
-		principalID: principal, sourceIP: c.src.ip, sourcePort: c.src.port, authorizerName: c.authName}
+		principalID: principal, sourceIP: c.src.IP, sourcePort: c.src.Port, authorizerName: c.authName}
 	if d.Action == session.Connect {
 		l.clientID = string(d.Name)
 		c.clientID = l.clientID
@@ -445,19 +453,19 @@ func (c *mqttConn) onDecision(d session.Decision) {
 	if d.Allowed {
 		l.status = statusSuccess
 		l.debug = d.Action == session.Publish || d.Action == session.Receive || d.Action == session.RetainPublish
-		p.emit(&l)
+		e.emit(&l)
 		return
 	}
-	p.m.denied.Increment(1)
+	e.count(MetricDenied, 1)
 	switch {
 	case d.Action == session.Connect || d.Will:
-		p.m.deniedConnect.Increment(1)
+		e.count(MetricDeniedConnect, 1)
 	case d.Action == session.Publish || d.Action == session.RetainPublish:
-		p.m.deniedPublish.Increment(1)
+		e.count(MetricDeniedPublish, 1)
 	case d.Action == session.Subscribe:
-		p.m.deniedSubscribe.Increment(1)
+		e.count(MetricDeniedSubscribe, 1)
 	case d.Action == session.Receive:
-		p.m.deniedReceive.Increment(1)
+		e.count(MetricDeniedReceive, 1)
 	}
 	l.status = statusFailure
 	l.reason = reasonAuthorization
@@ -471,13 +479,13 @@ func (c *mqttConn) onDecision(d session.Decision) {
 	if d.Reason != "" {
 		l.details += " (" + d.Reason + ")"
 	}
-	p.emit(&l)
+	e.emit(&l)
 }
 
 // closeForSession closes after the session asked to: a denied packet under denyAction
 // "disconnect" (FORBIDDEN_ACCESS, already logged as a failed decision), a DISCONNECT from either
 // side, or a protocol violation.
-func (c *mqttConn) closeForSession(res session.Result) {
+func (c *Conn) closeForSession(res session.Result) {
 	switch res.Reason {
 	case session.ReasonForbidden, "":
 		c.closeWith(session.ReasonForbidden, "", res.Details)
@@ -489,7 +497,7 @@ func (c *mqttConn) closeForSession(res session.Result) {
 }
 
 // closeWith closes the connection from the plugin and logs the Disconnect.
-func (c *mqttConn) closeWith(disconnectReason, reason, details string) {
+func (c *Conn) closeWith(disconnectReason, reason, details string) {
 	if c.state == stClosed {
 		return
 	}
@@ -499,11 +507,13 @@ func (c *mqttConn) closeWith(disconnectReason, reason, details string) {
 		status = statusFailure
 	}
 	c.logDisconnect(status, disconnectReason, reason, details)
-	_ = c.t.close()
+	_ = c.t.Close()
 }
 
-// onClosed records a close that the plugin did not cause.
-func (c *mqttConn) onClosed(disconnectReason string) {
+// Closed records a close that the plugin did not cause; disconnectReason is the host's
+// (CLIENT_INITIATED_DISCONNECT, CONNECTION_LOST…) unless the client ended with a DISCONNECT.
+// It may come more than once; the connection is forgotten at the first.
+func (c *Conn) Closed(disconnectReason string) {
 	if c.clientSentDisconnect {
 		disconnectReason = session.ReasonClientDisconnect
 	}
@@ -511,67 +521,50 @@ func (c *mqttConn) onClosed(disconnectReason string) {
 		c.state = stClosed
 		c.logDisconnect(statusSuccess, disconnectReason, "", "")
 	}
-	if c.p.conns[c.ctxID] == c {
-		delete(c.p.conns, c.ctxID)
-		c.p.m.mqttConns.Add(-1)
+	c.forget()
+	c.e.allowedPending += c.sess.TakeAllowedCount()
+	c.e.flushCounts()
+}
+
+// UpstreamClosed records the broker's close, unless the plugin closed first.
+func (c *Conn) UpstreamClosed() {
+	if c.state != stClosed {
+		c.Closed("SERVER_INITIATED_DISCONNECT")
 	}
-	c.p.allowedPending += c.sess.TakeAllowedCount()
-	c.p.flushCounts()
+}
+
+// forget removes c from the live connections.
+func (c *Conn) forget() {
+	if _, ok := c.e.conns[c]; ok {
+		delete(c.e.conns, c)
+		c.e.h.Record(MetricMQTTConnections, -1)
+	}
 }
 
 // abandon forgets a connection whose upgrade did not happen.
-func (c *mqttConn) abandon() {
+func (c *Conn) abandon() {
 	c.state = stClosed
-	if c.p.conns[c.ctxID] == c {
-		delete(c.p.conns, c.ctxID)
-		c.p.m.mqttConns.Add(-1)
-	}
+	c.forget()
 }
 
-func (c *mqttConn) logDisconnect(status, disconnectReason, reason, details string) {
-	p := c.p
-	p.m.disconnects.Increment(1)
+func (c *Conn) logDisconnect(status, disconnectReason, reason, details string) {
+	c.e.count(MetricDisconnects, 1)
 	principal := ""
 	if c.d != nil {
 		principal = c.d.principalID
 	}
-	p.emit(&logLine{traceID: c.traceID, eventType: evDisconnect, protocol: "MQTT", status: status,
-		clientID: c.clientID, principalID: principal, sourceIP: c.src.ip, sourcePort: c.src.port,
+	c.e.emit(&logLine{traceID: c.traceID, eventType: evDisconnect, protocol: "MQTT", status: status,
+		clientID: c.clientID, principalID: principal, sourceIP: c.src.IP, sourcePort: c.src.Port,
 		authorizerName: c.authName, reason: reason, details: details, disconnectReason: disconnectReason})
 }
 
 // stripUsername removes the credentials from the CONNECT username before it reaches the broker.
-func (c *mqttConn) stripUsername(u []byte) []byte {
+func (c *Conn) stripUsername(u []byte) []byte {
 	keys := []string{keyAuthorizerName, keySignature}
-	for _, a := range c.p.cfg.Authorizers {
+	for _, a := range c.e.cfg.Authorizers {
 		if a.TokenKeyName != "" {
 			keys = append(keys, a.TokenKeyName)
 		}
 	}
 	return []byte(credentials.StripUsername(string(u), keys...))
 }
-
-// tcpTransport: MQTT over TLS through the network filter's buffers.
-type tcpTransport struct{}
-
-func (tcpTransport) clientData(n int) ([]byte, error) { return proxywasm.GetDownstreamData(0, n) }
-func (tcpTransport) setClientData(b []byte) error     { return proxywasm.ReplaceDownstreamData(b) }
-func (tcpTransport) brokerData(n int) ([]byte, error) { return proxywasm.GetUpstreamData(0, n) }
-func (tcpTransport) setBrokerData(b []byte) error     { return proxywasm.ReplaceUpstreamData(b) }
-func (tcpTransport) resume() error                    { return proxywasm.ContinueTcpStream() }
-func (tcpTransport) close() error                     { return proxywasm.CloseDownstream() }
-
-// wsTransport: MQTT over WebSocket through the upgraded HTTP stream's body buffers.
-type wsTransport struct{}
-
-func (wsTransport) clientData(n int) ([]byte, error) { return proxywasm.GetHttpRequestBody(0, n) }
-func (wsTransport) setClientData(b []byte) error     { return proxywasm.ReplaceHttpRequestBody(b) }
-func (wsTransport) brokerData(n int) ([]byte, error) { return proxywasm.GetHttpResponseBody(0, n) }
-func (wsTransport) setBrokerData(b []byte) error     { return proxywasm.ReplaceHttpResponseBody(b) }
-func (wsTransport) resume() error                    { return proxywasm.ContinueHttpRequest() }
-func (wsTransport) close() error                     { return proxywasm.ResetHttpStream() }
-
-var (
-	_ transport = tcpTransport{}
-	_ transport = wsTransport{}
-)

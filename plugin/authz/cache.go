@@ -1,10 +1,9 @@
-package main
+package authz
 
 import (
 	"encoding/binary"
 	"math/rand/v2"
 
-	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 	"github.com/iotauthz/iotauthz/plugin/internal/words"
 	"github.com/iotauthz/iotauthz/policy"
 )
@@ -162,7 +161,7 @@ type compiledSet struct {
 }
 
 // sharedSet returns the compiled set for docs, compiling it on first use.
-func (p *pluginContext) sharedSet(docs [][]byte) (compiledSet, error) {
+func (e *Engine) sharedSet(docs [][]byte) (compiledSet, error) {
 	n := 0
 	for _, d := range docs {
 		n += len(d) + 1
@@ -172,7 +171,7 @@ func (p *pluginContext) sharedSet(docs [][]byte) (compiledSet, error) {
 		key = append(key, d...)
 		key = append(key, 0) // JSON text never holds a raw NUL
 	}
-	if s, ok := p.sets.get(unsafeString(key)); ok {
+	if s, ok := e.sets.get(unsafeString(key)); ok {
 		return s, nil
 	}
 	set, err := policy.CompileJSON(docs)
@@ -180,7 +179,7 @@ func (p *pluginContext) sharedSet(docs [][]byte) (compiledSet, error) {
 		return compiledSet{}, err
 	}
 	s := compiledSet{set: set, usesSourceIP: mayUseSourceIP(key)}
-	p.sets.put(string(key), s)
+	e.sets.put(string(key), s)
 	return s, nil
 }
 
@@ -246,8 +245,8 @@ func (s *sharedSlots) slotKey(key string) string {
 }
 
 // load returns the stored answer for key, if the slot holds that key.
-func (s *sharedSlots) load(key string) (body []byte, fetchedAt int64, ok bool) {
-	v, _, err := proxywasm.GetSharedData(s.slotKey(key))
+func (s *sharedSlots) load(h Host, key string) (body []byte, fetchedAt int64, ok bool) {
+	v, _, err := h.SharedData(s.slotKey(key))
 	if err != nil || len(v) < 12 {
 		return nil, 0, false
 	}
@@ -260,15 +259,15 @@ func (s *sharedSlots) load(key string) (body []byte, fetchedAt int64, ok bool) {
 }
 
 // store writes the answer for key into its slot, unconditionally (cas 0): the newest answer wins.
-func (s *sharedSlots) store(key string, body []byte, fetchedAt int64) {
+func (s *sharedSlots) store(e *Engine, key string, body []byte, fetchedAt int64) {
 	b := s.buf[:0]
 	b = binary.LittleEndian.AppendUint64(b, uint64(fetchedAt))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
 	b = append(b, key...)
 	b = append(b, body...)
 	s.buf = b
-	if err := proxywasm.SetSharedData(s.slotKey(key), b, 0); err != nil {
-		proxywasm.LogWarn("iotauthz: cannot store a decision in shared data: " + err.Error())
+	if err := e.h.SetSharedData(s.slotKey(key), b, 0); err != nil {
+		e.logText(LevelWarn, "iotauthz: cannot store a decision in shared data: "+err.Error())
 	}
 }
 

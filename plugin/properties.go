@@ -2,27 +2,21 @@ package main
 
 import (
 	"encoding/binary"
-	"math/rand/v2"
 	"strconv"
 	"strings"
-	"unsafe"
 
-	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/plugin/authz"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 )
 
-// readSource reads the client's address, SNI and connection id from Envoy's properties.
-func readSource() source {
-	s := readConnection()
-	s.ip, s.port = readAddress()
-	return s
-}
+// The connection facts the engine needs, read from Envoy's properties.
 
-// readConnection reads the SNI and the connection id.
-func readConnection() source {
-	var s source
-	s.conn, _ = readConnectionID()
-	s.sni = readSNI()
+// readSource reads the client's address, SNI and connection id from Envoy's properties.
+func readSource() authz.Source {
+	var s authz.Source
+	s.Conn, _ = readConnectionID()
+	s.SNI = readSNI()
+	s.IP, s.Port = readAddress()
 	return s
 }
 
@@ -50,22 +44,22 @@ type sniMemo [64]struct {
 	set  bool
 }
 
-// readConnection is readConnection through the memo.
-func (m *sniMemo) readConnection() source {
-	var s source
+// readConnection reads the SNI and the connection id, through the memo.
+func (m *sniMemo) readConnection() authz.Source {
+	var s authz.Source
 	conn, ok := readConnectionID()
 	if !ok {
-		s.sni = readSNI()
+		s.SNI = readSNI()
 		return s
 	}
-	s.conn = conn
+	s.Conn = conn
 	e := &m[conn%uint64(len(m))]
 	if e.set && e.conn == conn {
-		s.sni = e.sni
+		s.SNI = e.sni
 		return s
 	}
-	s.sni = readSNI()
-	e.conn, e.sni, e.set = conn, s.sni, true
+	s.SNI = readSNI()
+	e.conn, e.sni, e.set = conn, s.SNI, true
 	return s
 }
 
@@ -85,26 +79,4 @@ func splitHostPort(a string) (string, int) {
 	}
 	port, _ := strconv.Atoi(a[i+1:])
 	return strings.TrimSuffix(strings.TrimPrefix(a[:i], "["), "]"), port
-}
-
-// newUUID is a random version 4 UUID for trace ids and connection ids. The Go runtime seeds
-// math/rand/v2 from WASI random_get (Envoy: RAND_bytes).
-func newUUID() string {
-	return authorizer.NewUUID(func(b []byte) {
-		for i := 0; i < len(b); i += 8 {
-			var w [8]byte
-			binary.LittleEndian.PutUint64(w[:], rand.Uint64())
-			copy(b[i:], w[:])
-		}
-	})
-}
-
-// unsafeString views b as a string without copying; b must not change while it is used.
-func unsafeString(b []byte) string {
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// unsafeBytes views s as bytes without copying; the result must not be modified.
-func unsafeBytes(s string) []byte {
-	return unsafe.Slice(unsafe.StringData(s), len(s))
 }

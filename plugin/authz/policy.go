@@ -1,4 +1,4 @@
-package main
+package authz
 
 import (
 	"strings"
@@ -48,9 +48,9 @@ func domainName(sni, host string) string {
 	return strings.ToLower(credentials.HostOnly(host))
 }
 
-func newEvaluator(p *pluginContext, d *decision, clientID string, hasClientID bool, sourceIP, domain string) *evaluator {
+func newEvaluator(e *Engine, d *decision, clientID string, hasClientID bool, sourceIP, domain string) *evaluator {
 	return &evaluator{
-		prefix: p.arnPrefix,
+		prefix: e.arnPrefix,
 		set:    d.set,
 		vars: policy.Vars{
 			ClientID:      clientID,

@@ -1,11 +1,10 @@
-package main
+package authz
 
 import (
 	"strconv"
 	"time"
 
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
-	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 )
 
 // Event types and statuses of decision log lines (CloudWatch's words).
@@ -59,48 +58,48 @@ type logLine struct {
 
 // logsDebug reports whether debug decision lines can be written at all, so that hot paths skip
 // building them.
-func (p *pluginContext) logsDebug() bool {
-	return p.logLevel <= proxywasm.LogLevelDebug || len(p.debugIDs) > 0
+func (e *Engine) logsDebug() bool {
+	return e.logLevel <= LevelDebug || len(e.debugIDs) > 0
 }
 
 // emit writes the line through proxy_log when the configured level lets it through. Failures go
 // out at error, successes at info, debug lines at debug (or at info for a client named in
 // logging.debugClientIds, AWS's resource-specific logging).
-func (p *pluginContext) emit(l *logLine) {
-	level := proxywasm.LogLevelInfo
+func (e *Engine) emit(l *logLine) {
+	level := LevelInfo
 	name := "INFO"
 	switch {
 	case l.status == statusFailure:
-		level, name = proxywasm.LogLevelError, "ERROR"
+		level, name = LevelError, "ERROR"
 	case l.debug:
-		level, name = proxywasm.LogLevelDebug, "DEBUG"
+		level, name = LevelDebug, "DEBUG"
 	}
 	watched := false
-	if level < p.logLevel {
-		if !(p.debugClient(l.clientID) || p.debugClient(l.principalID)) {
+	if level < e.logLevel {
+		if !(e.debugClient(l.clientID) || e.debugClient(l.principalID)) {
 			return
 		}
 		watched = true
-		level = proxywasm.LogLevelInfo
+		level = LevelInfo
 	}
-	now := proxywasm.GetCurrentTimeNanoseconds()
-	if l.status == statusFailure && !watched && p.cfg.Logging.FailureLinesPerSecond > 0 &&
-		!p.failures.take(p, l, now, p.cfg.Logging.FailureLinesPerSecond) {
+	now := e.h.Now()
+	if l.status == statusFailure && !watched && e.cfg.Logging.FailureLinesPerSecond > 0 &&
+		!e.failures.take(e, l, now, e.cfg.Logging.FailureLinesPerSecond) {
 		return
 	}
-	p.write(l, level, name, now)
+	e.write(l, level, name, now)
 }
 
 // write formats one decision line and hands it to proxy_log.
-func (p *pluginContext) write(l *logLine, level proxywasm.LogLevel, name string, now int64) {
-	b := p.logBuf[:0]
+func (e *Engine) write(l *logLine, level LogLevel, name string, now int64) {
+	b := e.logBuf[:0]
 	b = append(b, `{"timestamp":"`...)
 	b = appendTimestamp(b, now)
 	b = append(b, `","logLevel":"`...)
 	b = append(b, name...)
 	b = append(b, '"')
 	b = appendField(b, "traceId", l.traceID)
-	b = appendField(b, "accountId", p.cfg.AccountID)
+	b = appendField(b, "accountId", e.cfg.AccountID)
 	b = appendField(b, "status", l.status)
 	b = appendField(b, "eventType", l.eventType)
 	b = appendField(b, "protocol", l.protocol)
@@ -117,15 +116,15 @@ func (p *pluginContext) write(l *logLine, level proxywasm.LogLevel, name string,
 	b = appendField(b, "details", l.details)
 	b = appendField(b, "disconnectReason", l.disconnectReason)
 	b = append(b, '}')
-	p.logBuf = b
-	proxywasm.Log(level, b)
+	e.logBuf = b
+	e.h.Log(level, b)
 }
 
-func (p *pluginContext) debugClient(id string) bool {
-	if id == "" || len(p.debugIDs) == 0 {
+func (e *Engine) debugClient(id string) bool {
+	if id == "" || len(e.debugIDs) == 0 {
 		return false
 	}
-	_, ok := p.debugIDs[id]
+	_, ok := e.debugIDs[id]
 	return ok
 }
 
@@ -162,9 +161,9 @@ type reasonCount struct {
 }
 
 // take reports whether l may be written now, counting it either way.
-func (f *failureBudget) take(p *pluginContext, l *logLine, now int64, perSecond int) bool {
+func (f *failureBudget) take(e *Engine, l *logLine, now int64, perSecond int) bool {
 	if sec := now / 1e9; sec != f.sec {
-		f.flush(p, now)
+		f.flush(e, now)
 		f.sec = sec
 	}
 	for i := range f.reasons {
@@ -186,23 +185,23 @@ func (f *failureBudget) take(p *pluginContext, l *logLine, now int64, perSecond 
 
 // flush writes one summary line per reason whose lines were suppressed in the second that ended,
 // and starts counting afresh. It runs on the first failure of a new second and on the tick.
-func (f *failureBudget) flush(p *pluginContext, now int64) {
+func (f *failureBudget) flush(e *Engine, now int64) {
 	for i := range f.reasons {
 		r := &f.reasons[i]
 		if r.suppressed > 0 {
-			p.write(&logLine{eventType: r.eventType, protocol: r.protocol, status: statusFailure, reason: r.reason,
+			e.write(&logLine{eventType: r.eventType, protocol: r.protocol, status: statusFailure, reason: r.reason,
 				details: itoa(r.suppressed) + " more failure lines with this reason were suppressed in one second (logging.failureLinesPerSecond " +
-					itoa(p.cfg.Logging.FailureLinesPerSecond) + "); the metrics count every denial"},
-				proxywasm.LogLevelError, "ERROR", now)
+					itoa(e.cfg.Logging.FailureLinesPerSecond) + "); the metrics count every denial"},
+				LevelError, "ERROR", now)
 		}
 		r.sent, r.suppressed = 0, 0
 	}
 }
 
 // flushFailures is flush on the tick, once the second of the counts is over.
-func (p *pluginContext) flushFailures(now int64) {
-	if now/1e9 != p.failures.sec {
-		p.failures.flush(p, now)
-		p.failures.sec = now / 1e9
+func (e *Engine) flushFailures(now int64) {
+	if now/1e9 != e.failures.sec {
+		e.failures.flush(e, now)
+		e.failures.sec = now / 1e9
 	}
 }

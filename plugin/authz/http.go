@@ -1,0 +1,655 @@
+package authz
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/plugin/config"
+	"github.com/iotauthz/iotauthz/plugin/credentials"
+	"github.com/iotauthz/iotauthz/policy"
+)
+
+// HTTP stream modes.
+const (
+	modeNew     = iota
+	modePublish // POST /topics/{topic}: decided once, at the headers
+	modeWS      // GET /mqtt upgrade: MQTT inside WebSocket frames after the 101
+	modeDone    // decided and denied, or passed through
+)
+
+// Stream is one HTTP request: an HTTPS publish or a WebSocket upgrade carrying MQTT. Its host
+// side is a StreamHost. The host may keep a Stream for reuse once Done says it can.
+type Stream struct {
+	e       *Engine
+	h       StreamHost
+	mode    int
+	done    bool // the stream is gone; late authorizer answers are dropped
+	traceID string
+
+	// what the request says
+	src      Source
+	haveAddr bool // src.IP and src.Port have been read
+	authName string
+	topic    string
+	retain   bool
+	// publish: an HTTPS publish, whose body is bounded by maxPublishBody; body counts its bytes.
+	publish bool
+	body    int
+
+	req      *authRequest // the upgrade's authorizer request, kept for MQTT refreshes
+	ws       *Conn
+	upgraded bool
+}
+
+// InitStream makes s a new stream of e on h (s may be a Stream that Done released).
+func (e *Engine) InitStream(s *Stream, h StreamHost) { *s = Stream{e: e, h: h} }
+
+// HeadersUnreadable denies a request whose headers the host could not read.
+func (s *Stream) HeadersUnreadable(err error) Action {
+	return s.deny(&denial{reasonUnsupported, "cannot read the request headers: " + err.Error()})
+}
+
+// RequestHeaders decides on the request headers hs (names lower case, as Envoy hands them;
+// the engine keeps no reference to hs past the call unless it clones it) from a connection
+// whose SNI and id src gives (its address is read later, through the host, if needed). Every
+// check that needs no call happens here; a miss in the cache pauses the stream until the
+// authorizer answers.
+func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
+	p := s.e
+	s.src = src
+	h := scanHeaders(hs)
+	method, fullPath, authority := h.method, h.path, h.authority
+	path, rawQuery, _ := strings.Cut(fullPath, "?")
+
+	if !p.cfg.EndpointAllowed(authority) {
+		return s.deny(&denial{reasonEndpoint, "Host " + quote(authority) + " is not one of dataEndpoints"})
+	}
+	if s.src.SNI != "" && !p.cfg.EndpointAllowed(s.src.SNI) {
+		return s.deny(&denial{reasonEndpoint, "SNI " + quote(s.src.SNI) + " is not one of dataEndpoints"})
+	}
+	s.src.domain = domainName(s.src.SNI, authority)
+
+	isWS := h.isWebSocketUpgrade(path)
+	switch {
+	case isWS:
+		s.mode = modeWS
+		// Compressed frames (permessage-deflate sets RSV1) cannot be inspected: never let the
+		// client and the broker negotiate an extension.
+		if h.hasExtensions {
+			s.h.RemoveHeader("sec-websocket-extensions")
+		}
+	case method == "POST" && strings.HasPrefix(path, "/topics/"):
+		s.mode = modePublish
+		topic, ok := percentDecode(path[len("/topics/"):])
+		if !ok || topic == "" {
+			return s.deny(&denial{reasonUnsupported, "the topic in " + quote(path) + " is empty or badly encoded"})
+		}
+		s.topic = topic
+		s.publish = true
+		if h.hasLength {
+			if n, ok := parseLength(h.length); !ok || n > maxPublishBody {
+				return s.tooLarge("content-length " + quote(h.length))
+			}
+		}
+	default:
+		return s.deny(&denial{reasonUnsupported, method + " " + quote(path) + " is not supported: only POST /topics/{topic} and the MQTT WebSocket upgrade GET /mqtt"})
+	}
+
+	q := credentials.ParseQuery(rawQuery)
+	rq := readQuery(rawQuery)
+	if s.mode == modePublish {
+		if v, ok := rq.get(qQos); ok && v != "0" && v != "1" {
+			return s.deny(&denial{reasonUnsupported, "qos must be 0 or 1, not " + quote(v)})
+		}
+		if v, ok := rq.get(qRetain); ok {
+			switch v {
+			case "true":
+				s.retain = true
+			case "false", "":
+			default:
+				return s.deny(&denial{reasonUnsupported, "retain must be true or false, not " + quote(v)})
+			}
+		}
+	}
+
+	c := presented{name: h.name, hasName: h.hasName, signature: h.signature, hasSig: h.hasSig}
+	if !c.hasName {
+		c.name, c.hasName = rq.get(qName)
+	}
+	if s.mode == modeWS && !c.hasName && !c.hasSig && !s.anyTokenPresent(hs, q) {
+		// No credentials on the upgrade: they come in the MQTT CONNECT (username and password).
+		s.ws = s.newWSConn(nil)
+		s.ws.upgradeHeaders, s.ws.upgradeQuery = slices.Clone(hs), rawQuery
+		return Continue
+	}
+	ae, den := p.selectAuthorizer(&c)
+	if den != nil {
+		return s.deny(den)
+	}
+	a, tokenHeader := ae.a, ae.tokenHeader
+	s.authName = a.Name
+	c.token, c.hasToken = headerValueOK(hs, tokenHeader)
+	tokenInHeader := c.hasToken
+	if !c.hasSig {
+		c.signature, c.hasSig = rq.get(qSig)
+	}
+	// Only a query holding a parameter other than the four read above can carry the token
+	// (unless the token is named like one of them).
+	tokenInQuery := false
+	if a.TokenKeyName != "" && (rq.others || readQueryKey(a.TokenKeyName) >= 0) {
+		var v string
+		if v, tokenInQuery = q.Get(a.TokenKeyName); tokenInQuery && !c.hasToken {
+			c.token, c.hasToken = v, true
+		}
+	}
+	key, scoped := p.cacheKeyBytes(a, &c, s.mode == modePublish, s.src.Conn)
+	queryCreds := rq.has[qName] || rq.has[qSig] || tokenInQuery
+	s.stripCredentials(h, tokenInHeader, tokenHeader, fullPath, queryCreds, a)
+	if key != nil && s.mode == modePublish {
+		// The key holds the token and its signature: a hit means these exact credentials were
+		// verified and authorized before, so neither is repeated.
+		if d := p.cached(unsafeString(key), scoped, p.h.Now()); d != nil {
+			return s.apply(outcome{d: d})
+		}
+	}
+	r := &authRequest{auth: a}
+	if key != nil {
+		r.key, r.tokenScoped = string(key), scoped
+	}
+	verified, den := p.checkToken(a, &c)
+	if den != nil {
+		return s.deny(den)
+	}
+	r.event = authorizer.Event{
+		Token:             c.token,
+		SignatureVerified: verified,
+		Protocols:         []string{"tls", "http"},
+		HTTP:              httpData(hs, rawQuery),
+		ConnectionID:      s.trace(),
+	}
+	if s.mode == modeWS {
+		r.event.Protocols = []string{"tls", "http", "mqtt"}
+	}
+	if s.src.SNI != "" {
+		r.event.TLS = &authorizer.TLSData{ServerName: s.src.SNI}
+	}
+	s.req = r
+
+	o, pending := p.decide(r, func(o outcome) {
+		if s.done || s.h.Enter() != nil {
+			return
+		}
+		if s.apply(o) == Continue {
+			_ = s.h.Resume()
+		}
+	})
+	if pending {
+		return Pause
+	}
+	return s.apply(o)
+}
+
+// address returns the connection facts with the client's address read (once): only logs and
+// policies that use ${aws:SourceIp} need it, so the cached path usually skips the host call.
+func (s *Stream) address() Source {
+	if !s.haveAddr {
+		s.src.IP, s.src.Port = s.h.Address()
+		s.haveAddr = true
+	}
+	return s.src
+}
+
+// trace returns the request's trace id (a UUID made on first use: the 403 body, the logs and the
+// event's connectionMetadata.id share it).
+func (s *Stream) trace() string {
+	if s.traceID == "" {
+		s.traceID = newUUID()
+	}
+	return s.traceID
+}
+
+// anyTokenPresent reports whether a token header or query parameter of any configured
+// authorizer is on the upgrade request.
+func (s *Stream) anyTokenPresent(hs [][2]string, q credentials.Query) bool {
+	for _, a := range s.e.cfg.Authorizers {
+		if a.TokenKeyName == "" {
+			continue
+		}
+		if _, ok := lookupHeader(hs, a.TokenKeyName); ok {
+			return true
+		}
+		if _, ok := q.Get(a.TokenKeyName); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// apply enforces an outcome: for a publish, iot:Publish (and iot:RetainPublish) on the topic; for
+// an upgrade, the connection keeps the policy for its MQTT packets.
+func (s *Stream) apply(o outcome) Action {
+	if o.den != nil {
+		return s.deny(o.den)
+	}
+	d := o.d
+	p := s.e
+	if s.mode == modeWS {
+		s.ws = s.newWSConn(d)
+		s.ws.authName, s.ws.req = s.authName, s.req
+		p.count(MetricAllowed, 1)
+		p.emit(&logLine{traceID: s.trace(), eventType: evConnect, protocol: "HTTP", status: statusSuccess,
+			principalID: d.principalID, sourceIP: s.address().IP, sourcePort: s.src.Port,
+			authorizerName: s.authName, details: "WebSocket upgrade authorized"})
+		return Continue
+	}
+	ip := ""
+	if d.usesSourceIP {
+		ip = s.address().IP
+	}
+	ev := p.httpEvaluator(d, ip, s.src.domain)
+	topic := unsafeBytes(s.topic)
+	if !ev.allow(policy.ActionPublish, kindTopic, topic) {
+		return s.denyPolicy(d, ev.denied(policy.ActionPublish))
+	}
+	if s.retain && !ev.allow(policy.ActionRetainPublish, kindTopic, topic) {
+		return s.denyPolicy(d, ev.denied(policy.ActionRetainPublish))
+	}
+	p.allowedPending++
+	s.mode = modeDone
+	if p.logsDebug() {
+		details := ""
+		if o.stale {
+			details = "stale decision served (staleIfErrorSeconds)"
+		}
+		p.emit(&logLine{traceID: s.trace(), eventType: evPublishIn, protocol: "HTTP", status: statusSuccess,
+			principalID: d.principalID, sourceIP: s.address().IP, sourcePort: s.src.Port, topicName: s.topic,
+			authorizerName: s.authName, details: details, debug: true})
+	}
+	return Continue
+}
+
+func (s *Stream) denyPolicy(d *decision, details string) Action {
+	return s.denyAs(&denial{reasonAuthorization, details}, d.principalID)
+}
+
+func (s *Stream) deny(den *denial) Action { return s.denyAs(den, "") }
+
+// maxPublishBody is AWS IoT Core's message size limit, which its HTTPS publish enforces too
+// (128 KiB): a larger body is answered 413.
+const maxPublishBody = 128 * 1024
+
+// tooLarge answers 413 {"message":"Payload Too Large","traceId":…} and logs why.
+func (s *Stream) tooLarge(what string) Action {
+	return s.reply(&denial{reasonPayloadTooLarge, what + " exceeds the HTTPS publish limit of 131072 bytes"}, "",
+		413, "Payload Too Large")
+}
+
+// parseLength reads a content-length value: decimal digits only.
+func parseLength(v string) (int, bool) {
+	if v == "" || len(v) > 12 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	return n, true
+}
+
+// denyAs answers 403 {"message":"Forbidden","traceId":…} and logs why.
+func (s *Stream) denyAs(den *denial, principalID string) Action {
+	return s.reply(den, principalID, 403, "Forbidden")
+}
+
+// reply answers a refusal with status and {"message":message,"traceId":…}, and logs why.
+func (s *Stream) reply(den *denial, principalID string, status int, message string) Action {
+	p := s.e
+	s.publish = false // one answer per request
+	event := evPublishIn
+	if s.mode == modeWS {
+		event = evConnect
+	}
+	s.mode = modeDone
+	p.count(MetricDenied, 1)
+	s.address()
+	p.emit(&logLine{traceID: s.trace(), eventType: event, protocol: "HTTP", status: statusFailure,
+		principalID: principalID, sourceIP: s.src.IP, sourcePort: s.src.Port, topicName: s.topic,
+		authorizerName: s.authName, reason: den.reason, details: den.details})
+	body := make([]byte, 0, 80)
+	body = append(body, `{"message":"`...)
+	body = append(body, message...)
+	body = append(body, `","traceId":"`...)
+	body = append(body, s.trace()...)
+	body = append(body, `"}`...)
+	if err := s.h.Reply(status, body); err != nil {
+		p.logText(LevelError, "iotauthz: cannot send the "+itoa(status)+": "+err.Error())
+		_ = s.h.Close()
+	}
+	return Pause
+}
+
+// RequestBody handles size more bytes of the request body: an HTTPS publish's, counted against
+// its limit, or, after the upgrade, client WebSocket frames.
+func (s *Stream) RequestBody(size int) Action {
+	if s.publish && s.mode != modeWS {
+		// Chunked or under-declared bodies are counted as they pass.
+		if s.body += size; s.body > maxPublishBody {
+			s.publish = false
+			return s.tooLarge("the request body")
+		}
+		return Continue
+	}
+	if s.mode != modeWS || s.ws == nil {
+		return Continue
+	}
+	return s.ws.FromClient(size)
+}
+
+// ResponseHeaders reads the response's status: the upgrade took place only on a 101.
+func (s *Stream) ResponseHeaders() Action {
+	if s.mode == modeWS {
+		s.upgraded = s.h.ResponseStatus() == "101"
+		if !s.upgraded && s.ws != nil {
+			s.ws.abandon()
+			s.ws = nil
+		}
+	}
+	return Continue
+}
+
+// ResponseBody handles size more bytes of the response body: server WebSocket frames.
+func (s *Stream) ResponseBody(size int) Action {
+	if s.mode != modeWS || s.ws == nil || !s.upgraded {
+		return Continue
+	}
+	return s.ws.FromBroker(size)
+}
+
+// Done ends the stream. It reports whether the host may reuse s for a later stream: true
+// when nothing refers to it any more (it never waited for the authorizer, whose answer would
+// still find it).
+func (s *Stream) Done() (reusable bool) {
+	s.done = true
+	if s.ws != nil {
+		s.ws.Closed("CLIENT_INITIATED_DISCONNECT")
+		return false
+	}
+	return s.req == nil
+}
+
+// newWSConn starts the MQTT connection inside the upgraded stream; pre is the decision made at
+// the upgrade, or nil when the credentials come in the CONNECT.
+func (s *Stream) newWSConn(pre *decision) *Conn {
+	return s.e.newConn(s.h, true, s.address(), s.trace(), pre)
+}
+
+// httpEvaluator returns the evaluator for an HTTP request (no client id on HTTP).
+func (e *Engine) httpEvaluator(d *decision, sourceIP, domain string) *evaluator {
+	ev := e.httpEval
+	if ev == nil {
+		ev = newEvaluator(e, d, "", false, sourceIP, "")
+		e.httpEval = ev
+	}
+	ev.set = d.set
+	ev.vars.SourceIP = sourceIP
+	ev.vars.Context = d.context
+	ev.vars.DomainName, ev.vars.HasDomainName = domain, domain != ""
+	return ev
+}
+
+// reqHeaders are the request headers the filter reads, found in one pass. Envoy hands header
+// names to filters lower-cased, so they compare exactly.
+type reqHeaders struct {
+	method, path, authority, protocol, upgrade string
+	name, signature, length                    string
+	hasName, hasSig, hasExtensions, hasLength  bool
+}
+
+func scanHeaders(hs [][2]string) (h reqHeaders) {
+	// Dispatch on the length first: most headers match no case, and inside a .wasm every string
+	// comparison is a byte loop.
+	for _, kv := range hs {
+		switch k := kv[0]; len(k) {
+		case len(":path"):
+			if k == ":path" {
+				h.path = kv[1]
+			}
+		case len(":method"): // and "upgrade"
+			if k == ":method" {
+				h.method = kv[1]
+			} else if k == "upgrade" {
+				h.upgrade = kv[1]
+			}
+		case len(":authority"):
+			if k == ":authority" {
+				h.authority = kv[1]
+			}
+		case len(":protocol"):
+			if k == ":protocol" {
+				h.protocol = kv[1]
+			}
+		case len(keyAuthorizerName):
+			if k == keyAuthorizerName && !h.hasName {
+				h.name, h.hasName = kv[1], true
+			}
+		case len(keySignature):
+			if k == keySignature && !h.hasSig {
+				h.signature, h.hasSig = kv[1], true
+			}
+		case len("sec-websocket-extensions"):
+			if k == "sec-websocket-extensions" {
+				h.hasExtensions = true
+			}
+		case len("content-length"):
+			if k == "content-length" {
+				h.length, h.hasLength = kv[1], true
+			}
+		}
+	}
+	return h
+}
+
+// headerValueOK returns the first value of the lower-case header name.
+func headerValueOK(hs [][2]string, name string) (string, bool) {
+	for _, kv := range hs {
+		if kv[0] == name {
+			return kv[1], true
+		}
+	}
+	return "", false
+}
+
+func (h *reqHeaders) isWebSocketUpgrade(path string) bool {
+	if h.method == "CONNECT" { // HTTP/2 extended CONNECT (RFC 8441)
+		return strings.EqualFold(h.protocol, "websocket") && path == "/mqtt"
+	}
+	return h.method == "GET" && path == "/mqtt" && strings.EqualFold(h.upgrade, "websocket")
+}
+
+// httpData is the event's protocolData.http: the request headers (pseudo-headers left out, the
+// authority as "host") and the raw query string with its leading '?'.
+func httpData(hs [][2]string, rawQuery string) *authorizer.HTTPData {
+	h := make([][2]string, 0, len(hs))
+	hasHost := false
+	for _, kv := range hs {
+		if strings.HasPrefix(kv[0], ":") {
+			continue
+		}
+		if kv[0] == "host" {
+			hasHost = true
+		}
+		h = append(h, kv)
+	}
+	if !hasHost {
+		if a := headerValue(hs, ":authority"); a != "" {
+			h = append(h, [2]string{"host", a})
+		}
+	}
+	d := &authorizer.HTTPData{Headers: h}
+	if rawQuery != "" {
+		d.QueryString = "?" + rawQuery
+	}
+	return d
+}
+
+// stripCredentials removes the credentials from the request before it goes upstream: the
+// x-amz-customauthorizer-* headers, the token header and the same query parameters.
+func (s *Stream) stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath string, queryCreds bool, a *config.Authorizer) {
+	if h.hasName {
+		s.h.RemoveHeader(keyAuthorizerName)
+	}
+	if h.hasSig {
+		s.h.RemoveHeader(keySignature)
+	}
+	if hasTokenHeader {
+		s.h.RemoveHeader(tokenHeader)
+	}
+	if !queryCreds {
+		return
+	}
+	path, rawQuery, ok := strings.Cut(fullPath, "?")
+	if !ok {
+		return
+	}
+	kept := stripQuery(rawQuery, keyAuthorizerName, keySignature, a.TokenKeyName)
+	if kept == rawQuery {
+		return
+	}
+	if kept != "" {
+		path += "?" + kept
+	}
+	s.h.SetPath(path)
+}
+
+// stripQuery removes the parameters whose decoded name is one of names. The caller only calls it
+// when the query carried credentials (readQuery tells), so the usual ?qos=1 is never copied.
+func stripQuery(raw string, names ...string) string {
+	var out []byte
+	changed := false
+	for part := range strings.SplitSeq(raw, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		dk, _ := percentDecode(k)
+		drop := false
+		for _, n := range names {
+			if n != "" && dk == n {
+				drop = true
+				break
+			}
+		}
+		if drop {
+			changed = true
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, '&')
+		}
+		out = append(out, part...)
+	}
+	if !changed {
+		return raw
+	}
+	return string(out)
+}
+
+// The query parameters an HTTPS request is read for, found in one pass (readQuery).
+const (
+	qQos = iota
+	qRetain
+	qName
+	qSig
+	qKeys
+)
+
+// reqQuery is what readQuery found: the raw (still escaped) value of the first parameter of each
+// name, and whether any other parameter is present (only then can it carry a token).
+type reqQuery struct {
+	raw    [qKeys]string
+	has    [qKeys]bool
+	others bool
+}
+
+func readQuery(raw string) (q reqQuery) {
+	for raw != "" {
+		var k, v string
+		k, v, raw = credentials.NextPair(raw)
+		if k == "" {
+			continue // ignored, as credentials.Query ignores it
+		}
+		if which := readQueryKey(credentials.Unescape(k)); which < 0 {
+			q.others = true
+		} else if !q.has[which] {
+			q.raw[which], q.has[which] = v, true
+		}
+	}
+	return q
+}
+
+// readQueryKey is the reqQuery index of parameter name k, or -1.
+func readQueryKey(k string) int {
+	switch k {
+	case "qos":
+		return qQos
+	case "retain":
+		return qRetain
+	case keyAuthorizerName:
+		return qName
+	case keySignature:
+		return qSig
+	}
+	return -1
+}
+
+// get returns the decoded value of parameter which, as credentials.Query.Get would.
+func (q *reqQuery) get(which int) (string, bool) {
+	if !q.has[which] {
+		return "", false
+	}
+	return credentials.Unescape(q.raw[which]), true
+}
+
+// lookupHeader finds a header by name, case-insensitively (Envoy lower-cases names; a
+// tokenKeyName may not be).
+func lookupHeader(hs [][2]string, name string) (string, bool) {
+	for _, kv := range hs {
+		if strings.EqualFold(kv[0], name) {
+			return kv[1], true
+		}
+	}
+	return "", false
+}
+
+// percentDecode decodes %XX escapes; '+' stays '+'. It reports false on a malformed escape.
+func percentDecode(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 {
+		return s, true
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
+			return "", false
+		}
+		b = append(b, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
+		i += 2
+	}
+	return string(b), true
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
