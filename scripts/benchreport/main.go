@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -137,6 +138,31 @@ func fmtVal(v float64, unit string) string {
 	return strconv.FormatFloat(v, 'f', -1, 64) + " " + unit
 }
 
+// method is the report's last section, how the figures are made.
+const method = `
+## Method
+
+- ` + "`make bench` runs `go test -run '^$' -bench . -benchmem -count $BENCH_COUNT`" + ` (default 6)
+  in policy/, plugin/token/, plugin/session/, host/ and plugin/; the raw output is
+  dist/bench.txt and a benchstat summary dist/benchstat.txt.
+- Wasm figures run the real dist/iotauthz.wasm (or, for RSA, a small guest built from the same
+  package) inside wazero's compiler through host/, with Envoy's WASI profile envoy-1.33.
+- Native baselines run the same Go code compiled natively: the plugin's filter through the
+  proxytest emulator of the ABI, the token verifier and the session processor directly.
+- "median CPU time" is the benchmark's own cpu-ns metric (getrusage of the process per
+  op) where it reports one: on a shared machine it moves less than wall time. Goals are
+  judged on wall time.
+- Envoy runs modules in V8 by default, which was measured faster than wazero for RSA verify
+  (DESIGN.md); these figures are a conservative stand-in, not Envoy's.
+`
+
+// tableHead starts a section titled title with a Markdown table of the columns cols.
+func tableHead(w io.Writer, title string, cols ...string) {
+	fmt.Fprintf(w, "\n## %s\n\n", title)
+	fmt.Fprintf(w, "| %s |\n", strings.Join(cols, " | "))
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(cols)))
+}
+
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
@@ -177,11 +203,7 @@ func main() {
 	fmt.Fprintf(w, "- machine: %s, %d logical CPUs, %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "- toolchain: %s", strings.TrimSpace(string(goVersion)))
 	fmt.Fprintln(w, "; wasm engine: wazero compiler (host/), profile envoy-1.33")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Goals (DESIGN.md)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| id | what | benchmark | median (wall) | median CPU time | goal | native baseline | ratio | met |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	tableHead(w, "Goals (DESIGN.md)", "id", "what", "benchmark", "median (wall)", "median CPU time", "goal", "native baseline", "ratio", "met")
 	for _, g := range goals {
 		var v float64
 		var n int
@@ -246,11 +268,7 @@ func main() {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s (n=%d) | %s | %s | %s | %s | %s | %s |\n", g.id, g.what, name, n, fmtVal(v, g.unit), cpuText, goalText, baseText, ratioText, mark)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Every benchmark (medians)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| package | benchmark | runs | ns/op | B/op | allocs/op | other |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	tableHead(w, "Every benchmark (medians)", "package", "benchmark", "runs", "ns/op", "B/op", "allocs/op", "other")
 	for _, name := range order {
 		ns, n, _ := s.get(name, "ns/op")
 		b, _, _ := s.get(name, "B/op")
@@ -270,19 +288,5 @@ func main() {
 		pkg := strings.TrimPrefix(pkgOf(s, name), "github.com/iotauthz/iotauthz/")
 		fmt.Fprintf(w, "| %s | %s | %d | %s | %.0f | %.0f | %s |\n", pkg, name, n, strconv.FormatFloat(ns, 'f', 1, 64), b, a, strings.Join(other, ", "))
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Method")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "- `make bench` runs `go test -run '^$' -bench . -benchmem -count $BENCH_COUNT` (default 6)")
-	fmt.Fprintln(w, "  in policy/, plugin/token/, plugin/session/, host/ and plugin/; the raw output is")
-	fmt.Fprintln(w, "  dist/bench.txt and a benchstat summary dist/benchstat.txt.")
-	fmt.Fprintln(w, "- Wasm figures run the real dist/iotauthz.wasm (or, for RSA, a small guest built from the same")
-	fmt.Fprintln(w, "  package) inside wazero's compiler through host/, with Envoy's WASI profile envoy-1.33.")
-	fmt.Fprintln(w, "- Native baselines run the same Go code compiled natively: the plugin's filter through the")
-	fmt.Fprintln(w, "  proxytest emulator of the ABI, the token verifier and the session processor directly.")
-	fmt.Fprintln(w, "- \"median CPU time\" is the benchmark's own cpu-ns metric (getrusage of the process per")
-	fmt.Fprintln(w, "  op) where it reports one: on a shared machine it moves less than wall time. Goals are")
-	fmt.Fprintln(w, "  judged on wall time.")
-	fmt.Fprintln(w, "- Envoy runs modules in V8 by default, which was measured faster than wazero for RSA verify")
-	fmt.Fprintln(w, "  (DESIGN.md); these figures are a conservative stand-in, not Envoy's.")
+	fmt.Fprint(w, method)
 }
