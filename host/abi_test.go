@@ -327,7 +327,7 @@ func TestMisc_Statuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := string(s.Client().Body)
-	want := "foreign=1 queue=12 grpc=12 done=1 callbody=1 buf9=2 plugincfg=1 vmcfg=0:vmc"
+	want := "foreign=1 queue=0 grpc=12 done=1 callbody=1 buf9=2 plugincfg=1 vmcfg=0:vmc"
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}

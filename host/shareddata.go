@@ -65,6 +65,7 @@ func releaseSharedData(vmID string) {
 		s.refs--
 		if s.refs <= 0 {
 			delete(sharedReg, vmID)
+			dropQueues(vmID)
 		}
 	}
 }

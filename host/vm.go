@@ -220,6 +220,23 @@ func (vm *VM) drain() {
 	}
 }
 
+// post runs f on the instance after what is running, without waiting, as
+// Envoy's dispatcher post does; Settle waits for it. On a closed instance f
+// is dropped.
+func (vm *VM) post(f func()) {
+	vm.mu.Lock()
+	if vm.closed {
+		vm.mu.Unlock()
+		return
+	}
+	vm.inflight++
+	vm.mu.Unlock()
+	go func() {
+		_ = vm.run(f)
+		vm.addInflight(-1)
+	}()
+}
+
 func (vm *VM) addInflight(d int) {
 	vm.mu.Lock()
 	vm.inflight += d

@@ -170,8 +170,13 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 		empty := proxyDequeueSharedQueue(mine, unsafe.Pointer(&ptr), unsafe.Pointer(&size))
 		again := uint32(0)
 		proxyRegisterSharedQueue(sp("stream-q"), 8, unsafe.Pointer(&again))
+		bad := unsafe.Pointer(uintptr(0xfffffff0)) // past the end of memory
+		badReg := proxyRegisterSharedQueue(bad, 64, unsafe.Pointer(&id))
+		badEnq := proxyEnqueueSharedQueue(mine, bad, 64)
+		badRes := proxyResolveSharedQueue(bad, 64, sp("q"), 1, unsafe.Pointer(&id))
 		reply("dequeue_unknown=" + u32(d) + " enqueue_unknown=" + u32(e) + " resolve_unknown=" + u32(r) +
-			" empty=" + u32(empty) + " same_id=" + strconv.FormatBool(mine == again && mine != 0))
+			" empty=" + u32(empty) + " same_id=" + strconv.FormatBool(mine == again && mine != 0) +
+			" bad_memory=" + u32(badReg) + "," + u32(badEnq) + "," + u32(badRes))
 	case "ready":
 		s := ""
 		for _, r := range ready {
