@@ -281,38 +281,33 @@ func receiveDenied(s *sc) {
 func badSignature(s *sc) {
 	tok := s.token("allow")
 	u := gatewaytest.Username("device", authorizer, tokenKey, tok, s.sign("another-token"))
-	if _, err := s.dial(connOpts{clientID: "c-" + s.id, username: u}); err == nil {
-		s.fatalf("connected with a signature of another token")
-	}
-	if n := s.hits(tok); n != 0 {
-		s.fatalf("%d authorizer calls for a bad signature, want 0", n)
-	}
+	s.refusedUncalled(tok, connOpts{clientID: "c-" + s.id, username: u}, "with a signature of another token")
 }
 
 // wrongSNI: a server name that is not a data endpoint is refused (the plugin's endpoint check in
 // the embedded gateway; Envoy's filter chain match in compose), with no authorizer call.
 func wrongSNI(s *sc) {
 	tok := s.token("allow")
-	_, err := s.dial(connOpts{clientID: "c-" + s.id, username: s.username(tok),
-		tls: &tls.Config{ServerName: "wrong.example.test", InsecureSkipVerify: true, NextProtos: []string{"mqtt"}}})
-	if err == nil {
-		s.fatalf("connected with SNI wrong.example.test")
-	}
-	if n := s.hits(tok); n != 0 {
-		s.fatalf("%d authorizer calls for a wrong SNI, want 0", n)
-	}
+	s.refusedUncalled(tok, connOpts{clientID: "c-" + s.id, username: s.username(tok),
+		tls: &tls.Config{ServerName: "wrong.example.test", InsecureSkipVerify: true, NextProtos: []string{"mqtt"}}},
+		"with SNI wrong.example.test")
 }
 
 // noALPN: without ALPN "mqtt" the connection is HTTPS; an MQTT client gets no MQTT service.
 func noALPN(s *sc) {
 	tok := s.token("allow")
-	_, err := s.dial(connOpts{clientID: "c-" + s.id, username: s.username(tok),
-		tls: &tls.Config{RootCAs: s.e.pool, ServerName: hostOf(s.e.addr)}})
-	if err == nil {
-		s.fatalf("MQTT CONNECT answered without ALPN mqtt")
+	s.refusedUncalled(tok, connOpts{clientID: "c-" + s.id, username: s.username(tok),
+		tls: &tls.Config{RootCAs: s.e.pool, ServerName: hostOf(s.e.addr)}}, "without ALPN mqtt")
+}
+
+// refusedUncalled dials with o and wants the connection refused before any authorizer call for
+// tok; what says how the connection differs ("with SNI x").
+func (s *sc) refusedUncalled(tok string, o connOpts, what string) {
+	if _, err := s.dial(o); err == nil {
+		s.fatalf("connected %s", what)
 	}
 	if n := s.hits(tok); n != 0 {
-		s.fatalf("%d authorizer calls without ALPN, want 0", n)
+		s.fatalf("%d authorizer calls %s, want 0", n, what)
 	}
 }
 
