@@ -221,10 +221,18 @@ func deniedPublishReject(s *sc) {
 	watch := s.direct("watch-" + s.id)
 	s.mustSubscribe(watch, s.topic("#"))
 	c := s.mustDial(connOpts{addr: s.e.rejectAddr, clientID: "c-" + s.id}, tok)
-	s.mustPublish(c, s.topic("denied"), 1, "nope")
-	s.mustPublish(c, s.topic("denied"), 0, "nope0")
-	s.mustPublish(c, s.topic("after"), 1, "sentinel")
-	s.receive(watch, s.topic("after")+" sentinel")
+	s.deniedThenSentinel(c, watch, c, s.topic("denied"), s.topic("denied"), s.topic("after"))
+}
+
+// deniedThenSentinel publishes from src to denied1 (QoS 1) and denied0 (QoS 0), which the plugin
+// must stop, then a sentinel to ok (QoS 1): dst's next message is the sentinel, and c, the
+// plugin's connection, is still open.
+func (s *sc) deniedThenSentinel(src, dst, c *mqttClient, denied1, denied0, ok string) {
+	s.Helper()
+	s.mustPublish(src, denied1, 1, "denied")
+	s.mustPublish(src, denied0, 0, "denied0")
+	s.mustPublish(src, ok, 1, "sentinel")
+	s.receive(dst, ok+" sentinel")
 	s.open(c)
 }
 
@@ -270,11 +278,7 @@ func receiveDenied(s *sc) {
 	c := s.mustDial(connOpts{clientID: "c-" + s.id}, s.token("allow"))
 	s.mustSubscribe(c, s.topic("#"))
 	src := s.direct("src-" + s.id)
-	s.mustPublish(src, s.topic("noreceive/x"), 1, "secret")
-	s.mustPublish(src, s.topic("noreceive/y"), 0, "secret0")
-	s.mustPublish(src, s.topic("ok"), 1, "sentinel")
-	s.receive(c, s.topic("ok")+" sentinel")
-	s.open(c)
+	s.deniedThenSentinel(src, c, c, s.topic("noreceive/x"), s.topic("noreceive/y"), s.topic("ok"))
 }
 
 // badSignature: refused before any authorizer call.
