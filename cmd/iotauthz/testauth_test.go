@@ -21,6 +21,24 @@ func writePolicy(t *testing.T, name, text string) string {
 	return p
 }
 
+// runTestAuth runs test-authorization with args, wants exit 0, and returns the output, which must
+// have the JSON shape of testAuthOutput and no other field.
+func runTestAuth(t *testing.T, args []string) testAuthOutput {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"test-authorization"}, args...), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
+	}
+	var out testAuthOutput
+	dec := json.NewDecoder(&stdout)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		t.Fatalf("output is not the JSON shape: %v", err)
+	}
+	return out
+}
+
 // checkTestAuthUsage runs test-authorization with args and wants a usage error: exit 2, nothing
 // on stdout, and each of want on stderr.
 func checkTestAuthUsage(t *testing.T, args []string, want ...string) {
@@ -97,17 +115,7 @@ func TestTestAuthorization(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"test-authorization"}, tc.args...), &stdout, &stderr)
-			if code != 0 {
-				t.Fatalf("exit %d, stderr: %s", code, stderr.String())
-			}
-			var out testAuthOutput
-			dec := json.NewDecoder(&stdout)
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&out); err != nil {
-				t.Fatalf("output is not the JSON shape: %v", err)
-			}
+			out := runTestAuth(t, tc.args)
 			if out.AuthDecision != tc.want {
 				t.Errorf("authDecision %s, want %s", out.AuthDecision, tc.want)
 			}
@@ -204,16 +212,7 @@ func TestTestAuthorization_connectKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"test-authorization"}, tc.args...), &stdout, &stderr)
-			if code != 0 {
-				t.Fatalf("exit %d, stderr: %s", code, stderr.String())
-			}
-			var out testAuthOutput
-			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-				t.Fatalf("output is not JSON: %v", err)
-			}
-			if out.AuthDecision != tc.want {
+			if out := runTestAuth(t, tc.args); out.AuthDecision != tc.want {
 				t.Errorf("authDecision %s, want %s", out.AuthDecision, tc.want)
 			}
 		})
