@@ -149,6 +149,9 @@ func (vm *VM) headerMap(c *vmContext, t uint32, create ...bool) (m *Headers, mut
 		if st == nil {
 			return nil, false
 		}
+		if st.accessLog {
+			return st.accessLogMap(t), false
+		}
 		d := &st.req
 		if t == abi.MapResponseHeaders || t == abi.MapResponseTrailers {
 			d = &st.resp
@@ -176,4 +179,25 @@ func (vm *VM) headerMap(c *vmContext, t uint32, create ...bool) (m *Headers, mut
 		}
 	}
 	return nil, false
+}
+
+// accessLogMap is Envoy's getConstMap in the access-log phase: the request
+// headers as the filter chain left them, the response headers and trailers
+// the client got (nil when there were none).
+func (s *HTTPStream) accessLogMap(t uint32) *Headers {
+	switch t {
+	case abi.MapRequestHeaders:
+		if s.req.headers != nil {
+			return &s.req.headers
+		}
+	case abi.MapResponseHeaders:
+		if s.resp.headers != nil {
+			return &s.resp.headers
+		}
+	case abi.MapResponseTrailers:
+		if s.resp.hasTrailers {
+			return &s.resp.trailers
+		}
+	}
+	return nil
 }

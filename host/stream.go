@@ -133,6 +133,7 @@ type HTTPStream struct {
 	localReplied bool
 	reset        bool
 	finished     bool
+	accessLog    bool // inside proxy_on_log
 }
 
 // NewHTTPStream starts a stream on the VM with the connection's properties.
@@ -651,6 +652,15 @@ func (s *HTTPStream) finish() {
 	}
 	s.finished = true
 	if s.ctx != nil && s.vm.failed == nil {
-		s.vm.finishContext(s.ctx, true, true)
+		// Envoy's Context::log: during proxy_on_log the final request and
+		// response headers and response trailers are readable, not
+		// writable (getConstMap serves the access-log maps); then
+		// proxy_on_done and proxy_on_delete.
+		// See https://github.com/envoyproxy/envoy/blob/main/source/extensions/common/wasm/context.cc
+		s.accessLog = true
+		s.vm.call(s.ctx, s.vm.ex.log, uint64(s.ctx.id))
+		s.accessLog = false
+		s.vm.runDeferred()
+		s.vm.finishContext(s.ctx, false, false)
 	}
 }

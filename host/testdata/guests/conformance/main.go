@@ -258,6 +258,14 @@ func onDone(ctx uint32) uint32 {
 func onLog(ctx uint32) {
 	enter()
 	logf(1, "log ctx="+u32(ctx))
+	// In the access-log phase the final maps are readable, not writable.
+	action, as := header(0, "x-action")
+	status, ss := header(2, ":status")
+	trl, ts := header(3, "x-resp-trailer")
+	hs, ps, _ := pairs(0)
+	add := addHeader(0, "x-late", "1")
+	logf(2, "on_log ctx="+u32(ctx)+" action="+action+":"+st(as)+" status="+status+":"+st(ss)+
+		" trailer="+trl+":"+st(ts)+" pairs="+u32(uint32(len(hs)))+":"+st(ps)+" add="+st(add))
 }
 
 //go:wasmexport proxy_on_delete
