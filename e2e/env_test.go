@@ -155,6 +155,7 @@ type embedded struct {
 	mosqOut   *lockedBuffer
 	received  *receiver
 	publicPEM []byte // the token-signing public key in the plugin configurations
+	brokerWS  string // mosquitto's WebSocket listener, ws://HOST:PORT/mqtt
 }
 
 func (s *embedded) logf(format string, args ...any) {
@@ -327,6 +328,7 @@ protocol websockets
 	}
 	stopEmbedded = append(stopEmbedded, func() { s.mosq.Process.Kill(); s.mosq.Wait() })
 	s.broker = tcpAddr
+	s.brokerWS = "ws://" + wsAddr + "/mqtt"
 	if err := waitListening(tcpAddr, wsAddr); err != nil {
 		return s, fmt.Errorf("mosquitto: %v", err)
 	}

@@ -46,6 +46,15 @@
 //     forwarded.
 //   - The socket writes happen on one goroutine per connection fed by host's sinks, so a slow
 //     client never blocks a VM.
+//   - What one client may hold is bounded before the plugin sees it: the CONNECT deadline
+//     (Config.ConnectTimeout, by default the plugin configuration's mqtt.connectTimeoutSeconds)
+//     from the accept through the TLS handshake to the first MQTT packet or request head, and
+//     from a WebSocket upgrade to its first MQTT packet; request heads of MaxRequestHeaderBytes
+//     and MaxRequestHeaders (431); request bodies of MaxRequestBodyBytes (413), a chunked one
+//     read whole before the plugin sees the request; Config.MaxConnections. Each refusal is a
+//     decision line through Config.Logf.
+//   - Serve survives temporary accept errors (EMFILE, ENFILE…): it retries after 5 ms,
+//     doubling up to 1 s, as net/http does.
 //
 // Subpackage gatewaytest makes throwaway credentials (CA, server certificate, token-signing key)
 // and an embedded MQTT broker for demos and tests.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,9 +31,6 @@ type httpConn struct {
 	lim   *headLimit // under br: bounds each request head
 	props host.Properties
 	vm    *host.VM // one VM per downstream connection, as one Envoy worker owns it
-	// linger: the exchange answered 413 before the client sent its whole body; serveHTTP
-	// closes with lingerClose. Written on the exchange's queue goroutine before it ends.
-	linger bool
 
 	mu       sync.Mutex
 	busy     bool // an exchange is in flight
@@ -107,6 +105,9 @@ func serveHTTP(sc *serverConn, c net.Conn, props host.Properties) {
 				"content-length "+strconv.FormatInt(req.ContentLength, 10)+" exceeds the HTTPS publish limit of "+strconv.Itoa(MaxRequestBodyBytes)+" bytes")
 			return
 		}
+		if !upgrade && req.ContentLength < 0 && !hc.readWhole(req) {
+			return
+		}
 		if upgrade {
 			// A WebSocket's CONNECT must follow within the deadline, counted from its upgrade
 			// request; pumpClient lifts it.
@@ -120,14 +121,37 @@ func serveHTTP(sc *serverConn, c net.Conn, props host.Properties) {
 		hc.setBusy(true)
 		keep := hc.exchange(req)
 		hc.setBusy(false)
-		if hc.linger {
-			lingerClose(c, sc.raw)
-			return
-		}
 		if !keep || sc.isDraining() {
 			return
 		}
 	}
+}
+
+// readWhole reads a body of unknown length (chunked) to its end, at most MaxRequestBodyBytes,
+// before the plugin sees the request, and gives the request that length: a body that turns out
+// too large is answered 413 and never reaches the plugin or the upstream, not even in part. It
+// reports whether the request goes on.
+func (hc *httpConn) readWhole(req *http.Request) bool {
+	if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+		// The client waits for this before it sends the body.
+		_ = hc.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(hc.c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+			return false
+		}
+		_ = hc.c.SetWriteDeadline(time.Time{})
+		req.Header.Del("Expect")
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, MaxRequestBodyBytes+1))
+	if len(b) > MaxRequestBodyBytes {
+		hc.refuse(http.StatusRequestEntityTooLarge, "Payload Too Large", reasonPayloadTooLarge,
+			"the chunked body exceeds the HTTPS publish limit of "+strconv.Itoa(MaxRequestBodyBytes)+" bytes")
+		return false
+	}
+	if err != nil {
+		return false
+	}
+	req.Body, req.ContentLength, req.TransferEncoding = io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
+	return true
 }
 
 // headerLines counts a request's header lines (Host included, which ReadRequest moves out of
@@ -246,16 +270,10 @@ func (x *exchange) feedBody() {
 			}
 		})
 	}
+	// The length was checked against the limit before the plugin saw the headers.
 	buf := make([]byte, 16<<10)
-	total := 0
 	for {
 		n, err := x.req.Body.Read(buf)
-		// A body without content-length (chunked) is counted as it arrives; the plugin never
-		// sees a byte beyond the limit.
-		if total += n; total > MaxRequestBodyBytes {
-			x.q.push(x.tooLarge)
-			return
-		}
 		eof := errors.Is(err, io.EOF)
 		if n > 0 || eof {
 			x.st.RequestBody(buf[:n], eof)
@@ -267,34 +285,6 @@ func (x *exchange) feedBody() {
 			return
 		}
 	}
-}
-
-// tooLarge ends an exchange whose body went past MaxRequestBodyBytes: 413 when no answer has
-// begun (else a reset), then serveHTTP closes after a linger. Queue goroutine.
-func (x *exchange) tooLarge() {
-	if x.wroteHdr || x.reset {
-		x.resetNow()
-		return
-	}
-	x.reset, x.keepAlive = true, false
-	if x.bodyPipe != nil {
-		_ = x.bodyPipe.CloseWithError(errors.New("request body too large"))
-	}
-	if x.upConn != nil {
-		x.upConn.Close()
-	}
-	trace := newTraceID()
-	x.hc.sc.g.decide(decision{traceID: trace, eventType: "Publish-In", protocol: "HTTP", reason: reasonPayloadTooLarge,
-		source: x.hc.sc.raw.RemoteAddr(), details: "the body exceeds the HTTPS publish limit of " + strconv.Itoa(MaxRequestBodyBytes) + " bytes"})
-	body := `{"message":"Payload Too Large","traceId":"` + trace + `"}`
-	_ = x.hc.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(x.cw, "HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s", len(body), body)
-	if x.cw.Flush() == nil {
-		x.hc.linger = true
-	} else {
-		x.hc.c.Close()
-	}
-	x.finish()
 }
 
 // requestHeaders is the request as Envoy's HTTP connection manager presents it to filters:
