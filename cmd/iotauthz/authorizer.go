@@ -63,12 +63,10 @@ func init() {
 }
 
 func runAuthorizer(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	return serveAuthorizer(ctx, hup, args, stdout, stderr)
+	return untilSignal(func(ctx context.Context) int { return serveAuthorizer(ctx, hup, args, stdout, stderr) })
 }
 
 // serveAuthorizer runs the service until ctx ends; each value on reload rereads the rules file.

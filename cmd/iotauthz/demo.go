@@ -11,11 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"text/template"
 	"time"
 
@@ -52,9 +50,7 @@ func init() {
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return serveDemo(ctx, args, stdout, stderr, nil)
+	return untilSignal(func(ctx context.Context) int { return serveDemo(ctx, args, stdout, stderr, nil) })
 }
 
 // The demo's names: the plugin configuration's authorizer and token key, the device token.

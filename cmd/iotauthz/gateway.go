@@ -9,10 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/iotauthz/iotauthz/host"
@@ -85,9 +83,7 @@ func init() {
 }
 
 func runGateway(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return serveGateway(ctx, args, stdout, stderr, nil)
+	return untilSignal(func(ctx context.Context) int { return serveGateway(ctx, args, stdout, stderr, nil) })
 }
 
 // serveGateway runs the gateway until ctx ends. ready, if set, receives the listening address.
@@ -108,13 +104,8 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	grace := fs.Duration("grace", 10*time.Second, "how long a shutdown waits for work in flight")
 	lambdaEndpoint := fs.String("lambda-endpoint", "", "Lambda API endpoint URL for authorizerFunctionArn authorizers (default: the ARN's regional endpoint)")
 	maxConns := fs.Int("max-connections", 0, "most simultaneous client connections; more are closed at once (0: no cap)")
-	pos, code := parseFlags(fs, args, stdout)
-	if code >= 0 {
+	if code := parseNoArgs(fs, args, stdout); code >= 0 {
 		return code
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "iotauthz gateway: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	for name, v := range map[string]string{"--config": *configPath, "--cert": *certPath, "--key": *keyPath, "--broker": *broker} {
 		if v == "" {

@@ -5,10 +5,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
+	"syscall"
 )
 
 // command is one subcommand. run receives the arguments after the subcommand name and returns the
@@ -25,6 +28,13 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 		panic("iotauthz: duplicate subcommand " + name)
 	}
 	commands[name] = command{summary: summary, run: run}
+}
+
+// untilSignal runs serve with a context that ends on SIGINT or SIGTERM, and returns its exit code.
+func untilSignal(serve func(ctx context.Context) int) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx)
 }
 
 func usage(w io.Writer) {

@@ -100,13 +100,8 @@ func runTestInvoke(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer (AWS and the plugin default: 5s)")
 	minInterval := fs.Int("min-interval", 300, "the smallest refresh/disconnect interval accepted (300 as AWS; lower only to check answers meant for the plugin's testOverrides.minIntervalSeconds)")
 	printEvent := fs.Bool("print-event", false, "also print the event sent, on stderr")
-	pos, code := parseFlags(fs, args, stdout)
-	if code >= 0 {
+	if code := parseNoArgs(fs, args, stdout); code >= 0 {
 		return code
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "iotauthz test-invoke-authorizer: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	if *url == "" && *functionARN == "" {
 		fmt.Fprintln(stderr, "iotauthz test-invoke-authorizer: --url is required, or --function-arn (see --help)")
