@@ -109,9 +109,6 @@ type Authorizer struct {
 	EnableCachingForHTTP bool
 }
 
-// Active reports whether Status is "ACTIVE".
-func (a *Authorizer) Active() bool { return a.Status == StatusActive }
-
 // Cache is the "cache" object.
 type Cache struct {
 	// Scope is "connection" (AWS's behaviour: a decision lives with its MQTT or WebSocket

@@ -93,14 +93,14 @@ func TestParse_Full(t *testing.T) {
 	}
 	a := c.Authorizers["tokens"]
 	if a == nil || a.Cluster != "authorizer" || a.Authority != "authorizer.internal" || a.Path != "/authorize" ||
-		a.TimeoutMillis != 2500 || a.TokenKeyName != "x-device-token" || a.SigningDisabled || !a.Active() || !a.EnableCachingForHTTP {
+		a.TimeoutMillis != 2500 || a.TokenKeyName != "x-device-token" || a.SigningDisabled || a.Status != StatusActive || !a.EnableCachingForHTTP {
 		t.Fatalf("tokens %+v", a)
 	}
 	if len(a.Keys) != 2 || a.Keys[0].Name != "key1" || a.Keys[1].Name != "key2" || a.Keys[0].Bits() != 2048 {
 		t.Fatalf("keys %v", a.Keys)
 	}
 	o := c.Authorizers["open"]
-	if o == nil || o.Authority != "authz2" || o.Path != "/" || o.TimeoutMillis != 5000 || !o.SigningDisabled || o.Active() || o.Status != StatusInactive || len(o.Keys) != 0 {
+	if o == nil || o.Authority != "authz2" || o.Path != "/" || o.TimeoutMillis != 5000 || !o.SigningDisabled || o.Status != StatusInactive || len(o.Keys) != 0 {
 		t.Fatalf("open %+v", o)
 	}
 	if c.Cache != (Cache{Scope: "token", MaxEntries: 500, StaleIfErrorSeconds: 60}) {
