@@ -433,29 +433,10 @@ func allDigits(s string) bool {
 }
 
 // validRegion accepts lowercase groups separated by '-', at least three, the first two letters
-// long, the last a number: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, us-iso-east-1.
+// long, the last a number: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, us-iso-east-1. It is
+// validARNRegion (a Lambda ARN's region) with a two-letter first group.
 func validRegion(r string) bool {
-	parts := strings.Split(r, "-")
-	if len(parts) < 3 || len(parts[0]) != 2 || len(r) > 32 {
-		return false
-	}
-	for i, p := range parts {
-		if p == "" {
-			return false
-		}
-		if i == len(parts)-1 {
-			if !allDigits(p) {
-				return false
-			}
-			continue
-		}
-		for j := 0; j < len(p); j++ {
-			if p[j] < 'a' || p[j] > 'z' {
-				return false
-			}
-		}
-	}
-	return true
+	return validARNRegion(r) && strings.IndexByte(r, '-') == 2
 }
 
 // validHostname accepts a DNS name or IPv4 address: labels of 1–63 characters of [a-z0-9-] not

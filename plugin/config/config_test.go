@@ -183,6 +183,7 @@ func TestParse_Errors(t *testing.T) {
 		{name: "region upper", mutate: func(m obj) { m["region"] = "US-EAST-1" }, err: `region: not an AWS region name like "us-east-1", got "US-EAST-1"`},
 		{name: "region no number", mutate: func(m obj) { m["region"] = "us-east" }, err: `region: not an AWS region name like "us-east-1", got "us-east"`},
 		{name: "region arn chars", mutate: func(m obj) { m["region"] = "us-east-1:x" }, err: `region: not an AWS region name like "us-east-1", got "us-east-1:x"`},
+		{name: "region first group not two letters", mutate: func(m obj) { m["region"] = "eusc-de-east-1" }, err: `region: not an AWS region name like "us-east-1", got "eusc-de-east-1"`},
 
 		{name: "account missing", mutate: func(m obj) { delete(m, "accountId") }, err: "accountId: required"},
 		{name: "account number", mutate: func(m obj) { m["accountId"] = 123456789012 }, err: "accountId: must be a string, got number"},
