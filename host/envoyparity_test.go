@@ -24,7 +24,7 @@ func TestHTTPStream_OnLogReadsHeaders(t *testing.T) {
 			s.Close()
 			// 5 request headers; the pair count shows the whole map was read.
 			want := "action=pass:0 status=201:0 trailer=t1:0 pairs=5:0 add=2"
-			if got := logsContaining(p, "on_log ctx="); len(got) != 1 || !strings.HasSuffix(got[0], want) {
+			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
 				t.Fatalf("on_log: %q, want suffix %q", got, want)
 			}
 
@@ -34,7 +34,7 @@ func TestHTTPStream_OnLogReadsHeaders(t *testing.T) {
 			s.RequestHeaders(reqHeaders("local"), true)
 			s.Close()
 			want = "action=local:0 status=403:0 trailer=:2 pairs=5:0 add=2"
-			if got := logsContaining(p, "on_log ctx="); len(got) != 1 || !strings.HasSuffix(got[0], want) {
+			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
 				t.Fatalf("on_log after a local reply: %q, want suffix %q", got, want)
 			}
 
@@ -44,7 +44,7 @@ func TestHTTPStream_OnLogReadsHeaders(t *testing.T) {
 			s.RequestHeaders(reqHeaders("pass"), false)
 			s.Close()
 			want = "action=pass:0 status=:2 trailer=:2 pairs=5:0 add=2"
-			if got := logsContaining(p, "on_log ctx="); len(got) != 1 || !strings.HasSuffix(got[0], want) {
+			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
 				t.Fatalf("on_log after a reset: %q, want suffix %q", got, want)
 			}
 		})

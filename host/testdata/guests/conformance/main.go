@@ -264,7 +264,7 @@ func onLog(ctx uint32) {
 	trl, ts := header(3, "x-resp-trailer")
 	hs, ps, _ := pairs(0)
 	add := addHeader(0, "x-late", "1")
-	logf(2, "on_log ctx="+u32(ctx)+" action="+action+":"+st(as)+" status="+status+":"+st(ss)+
+	logf(0, "access_log action="+action+":"+st(as)+" status="+status+":"+st(ss)+
 		" trailer="+trl+":"+st(ts)+" pairs="+u32(uint32(len(hs)))+":"+st(ps)+" add="+st(add))
 }
 
