@@ -9,28 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestAuthorizerCommand(t *testing.T) {
 	dir := t.TempDir()
@@ -40,7 +24,7 @@ func TestAuthorizerCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	reload := make(chan os.Signal, 1)
 	pr, pw := io.Pipe()
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- serveAuthorizer(ctx, reload, []string{"--rules", rules, "--listen", "127.0.0.1:0", "--admin"}, pw, &stderr)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 	"github.com/iotauthz/iotauthz/plugin/config"
 )
 
@@ -48,7 +49,7 @@ type Emulator struct {
 	front *httptest.Server
 	rie   string // the emulator's address
 	cmd   *exec.Cmd
-	logs  *lockedBuffer
+	logs  *syncbuf.Buffer
 
 	mu    sync.Mutex
 	calls []Invocation
@@ -127,7 +128,7 @@ func Start(t testing.TB, fn config.FunctionARN, accountID string) *Emulator {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	e := &Emulator{Function: fn, logs: &lockedBuffer{}}
+	e := &Emulator{Function: fn, logs: &syncbuf.Buffer{Max: 4 << 20}}
 	rieAddr, apiAddr := freeAddr(t), freeAddr(t)
 	e.rie = rieAddr
 	e.cmd = exec.Command(rieBin, "--log-level", "info",
@@ -246,24 +247,4 @@ func freeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 4<<20 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
