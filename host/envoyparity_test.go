@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -46,6 +47,61 @@ func TestHTTPStream_OnLogReadsHeaders(t *testing.T) {
 			want = "action=pass:0 status=:2 trailer=:2 pairs=5:0 add=2"
 			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
 				t.Fatalf("on_log after a reset: %q, want suffix %q", got, want)
+			}
+		})
+	}
+}
+
+// A local reply to a gRPC request is Envoy's trailers-only gRPC response:
+// :status 200, content-type application/grpc, grpc-status from the plugin or
+// mapped from the HTTP status, the body percent-encoded as grpc-message and
+// no body (source/common/http/utility.cc sendLocalReply, is_grpc_;
+// source/common/grpc/status.cc httpToGrpcStatus).
+func TestHTTPStream_GRPCLocalReply(t *testing.T) {
+	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
+		t.Run(string(profile), func(t *testing.T) {
+			p, _ := newPlugin(t, host.Config{Profile: profile})
+			for _, tc := range []struct {
+				name, action, ct, method, grpc string
+				want                           host.Headers
+			}{
+				{name: "mapped 403, extra headers", action: "local", ct: "application/grpc",
+					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"x-extra", "1"}, {"grpc-status", "7"}, {"grpc-message", "nope"}}},
+				{name: "mapped 503, percent-encoded", action: "local-grpc", ct: "application/grpc+proto",
+					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}, {"grpc-message", "busy: 50%25%0A"}}},
+				{name: "plugin's grpc_status", action: "local-grpc", ct: "application/grpc;charset=utf-8", grpc: "3",
+					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "3"}, {"grpc-message", "busy: 50%25%0A"}}},
+				{name: "out of range grpc_status", action: "local-grpc", ct: "application/grpc", grpc: "17",
+					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}, {"grpc-message", "busy: 50%25%0A"}}},
+				{name: "HEAD: no grpc-message", action: "local-grpc", ct: "application/grpc", method: "HEAD",
+					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}}},
+				{name: "not gRPC", action: "local-grpc", ct: "application/grpcx",
+					want: host.Headers{{":status", "503"}, {"content-length", "10"}, {"content-type", "text/plain"}}},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					h := reqHeaders(tc.action, "content-type", tc.ct)
+					if tc.grpc != "" {
+						h = append(h, [2]string{"x-grpc", tc.grpc})
+					}
+					if tc.method != "" {
+						h[0][1] = tc.method
+					}
+					s := p.Worker(0).NewHTTPStream(host.Properties{})
+					s.RequestHeaders(h, true)
+					c := s.Client()
+					got := host.Headers{}
+					for _, kv := range c.Headers {
+						if kv[0] != "x-wasm" && kv[0] != "x-req-map" { // the guest's response callback adds these
+							got = append(got, kv)
+						}
+					}
+					if fmt.Sprint(got) != fmt.Sprint(tc.want) || !c.End {
+						t.Fatalf("headers %v end=%v\nwant    %v", got, c.End, tc.want)
+					}
+					if tc.want[0][1] == "200" && len(c.Body) != 0 {
+						t.Fatalf("trailers-only reply has a body: %q", c.Body)
+					}
+				})
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -598,6 +599,10 @@ func (s *HTTPStream) sendLocalReply(r LocalReply) {
 		s.sink.OnLocalReply(r)
 	}
 	s.req.stoppedAll, s.req.buffering, s.req.held = false, false, nil
+	if s.isGRPC() {
+		s.grpcLocalReply(r)
+		return
+	}
 	h := Headers{{":status", strconv.Itoa(r.Status)}}
 	if len(r.Body) > 0 {
 		h = append(h, [2]string{"content-length", strconv.Itoa(len(r.Body))}, [2]string{"content-type", "text/plain"})
@@ -663,4 +668,72 @@ func (s *HTTPStream) finish() {
 		s.vm.runDeferred()
 		s.vm.finishContext(s.ctx, false, false)
 	}
+}
+
+// isGRPC is Envoy's Grpc::Common::isGrpcRequestHeaders: the request's
+// content-type is application/grpc, or application/grpc+… / ;….
+func (s *HTTPStream) isGRPC() bool {
+	ct, _ := s.req.headers.Get("content-type")
+	rest, ok := strings.CutPrefix(ct, "application/grpc")
+	return ok && (rest == "" || rest[0] == '+' || rest[0] == ';')
+}
+
+// grpcLocalReply is Envoy's local reply to a gRPC request: trailers-only,
+// :status 200, content-type application/grpc, the plugin's headers,
+// grpc-status from the plugin (0…16) or else mapped from the HTTP status,
+// the body percent-encoded as grpc-message (not for HEAD), no body.
+// See https://github.com/envoyproxy/envoy/blob/main/source/common/http/utility.cc (sendLocalReply, is_grpc_)
+func (s *HTTPStream) grpcLocalReply(r LocalReply) {
+	h := Headers{{":status", "200"}, {"content-type", "application/grpc"}}
+	for _, p := range r.Headers {
+		h = h.add(p[0], p[1])
+	}
+	if _, set := h.Get("grpc-status"); !set {
+		code := httpToGRPCStatus(r.Status)
+		if r.GRPCStatus >= 0 && r.GRPCStatus <= 16 {
+			code = int(r.GRPCStatus)
+		}
+		h = append(h, [2]string{"grpc-status", strconv.Itoa(code)})
+	}
+	if method, _ := s.req.headers.Get(":method"); len(r.Body) > 0 && method != "HEAD" {
+		h = append(h, [2]string{"grpc-message", percentEncode(r.Body)})
+	}
+	h = h.remove("content-length")
+	s.resp = direction{resp: true}
+	s.onHeaders(&s.resp, h, true)
+}
+
+// httpToGRPCStatus is Envoy's Grpc::Utility::httpToGrpcStatus.
+// See https://github.com/envoyproxy/envoy/blob/main/source/common/grpc/status.cc
+func httpToGRPCStatus(code int) int {
+	switch code {
+	case 400:
+		return 13 // Internal
+	case 401:
+		return 16 // Unauthenticated
+	case 403:
+		return 7 // PermissionDenied
+	case 404:
+		return 12 // Unimplemented
+	case 429, 502, 503, 504:
+		return 14 // Unavailable
+	}
+	return 2 // Unknown
+}
+
+// percentEncode is Envoy's PercentEncoding::encode with the default
+// reserved set: bytes outside ' '…'~', and '%', become %XX.
+func percentEncode(b []byte) string {
+	const hex = "0123456789ABCDEF"
+	var sb strings.Builder
+	for _, c := range b {
+		if c < ' ' || c > '~' || c == '%' {
+			sb.WriteByte('%')
+			sb.WriteByte(hex[c>>4])
+			sb.WriteByte(hex[c&15])
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
 }

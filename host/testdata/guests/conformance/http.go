@@ -31,6 +31,15 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 	case "close":
 		proxyCloseStream(0)
 		return 1
+	case "local-grpc":
+		g, _ := header(0, "x-grpc")
+		code, err := strconv.Atoi(g)
+		if err != nil {
+			code = -1
+		}
+		body := "busy: 50%\n"
+		proxySendLocalResponse(503, sp("d"), 1, sp(body), uint32(len(body)), nil, 0, int32(code))
+		return 0
 	case "headers":
 		return headersAction()
 	case "shared-set":
