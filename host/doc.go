@@ -47,10 +47,21 @@
 //     CAS rules; metrics named "wasmcustom.<name>" with Envoy's counter,
 //     gauge and histogram rules; properties (see Properties); logs kept by
 //     level.
+//   - Shared queues per (vm_id, name) across the process, with
+//     proxy_on_queue_ready posted to the last registrant's root context.
+//   - Plugins sharing a VM (Plugin.Join): one instance per worker for every
+//     plugin with the same vm_id, VM configuration and code, each plugin with
+//     its own root context (ids 1, 2, …), sharing the module's globals.
+//   - proxy_on_log reads the final request headers and the response headers
+//     and trailers (read-only), as in Envoy's access-log phase.
+//   - A local reply to a gRPC request (content-type application/grpc…) is
+//     Envoy's trailers-only gRPC response.
 //
-// Not provided: gRPC calls and shared queues answer Unimplemented (12);
+// Not provided: gRPC calls answer Unimplemented (12);
 // proxy_call_foreign_function answers NotFound (no foreign functions are
-// registered); env.envoy_resolve_dns answers Unimplemented.
+// registered); env.envoy_resolve_dns answers Unimplemented. Property paths
+// are matched with their NUL-separated segments joined by "." for
+// Properties.Extra; an L4 close the gateway reports is always remote.
 //
 // # Threads
 //
