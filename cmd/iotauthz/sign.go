@@ -1,17 +1,12 @@
 package main
 
 import (
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+
+	"github.com/iotauthz/iotauthz/internal/rsakey"
 )
 
 const signHelp = `
@@ -71,12 +66,12 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iotauthz sign: %v\n", err)
 		return 1
 	}
-	key, err := parseRSAPrivateKeyPEM(pemBytes)
+	key, err := rsakey.ParsePEM(pemBytes)
 	if err != nil {
 		fmt.Fprintf(stderr, "iotauthz sign: %s: %v\n", *keyPath, err)
 		return 1
 	}
-	sig, err := signToken(key, tok)
+	sig, err := rsakey.Sign(key, tok)
 	if err != nil {
 		fmt.Fprintf(stderr, "iotauthz sign: %v\n", err)
 		return 1
@@ -86,45 +81,4 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, sig)
 	return 0
-}
-
-// signToken returns base64(RSASSA-PKCS1-v1_5(SHA-256(token))). PKCS#1 v1.5 is deterministic, so
-// this equals openssl's output for the same key.
-func signToken(key *rsa.PrivateKey, token []byte) (string, error) {
-	sum := sha256.Sum256(token)
-	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(sig), nil
-}
-
-// parseRSAPrivateKeyPEM reads the first PEM block holding a PKCS#8 or PKCS#1 RSA private key.
-func parseRSAPrivateKeyPEM(b []byte) (*rsa.PrivateKey, error) {
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			return nil, errors.New("no PEM private key found")
-		}
-		switch block.Type {
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, err
-			}
-			rk, ok := k.(*rsa.PrivateKey)
-			if !ok {
-				return nil, fmt.Errorf("key is %T, not RSA", k)
-			}
-			return rk, nil
-		case "RSA PRIVATE KEY":
-			if block.Headers["Proc-Type"] != "" {
-				return nil, errors.New("encrypted PEM keys are not supported")
-			}
-			return x509.ParsePKCS1PrivateKey(block.Bytes)
-		case "ENCRYPTED PRIVATE KEY":
-			return nil, errors.New("encrypted PEM keys are not supported")
-		}
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/iotauthz/iotauthz/internal/rsakey"
 	"github.com/iotauthz/iotauthz/refauth"
 )
 
@@ -28,12 +29,12 @@ func testKeys(t *testing.T) (privPath, pubPath string, sign func(string) string)
 	privPath, pubPath = filepath.Join(dir, "private.pem"), filepath.Join(dir, "public.pem")
 	os.WriteFile(privPath, privPEM, 0o600)
 	os.WriteFile(pubPath, pubPEM, 0o644)
-	key, err := parseRSAPrivateKeyPEM(privPEM)
+	key, err := rsakey.ParsePEM(privPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return privPath, pubPath, func(tok string) string {
-		s, err := signToken(key, []byte(tok))
+		s, err := rsakey.Sign(key, []byte(tok))
 		if err != nil {
 			t.Fatal(err)
 		}

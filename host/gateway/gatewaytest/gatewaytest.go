@@ -7,25 +7,22 @@
 package gatewaytest
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"math/big"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/iotauthz/iotauthz/internal/rsakey"
 )
 
 // PKI is a self-signed certificate authority and one server certificate it issued.
@@ -168,38 +165,16 @@ func NewSigningKey() (*SigningKey, error) {
 // Sign returns base64(RSASSA-PKCS1-v1_5(SHA-256(token))): the x-amz-customauthorizer-signature
 // value, equal to `openssl dgst -sha256 -sign KEY | base64 -w0`.
 func (k *SigningKey) Sign(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	sig, err := rsa.SignPKCS1v15(nil, k.Key, crypto.SHA256, sum[:])
+	sig, err := rsakey.Sign(k.Key, []byte(token))
 	if err != nil {
 		panic(err) // cannot fail for a valid 2048-bit key and a SHA-256 digest
 	}
-	return base64.StdEncoding.EncodeToString(sig)
+	return sig
 }
 
 // ParsePrivateKey reads an RSA private key from PEM: PKCS#8 "PRIVATE KEY" (what `iotauthz keygen`
-// writes) or PKCS#1 "RSA PRIVATE KEY".
-func ParsePrivateKey(b []byte) (*rsa.PrivateKey, error) {
-	for {
-		var block *pem.Block
-		if block, b = pem.Decode(b); block == nil {
-			return nil, errors.New("no RSA private key PEM block")
-		}
-		switch block.Type {
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, err
-			}
-			rk, ok := k.(*rsa.PrivateKey)
-			if !ok {
-				return nil, fmt.Errorf("the key is %T, not RSA", k)
-			}
-			return rk, nil
-		case "RSA PRIVATE KEY":
-			return x509.ParsePKCS1PrivateKey(block.Bytes)
-		}
-	}
-}
+// writes) or PKCS#1 "RSA PRIVATE KEY", as `iotauthz sign` does.
+func ParsePrivateKey(b []byte) (*rsa.PrivateKey, error) { return rsakey.ParsePEM(b) }
 
 // SignWith is SigningKey.Sign for any RSA key.
 func SignWith(k *rsa.PrivateKey, token string) string {
