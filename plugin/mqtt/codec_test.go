@@ -2,20 +2,15 @@ package mqtt
 
 import (
 	"bytes"
-	"encoding/hex"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/iotauthz/iotauthz/internal/hexbytes"
 )
 
 // h decodes "10 0a 00 ..." (spaces ignored).
-func h(s string) []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+var h = hexbytes.Parse
 
 // norm makes empty slices nil so that packets compare by content.
 func norm(p Packet) Packet {

@@ -2,18 +2,13 @@ package websocket
 
 import (
 	"bytes"
-	"encoding/hex"
-	"strings"
 	"testing"
+
+	"github.com/iotauthz/iotauthz/internal/hexbytes"
 )
 
-func h(s string) []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+// h decodes "10 0a 00 ..." (spaces ignored).
+var h = hexbytes.Parse
 
 var key = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 
