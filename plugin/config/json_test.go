@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/iotauthz/iotauthz/internal/require"
 )
 
 // The JSON rules of the configuration (internal/jsonv): strict RFC 8259, numbers read exactly,
@@ -46,17 +48,9 @@ func TestParse_JSONRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Parse([]byte(head + tc.fn + `}]}`))
-			if tc.err != "" {
-				if err == nil || err.Error() != tc.err {
-					t.Fatalf("err = %v, want %s", err, tc.err)
-				}
-				return
+			if c, err := Parse([]byte(head + tc.fn + `}]}`)); require.Err(t, err, tc.err) {
+				tc.check(t, c.Authorizers["a"])
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, c.Authorizers["a"])
 		})
 	}
 	if _, err := Parse([]byte(head + `{"cluster":"c"}}]} {}`)); err == nil || err.Error() != "configuration: not valid JSON" {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/iotauthz/iotauthz/internal/require"
 )
 
 // Test keys are generated once per test binary; sizes include ones that are not a multiple of 32.
@@ -246,16 +248,7 @@ func TestDecodeSignature(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := DecodeSignature(tc.in)
-			if tc.err != "" {
-				if err == nil || err.Error() != tc.err {
-					t.Fatalf("err = %v, want %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(tc.want) {
+			if require.Err(t, err, tc.err) && string(got) != string(tc.want) {
 				t.Fatalf("got %x want %x", got, tc.want)
 			}
 		})
