@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/iotauthz/iotauthz/plugin/authz"
 	"github.com/iotauthz/iotauthz/plugin/config"
+	"github.com/iotauthz/iotauthz/plugin/credentials"
 	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
 )
 
@@ -128,12 +129,7 @@ func callResponse(numHeaders, bodySize int) (r authz.Response) {
 		return r
 	}
 	headers, _ := proxywasm.GetHttpCallResponseHeaders()
-	for _, kv := range headers {
-		if kv[0] == ":status" {
-			r.Status = kv[1]
-			break
-		}
-	}
+	r.Status, _ = credentials.Header(headers, ":status")
 	r.Size = bodySize
 	if r.Status == "200" && bodySize > 0 && bodySize <= authz.MaxResponseBytes {
 		r.Body, r.BodyErr = proxywasm.GetHttpCallResponseBody(0, bodySize)

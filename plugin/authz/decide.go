@@ -6,6 +6,7 @@ import (
 
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
+	"github.com/iotauthz/iotauthz/plugin/credentials"
 )
 
 // authRequest is one question to the authorizer.
@@ -93,8 +94,8 @@ func (e *Engine) cached(key string, tokenScoped bool, now int64) *decision {
 // default: MQTT connections hold their own, HTTP calls per request). It holds the authorizer, the
 // token and the signature, so a hit stands for exactly these credentials, verified before. The
 // bytes are the VM's scratch buffer: valid until the next call.
-func (e *Engine) cacheKeyBytes(a *config.Authorizer, c *presented, httpPublish bool, conn uint64) ([]byte, bool) {
-	if c.token == "" {
+func (e *Engine) cacheKeyBytes(a *config.Authorizer, c *credentials.Presented, httpPublish bool, conn uint64) ([]byte, bool) {
+	if c.Token == "" {
 		return nil, false // signing disabled and no token: the authorizer decides from other inputs
 	}
 	b := e.keyBuf[:0]
@@ -111,15 +112,15 @@ func (e *Engine) cacheKeyBytes(a *config.Authorizer, c *presented, httpPublish b
 	b = append(b, 0)
 	b = append(b, a.Name...)
 	b = append(b, 0)
-	b = append(b, c.token...)
+	b = append(b, c.Token...)
 	b = append(b, 0)
-	b = append(b, c.signature...)
+	b = append(b, c.Signature...)
 	e.keyBuf = b
 	return b, scoped
 }
 
 // cacheKey is cacheKeyBytes as a string of its own.
-func (e *Engine) cacheKey(a *config.Authorizer, c *presented, httpPublish bool, conn uint64) (string, bool) {
+func (e *Engine) cacheKey(a *config.Authorizer, c *credentials.Presented, httpPublish bool, conn uint64) (string, bool) {
 	b, scoped := e.cacheKeyBytes(a, c, httpPublish, conn)
 	if b == nil {
 		return "", false
@@ -231,13 +232,4 @@ func (e *Engine) failed(key string, den *denial) outcome {
 		}
 	}
 	return outcome{den: den}
-}
-
-func headerValue(h [][2]string, name string) string {
-	for _, kv := range h {
-		if kv[0] == name {
-			return kv[1]
-		}
-	}
-	return ""
 }

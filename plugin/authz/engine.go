@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/iotauthz/iotauthz/plugin/config"
+	"github.com/iotauthz/iotauthz/plugin/credentials"
 	"github.com/iotauthz/iotauthz/plugin/token"
 )
 
@@ -32,8 +33,12 @@ type Engine struct {
 	// are a few, so a scan beats a string map. defaultAuth is the one used when none is named.
 	auths       []authEntry
 	defaultAuth *authEntry
-	keyBuf      []byte // scratch for cache keys
-	failures    failureBudget
+	// tokenKeys are the authorizers' tokenKeyNames; usernameKeys the keys stripped from an MQTT
+	// username (the x-amz-customauthorizer-* keys and tokenKeys).
+	tokenKeys    []string
+	usernameKeys []string
+	keyBuf       []byte // scratch for cache keys
+	failures     failureBudget
 	// hitsPending counts cache hits not yet added to iotauthz.cache.hits.
 	hitsPending uint64
 	// allowedPending counts allowed decisions not yet added to iotauthz.decisions.allowed:
@@ -68,8 +73,13 @@ func New(raw []byte, h Host) (*Engine, error) {
 	e.cache = newLRU[*decision](cfg.Cache.MaxEntries)
 	e.sets = newLRU[compiledSet](compiledSets)
 	e.auths = make([]authEntry, 0, len(cfg.Authorizers))
+	e.usernameKeys = []string{credentials.NameKey, credentials.SignatureKey}
 	for _, a := range cfg.Authorizers {
 		e.auths = append(e.auths, authEntry{a: a, tokenHeader: strings.ToLower(a.TokenKeyName)})
+		if a.TokenKeyName != "" {
+			e.tokenKeys = append(e.tokenKeys, a.TokenKeyName)
+			e.usernameKeys = append(e.usernameKeys, a.TokenKeyName)
+		}
 	}
 	e.defaultAuth = e.authEntry(cfg.DefaultAuthorizerName)
 	if cfg.Cache.Scope == config.ScopeToken {

@@ -81,7 +81,7 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 		}
 	case method == "POST" && strings.HasPrefix(path, "/topics/"):
 		s.mode = modePublish
-		topic, ok := percentDecode(path[len("/topics/"):])
+		topic, ok := credentials.UnescapePath(path[len("/topics/"):])
 		if !ok || topic == "" {
 			return s.deny(&denial{reasonUnsupported, "the topic in " + quote(path) + " is empty or badly encoded"})
 		}
@@ -96,13 +96,12 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 		return s.deny(&denial{reasonUnsupported, method + " " + quote(path) + " is not supported: only POST /topics/{topic} and the MQTT WebSocket upgrade GET /mqtt"})
 	}
 
-	q := credentials.ParseQuery(rawQuery)
-	rq := readQuery(rawQuery)
-	if s.mode == modePublish {
-		if v, ok := rq.get(qQos); ok && v != "0" && v != "1" {
+	if s.mode == modePublish && rawQuery != "" {
+		pk := credentials.Pick(rawQuery, "qos", "retain")
+		if v, ok := pk.Get(0); ok && v != "0" && v != "1" {
 			return s.deny(&denial{reasonUnsupported, "qos must be 0 or 1, not " + quote(v)})
 		}
-		if v, ok := rq.get(qRetain); ok {
+		if v, ok := pk.Get(1); ok {
 			switch v {
 			case "true":
 				s.retain = true
@@ -113,12 +112,11 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 		}
 	}
 
-	c := presented{name: h.name, hasName: h.hasName, signature: h.signature, hasSig: h.hasSig}
-	if !c.hasName {
-		c.name, c.hasName = rq.get(qName)
-	}
-	if s.mode == modeWS && !c.hasName && !c.hasSig && !s.anyTokenPresent(hs, q) {
-		// No credentials on the upgrade: they come in the MQTT CONNECT (username and password).
+	where := credentials.Sources{Headers: hs, Query: rawQuery}
+	c := where.Extract()
+	// An upgrade with no name, no signature header and no token leaves the credentials to the
+	// MQTT CONNECT (username and password); a signature in the query alone does not count.
+	if s.mode == modeWS && !c.HasName && !c.SignatureHeader && !where.AnyToken(p.tokenKeys) {
 		s.ws = s.newWSConn(nil)
 		s.ws.upgradeHeaders, s.ws.upgradeQuery = slices.Clone(hs), rawQuery
 		return Continue
@@ -127,25 +125,11 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 	if den != nil {
 		return s.deny(den)
 	}
-	a, tokenHeader := ae.a, ae.tokenHeader
+	a := ae.a
 	s.authName = a.Name
-	c.token, c.hasToken = headerValueOK(hs, tokenHeader)
-	tokenInHeader := c.hasToken
-	if !c.hasSig {
-		c.signature, c.hasSig = rq.get(qSig)
-	}
-	// Only a query holding a parameter other than the four read above can carry the token
-	// (unless the token is named like one of them).
-	tokenInQuery := false
-	if a.TokenKeyName != "" && (rq.others || readQueryKey(a.TokenKeyName) >= 0) {
-		var v string
-		if v, tokenInQuery = q.Get(a.TokenKeyName); tokenInQuery && !c.hasToken {
-			c.token, c.hasToken = v, true
-		}
-	}
+	where.Token(&c, a.TokenKeyName)
 	key, scoped := p.cacheKeyBytes(a, &c, s.mode == modePublish, s.src.Conn)
-	queryCreds := rq.has[qName] || rq.has[qSig] || tokenInQuery
-	s.stripCredentials(h, tokenInHeader, tokenHeader, fullPath, queryCreds, a)
+	s.stripCredentials(&c, ae.tokenHeader, fullPath, a)
 	if key != nil && s.mode == modePublish {
 		// The key holds the token and its signature: a hit means these exact credentials were
 		// verified and authorized before, so neither is repeated.
@@ -161,19 +145,16 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 	if den != nil {
 		return s.deny(den)
 	}
-	r.event = authorizer.Event{
-		Token:             c.token,
+	r.event = authorizer.NewEvent(&authorizer.Inputs{
+		Token:             c.Token,
 		SignatureVerified: verified,
-		Protocols:         []string{"tls", "http"},
-		HTTP:              httpData(hs, rawQuery),
+		ServerName:        s.src.SNI,
+		HTTP:              true,
+		Headers:           hs,
+		RawQuery:          rawQuery,
+		WebSocket:         s.mode == modeWS,
 		ConnectionID:      s.trace(),
-	}
-	if s.mode == modeWS {
-		r.event.Protocols = []string{"tls", "http", "mqtt"}
-	}
-	if s.src.SNI != "" {
-		r.event.TLS = &authorizer.TLSData{ServerName: s.src.SNI}
-	}
+	})
 	s.req = r
 
 	o, pending := p.decide(r, func(o outcome) {
@@ -207,23 +188,6 @@ func (s *Stream) trace() string {
 		s.traceID = newUUID()
 	}
 	return s.traceID
-}
-
-// anyTokenPresent reports whether a token header or query parameter of any configured
-// authorizer is on the upgrade request.
-func (s *Stream) anyTokenPresent(hs [][2]string, q credentials.Query) bool {
-	for _, a := range s.e.cfg.Authorizers {
-		if a.TokenKeyName == "" {
-			continue
-		}
-		if _, ok := lookupHeader(hs, a.TokenKeyName); ok {
-			return true
-		}
-		if _, ok := q.Get(a.TokenKeyName); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // apply enforces an outcome: for a publish, iot:Publish (and iot:RetainPublish) on the topic; for
@@ -405,8 +369,8 @@ func (e *Engine) httpEvaluator(d *decision, sourceIP, domain string) *evaluator 
 // names to filters lower-cased, so they compare exactly.
 type reqHeaders struct {
 	method, path, authority, protocol, upgrade string
-	name, signature, length                    string
-	hasName, hasSig, hasExtensions, hasLength  bool
+	length                                     string
+	hasExtensions, hasLength                   bool
 }
 
 func scanHeaders(hs [][2]string) (h reqHeaders) {
@@ -432,14 +396,6 @@ func scanHeaders(hs [][2]string) (h reqHeaders) {
 			if k == ":protocol" {
 				h.protocol = kv[1]
 			}
-		case len(keyAuthorizerName):
-			if k == keyAuthorizerName && !h.hasName {
-				h.name, h.hasName = kv[1], true
-			}
-		case len(keySignature):
-			if k == keySignature && !h.hasSig {
-				h.signature, h.hasSig = kv[1], true
-			}
 		case len("sec-websocket-extensions"):
 			if k == "sec-websocket-extensions" {
 				h.hasExtensions = true
@@ -453,16 +409,6 @@ func scanHeaders(hs [][2]string) (h reqHeaders) {
 	return h
 }
 
-// headerValueOK returns the first value of the lower-case header name.
-func headerValueOK(hs [][2]string, name string) (string, bool) {
-	for _, kv := range hs {
-		if kv[0] == name {
-			return kv[1], true
-		}
-	}
-	return "", false
-}
-
 func (h *reqHeaders) isWebSocketUpgrade(path string) bool {
 	if h.method == "CONNECT" { // HTTP/2 extended CONNECT (RFC 8441)
 		return strings.EqualFold(h.protocol, "websocket") && path == "/mqtt"
@@ -470,52 +416,27 @@ func (h *reqHeaders) isWebSocketUpgrade(path string) bool {
 	return h.method == "GET" && path == "/mqtt" && strings.EqualFold(h.upgrade, "websocket")
 }
 
-// httpData is the event's protocolData.http: the request headers (pseudo-headers left out, the
-// authority as "host") and the raw query string with its leading '?'.
-func httpData(hs [][2]string, rawQuery string) *authorizer.HTTPData {
-	h := make([][2]string, 0, len(hs))
-	hasHost := false
-	for _, kv := range hs {
-		if strings.HasPrefix(kv[0], ":") {
-			continue
-		}
-		if kv[0] == "host" {
-			hasHost = true
-		}
-		h = append(h, kv)
-	}
-	if !hasHost {
-		if a := headerValue(hs, ":authority"); a != "" {
-			h = append(h, [2]string{"host", a})
-		}
-	}
-	d := &authorizer.HTTPData{Headers: h}
-	if rawQuery != "" {
-		d.QueryString = "?" + rawQuery
-	}
-	return d
-}
-
 // stripCredentials removes the credentials from the request before it goes upstream: the
-// x-amz-customauthorizer-* headers, the token header and the same query parameters.
-func (s *Stream) stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader, fullPath string, queryCreds bool, a *config.Authorizer) {
-	if h.hasName {
-		s.h.RemoveHeader(keyAuthorizerName)
+// x-amz-customauthorizer-* headers, the token header (tokenHeader, lower case) and the same
+// query parameters.
+func (s *Stream) stripCredentials(c *credentials.Presented, tokenHeader, fullPath string, a *config.Authorizer) {
+	if c.NameHeader {
+		s.h.RemoveHeader(credentials.NameKey)
 	}
-	if h.hasSig {
-		s.h.RemoveHeader(keySignature)
+	if c.SignatureHeader {
+		s.h.RemoveHeader(credentials.SignatureKey)
 	}
-	if hasTokenHeader {
+	if c.TokenHeader {
 		s.h.RemoveHeader(tokenHeader)
 	}
-	if !queryCreds {
+	if !c.InQuery {
 		return
 	}
 	path, rawQuery, ok := strings.Cut(fullPath, "?")
 	if !ok {
 		return
 	}
-	kept := stripQuery(rawQuery, keyAuthorizerName, keySignature, a.TokenKeyName)
+	kept := credentials.StripQuery(rawQuery, credentials.NameKey, credentials.SignatureKey, a.TokenKeyName)
 	if kept == rawQuery {
 		return
 	}
@@ -523,133 +444,4 @@ func (s *Stream) stripCredentials(h reqHeaders, hasTokenHeader bool, tokenHeader
 		path += "?" + kept
 	}
 	s.h.SetPath(path)
-}
-
-// stripQuery removes the parameters whose decoded name is one of names. The caller only calls it
-// when the query carried credentials (readQuery tells), so the usual ?qos=1 is never copied.
-func stripQuery(raw string, names ...string) string {
-	var out []byte
-	changed := false
-	for part := range strings.SplitSeq(raw, "&") {
-		k, _, _ := strings.Cut(part, "=")
-		dk, _ := percentDecode(k)
-		drop := false
-		for _, n := range names {
-			if n != "" && dk == n {
-				drop = true
-				break
-			}
-		}
-		if drop {
-			changed = true
-			continue
-		}
-		if len(out) > 0 {
-			out = append(out, '&')
-		}
-		out = append(out, part...)
-	}
-	if !changed {
-		return raw
-	}
-	return string(out)
-}
-
-// The query parameters an HTTPS request is read for, found in one pass (readQuery).
-const (
-	qQos = iota
-	qRetain
-	qName
-	qSig
-	qKeys
-)
-
-// reqQuery is what readQuery found: the raw (still escaped) value of the first parameter of each
-// name, and whether any other parameter is present (only then can it carry a token).
-type reqQuery struct {
-	raw    [qKeys]string
-	has    [qKeys]bool
-	others bool
-}
-
-func readQuery(raw string) (q reqQuery) {
-	for raw != "" {
-		var k, v string
-		k, v, raw = credentials.NextPair(raw)
-		if k == "" {
-			continue // ignored, as credentials.Query ignores it
-		}
-		if which := readQueryKey(credentials.Unescape(k)); which < 0 {
-			q.others = true
-		} else if !q.has[which] {
-			q.raw[which], q.has[which] = v, true
-		}
-	}
-	return q
-}
-
-// readQueryKey is the reqQuery index of parameter name k, or -1.
-func readQueryKey(k string) int {
-	switch k {
-	case "qos":
-		return qQos
-	case "retain":
-		return qRetain
-	case keyAuthorizerName:
-		return qName
-	case keySignature:
-		return qSig
-	}
-	return -1
-}
-
-// get returns the decoded value of parameter which, as credentials.Query.Get would.
-func (q *reqQuery) get(which int) (string, bool) {
-	if !q.has[which] {
-		return "", false
-	}
-	return credentials.Unescape(q.raw[which]), true
-}
-
-// lookupHeader finds a header by name, case-insensitively (Envoy lower-cases names; a
-// tokenKeyName may not be).
-func lookupHeader(hs [][2]string, name string) (string, bool) {
-	for _, kv := range hs {
-		if strings.EqualFold(kv[0], name) {
-			return kv[1], true
-		}
-	}
-	return "", false
-}
-
-// percentDecode decodes %XX escapes; '+' stays '+'. It reports false on a malformed escape.
-func percentDecode(s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 {
-		return s, true
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b = append(b, s[i])
-			continue
-		}
-		if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
-			return "", false
-		}
-		b = append(b, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
-		i += 2
-	}
-	return string(b), true
-}
-
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
-	case 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }

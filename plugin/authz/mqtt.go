@@ -233,50 +233,36 @@ func (c *Conn) startAuth() Action {
 	e := c.e
 	ci := c.sess.Connect()
 	c.clientID = string(ci.ClientID)
-	var pr presented
-	_, uq, _ := credentials.SplitUsername(string(ci.Username))
-	var upq credentials.Query
-	if c.ws {
-		pr.name, pr.hasName = lookupHeader(c.upgradeHeaders, keyAuthorizerName)
-		pr.signature, pr.hasSig = lookupHeader(c.upgradeHeaders, keySignature)
-		upq = credentials.ParseQuery(c.upgradeQuery)
-		pr.nameFrom(upq)
-	}
-	pr.nameFrom(uq)
+	// Over a WebSocket the upgrade request's headers and query come before the username.
+	src := credentials.Sources{Headers: c.upgradeHeaders, Query: c.upgradeQuery, Username: string(ci.Username)}
+	pr := src.Extract()
 	ae, den := e.selectAuthorizer(&pr)
 	if den != nil {
 		return c.finishAuth(outcome{den: den}, true)
 	}
 	a := ae.a
 	c.authName = a.Name
-	if c.ws {
-		pr.token, pr.hasToken = lookupHeader(c.upgradeHeaders, a.TokenKeyName)
-		pr.restFrom(upq, a.TokenKeyName)
-	}
-	pr.restFrom(uq, a.TokenKeyName)
+	src.Token(&pr, a.TokenKeyName)
 	verified, den := e.checkToken(a, &pr)
 	if den != nil {
 		return c.finishAuth(outcome{den: den}, true)
 	}
 	r := &authRequest{auth: a}
-	r.event = authorizer.Event{
-		Token:             pr.token,
+	r.event = authorizer.NewEvent(&authorizer.Inputs{
+		Token:             pr.Token,
 		SignatureVerified: verified,
-		Protocols:         []string{"tls", "mqtt"},
-		MQTT: &authorizer.MQTTData{
+		ServerName:        c.src.SNI,
+		HTTP:              c.ws,
+		Headers:           c.upgradeHeaders,
+		RawQuery:          c.upgradeQuery,
+		WebSocket:         c.ws,
+		Connect: &authorizer.MQTTData{
 			Username: string(ci.Username), HasUsername: ci.HasUsername,
 			Password: ci.Password, HasPassword: ci.HasPassword,
 			ClientID: c.clientID, HasClientID: len(ci.ClientID) > 0,
 		},
 		ConnectionID: c.traceID,
-	}
-	if c.src.SNI != "" {
-		r.event.TLS = &authorizer.TLSData{ServerName: c.src.SNI}
-	}
-	if c.ws {
-		r.event.Protocols = []string{"tls", "http", "mqtt"}
-		r.event.HTTP = httpData(c.upgradeHeaders, c.upgradeQuery)
-	}
+	})
 	r.key, r.tokenScoped = e.cacheKey(a, &pr, false, 0)
 	c.req = r
 	o, pending := e.decide(r, func(o outcome) {
@@ -560,11 +546,5 @@ func (c *Conn) logDisconnect(status, disconnectReason, reason, details string) {
 
 // stripUsername removes the credentials from the CONNECT username before it reaches the broker.
 func (c *Conn) stripUsername(u []byte) []byte {
-	keys := []string{keyAuthorizerName, keySignature}
-	for _, a := range c.e.cfg.Authorizers {
-		if a.TokenKeyName != "" {
-			keys = append(keys, a.TokenKeyName)
-		}
-	}
-	return []byte(credentials.StripUsername(string(u), keys...))
+	return []byte(credentials.StripUsername(string(u), c.e.usernameKeys...))
 }
