@@ -2,23 +2,24 @@
 
 package main
 
-// Native baselines: the same filter code compiled natively and driven through proxytest, the
-// in-process emulator of Envoy's proxy-wasm ABI, with exactly the sequences of bench_test.go.
-// The ratio wasm/native is the cost of running the filter as a .wasm in host/ (wazero plus the
-// ABI crossing). proxytest allows one emulator at a time and is not safe for concurrent use:
-// each benchmark installs its own and drops it (proxytest.Reset) when it ends.
+// Native baselines: the engine (package authz) compiled natively and driven through its
+// in-memory ports (authz/authztest), with the same configuration, inputs and per-op sequence
+// as bench_test.go. This is the honest native twin of the decision: everything the .wasm decides
+// runs here too; what the ratio wasm/native adds is the binding (package main, the proxy-wasm
+// ABI crossings) and the engine (wazero).
 
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
-	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm"
-	"github.com/iotauthz/iotauthz/plugin/internal/proxywasm/proxytest"
+	"github.com/iotauthz/iotauthz/plugin/authz"
+	"github.com/iotauthz/iotauthz/plugin/authz/authztest"
 )
 
-// nativeEmu starts the plugin (registered by init in main.go) on a fresh emulator with the
-// test configuration changed by mutate; logs are discarded.
-func nativeEmu(b *testing.B, mutate func(map[string]any)) *proxytest.Emulator {
+// nativeEngine starts the engine on an in-memory host with the test configuration changed by
+// mutate; logs are discarded.
+func nativeEngine(b *testing.B, mutate func(map[string]any)) (*authz.Engine, *authztest.Host) {
 	b.Helper()
 	c := baseConfig()
 	if mutate != nil {
@@ -28,87 +29,74 @@ func nativeEmu(b *testing.B, mutate func(map[string]any)) *proxytest.Emulator {
 	if err != nil {
 		b.Fatal(err)
 	}
-	proxytest.Reset()
-	emu := proxytest.New(proxytest.Options{
-		PluginConfig: raw,
-		LogLevel:     proxywasm.LogLevelWarn,
-		DiscardLogs:  true,
-		Clusters:     []string{"authorizer"},
-	})
-	if err := emu.Start(); err != nil {
-		b.Fatalf("native plugin start: %v", err)
+	h := authztest.NewHost(time.Now().UnixNano())
+	h.DiscardLogs = true
+	e, err := authz.New(raw, h)
+	if err != nil {
+		b.Fatalf("native engine: %v", err)
 	}
-	b.Cleanup(func() {
-		emu.Close()
-		proxytest.Reset()
-	})
-	return emu
+	e.Started()
+	return e, h
 }
 
-// nativeHTTPProps are httpProps(conn) as proxytest properties.
-func nativeHTTPProps(conn uint64) map[string]string {
-	return map[string]string{
-		"connection.requested_server_name": "iot.example.com",
-		"source.address":                   "203.0.113.7:52311",
-		"destination.address":              "10.0.0.1:443",
-		"connection.id":                    proxytest.Uint64Property(conn),
-	}
+// nativeSource is httpProps(conn) as the engine receives it.
+func nativeSource(conn uint64) authz.Source {
+	return authz.Source{SNI: "iot.example.com", Conn: conn}
 }
 
 // nativeAnswer answers the single pending authorizer call with body.
-func nativeAnswer(b *testing.B, emu *proxytest.Emulator, body []byte) {
+func nativeAnswer(b *testing.B, h *authztest.Host, body []byte) {
 	b.Helper()
-	calls := emu.PendingCalls()
-	if len(calls) != 1 {
-		b.Fatalf("%d pending authorizer calls, want 1", len(calls))
+	if n := len(h.Pending()); n != 1 {
+		b.Fatalf("%d pending authorizer calls, want 1", n)
 	}
-	if err := emu.Respond(calls[0].ID, [][2]string{{":status", "200"}, {"content-type", "application/json"}}, body); err != nil {
-		b.Fatal(err)
-	}
+	h.Respond("200", body)
 }
 
-// BenchmarkHTTPPublishCachedNative is BenchmarkHTTPPublishCached run natively on proxytest: the
-// same configuration, headers and per-op sequence (new stream on connection 1, request headers
-// with end of stream answered from the cache, stream closed).
+// BenchmarkHTTPPublishCachedNative is BenchmarkHTTPPublishCached run natively: the same
+// configuration, headers and per-op sequence (new stream on connection 1, request headers
+// answered from the cache, stream done).
 func BenchmarkHTTPPublishCachedNative(b *testing.B) {
-	emu := nativeEmu(b, benchQuiet)
-	props := nativeHTTPProps(1)
+	e, h := nativeEngine(b, benchQuiet)
+	src := nativeSource(1)
 	tok := "bench-token-1"
-	h := [][2]string(publishHeaders(benchTopic, tok, sign(testKey, tok)))
+	hs := [][2]string(publishHeaders(benchTopic, tok, sign(testKey, tok)))
 
-	warm := emu.NewHTTPStream(props)
-	if a := warm.RequestHeaders(h, true); a != proxywasm.ActionPause {
+	var s authz.Stream
+	sh := &authztest.Stream{IP: "203.0.113.7", Port: 52311}
+	e.InitStream(&s, sh)
+	if a := s.RequestHeaders(hs, src); a != authz.Pause {
 		b.Fatalf("first request: %v, want a pause for the authorizer", a)
 	}
-	nativeAnswer(b, emu, []byte(devicePolicy("device1")))
-	if !warm.Upstream().HeadersSent {
-		b.Fatalf("warm-up publish not forwarded: %v", emu.Logs())
+	nativeAnswer(b, h, []byte(devicePolicy("device1")))
+	if sh.Resumed != 1 {
+		b.Fatalf("warm-up publish not forwarded: %v", h.Logs)
 	}
-	warm.Close()
+	s.Done()
 
 	b.ReportAllocs()
 	b.ResetTimer()
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		s := emu.NewHTTPStream(props)
-		if a := s.RequestHeaders(h, true); a != proxywasm.ActionContinue {
+		e.InitStream(&s, sh)
+		if a := s.RequestHeaders(hs, src); a != authz.Continue {
 			b.Fatalf("op %d: %v, want Continue (a cache hit)", i, a)
 		}
-		s.Close()
+		s.Done()
 	}
 	b.StopTimer()
 	reportCPU(b, c0, 1, "")
-	if n := len(emu.PendingCalls()); n != 0 {
+	if n := len(h.Pending()); n != 0 {
 		b.Fatalf("%d authorizer calls during the loop", n)
 	}
 }
 
 // BenchmarkColdAuthorizationNative is BenchmarkColdAuthorization run natively: a new signed
 // token per op (RSA verify, event, call, response validation, compile, decision); the
-// authorizer's answer is handed straight to the filter, so no authorizer time is included.
+// authorizer's answer is handed straight to the engine, so no authorizer time is included.
 func BenchmarkColdAuthorizationNative(b *testing.B) {
-	emu := nativeEmu(b, benchQuiet)
-	props := nativeHTTPProps(1)
+	e, h := nativeEngine(b, benchQuiet)
+	src := nativeSource(1)
 	body := []byte(devicePolicy("device1"))
 	toks, sigs := signedTokens(b.N + 1)
 	hs := make([][][2]string, b.N+1)
@@ -116,15 +104,17 @@ func BenchmarkColdAuthorizationNative(b *testing.B) {
 		hs[i] = publishHeaders(benchTopic, toks[i], sigs[i])
 	}
 	op := func(i int) {
-		s := emu.NewHTTPStream(props)
-		if a := s.RequestHeaders(hs[i], true); a != proxywasm.ActionPause {
+		s := new(authz.Stream)
+		sh := &authztest.Stream{IP: "203.0.113.7", Port: 52311}
+		e.InitStream(s, sh)
+		if a := s.RequestHeaders(hs[i], src); a != authz.Pause {
 			b.Fatalf("op %d: %v, want a pause for the authorizer", i, a)
 		}
-		nativeAnswer(b, emu, body)
-		if !s.Upstream().HeadersSent {
+		nativeAnswer(b, h, body)
+		if sh.Resumed != 1 {
 			b.Fatalf("op %d: publish not forwarded", i)
 		}
-		s.Close()
+		s.Done()
 	}
 	op(b.N)
 	b.ReportAllocs()
@@ -137,63 +127,49 @@ func BenchmarkColdAuthorizationNative(b *testing.B) {
 	reportCPU(b, c0, 1, "")
 }
 
-// nativeMQTTConnect opens an MQTT over TLS connection on the emulator and authorizes it the way
+// nativeMQTTConnect opens an MQTT over TLS connection on the engine and authorizes it the way
 // BenchmarkMQTTPublishAuthorize does.
-func nativeMQTTConnect(b *testing.B, emu *proxytest.Emulator, connect []byte) *proxytest.Connection {
+func nativeMQTTConnect(b *testing.B, e *authz.Engine, h *authztest.Host, connect []byte) (*authz.Conn, *authztest.Conn) {
 	b.Helper()
-	c := emu.NewConnection(map[string]string{
-		"connection.requested_server_name": "iot.example.com",
-		"source.address":                   "198.51.100.4:40000",
-	})
-	c.DownstreamData(connect, false)
-	if len(emu.PendingCalls()) == 1 {
-		nativeAnswer(b, emu, []byte(mqttPolicy()))
+	t := &authztest.Conn{KeepDelivered: true}
+	c := e.OpenMQTT(t, authz.Source{SNI: "iot.example.com", IP: "198.51.100.4", Port: 40000})
+	if c == nil {
+		b.Fatal("connection refused")
 	}
-	if want := strippedConnect(4); c.Closed() != "" || string(c.Upstream()) != string(want) {
-		b.Fatalf("MQTT CONNECT not authorized: closed %q, broker got %x, want %x", c.Closed(), c.Upstream(), want)
+	t.FromClient(c, connect)
+	if len(h.Pending()) == 1 {
+		nativeAnswer(b, h, []byte(mqttPolicy()))
 	}
-	c.UpstreamData(connackPkt(4), false)
-	return c
+	if want := strippedConnect(4); t.Closed || string(t.ToBroker) != string(want) {
+		b.Fatalf("MQTT CONNECT not authorized: closed %v, broker got %x, want %x", t.Closed, t.ToBroker, want)
+	}
+	t.FromBroker(c, connackPkt(4))
+	t.KeepDelivered = false
+	return c, t
 }
 
 // BenchmarkMQTTPublishAuthorizeNative is BenchmarkMQTTPublishAuthorize run natively: the same
-// 100 PUBLISH packets in one downstream callback of an authorized connection. proxytest keeps
-// every byte that reaches the broker, so every 1000 ops the connection is replaced (timer
-// stopped) to keep memory flat.
+// 100 PUBLISH packets in one downstream callback of an authorized connection.
 func BenchmarkMQTTPublishAuthorizeNative(b *testing.B) {
-	emu := nativeEmu(b, benchQuiet)
+	e, h := nativeEngine(b, benchQuiet)
 	batch := publishBatch(4)
 	connect := connectPkt(4, benchClientID, credUsername("tok-"+benchClientID))
-	c := nativeMQTTConnect(b, emu, connect)
-	up0, ops := len(c.Upstream()), 0
-	check := func() {
-		if got, want := len(c.Upstream())-up0, ops*len(batch); got != want || c.Closed() != "" {
-			b.Fatalf("%d bytes reached the broker, want %d (closed %q)", got, want, c.Closed())
-		}
-	}
+	c, t := nativeMQTTConnect(b, e, h, connect)
+	up0 := t.BrokerBytes
 
 	b.SetBytes(int64(len(batch)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		if ops == 1000 {
-			b.StopTimer()
-			x0 := cpuTime()
-			check()
-			c.Close(proxywasm.PeerTypeRemote)
-			c = nativeMQTTConnect(b, emu, connect)
-			up0, ops = len(c.Upstream()), 0
-			c0 += cpuTime() - x0 // the reconnect is not measured
-			b.StartTimer()
-		}
-		if a := c.DownstreamData(batch, false); a != proxywasm.ActionContinue {
+		if a := t.FromClient(c, batch); a != authz.Continue {
 			b.Fatalf("op %d: %v, want Continue", i, a)
 		}
-		ops++
 	}
 	b.StopTimer()
 	reportCPU(b, c0, mqttBatch, "cpu-ns/packet")
-	check()
+	if got, want := t.BrokerBytes-up0, b.N*len(batch); got != want || t.Closed {
+		b.Fatalf("%d bytes reached the broker, want %d (closed %v)", got, want, t.Closed)
+	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/mqttBatch, "ns/packet")
 }

@@ -4,8 +4,8 @@ package main
 
 // Benchmarks of the filter through the real iotauthz.wasm inside host/ (wazero, Envoy's rules,
 // virtual clock): the performance goals P1–P4 and P6 of DESIGN.md. scripts/benchreport reads
-// them by name and unit; bench_native_test.go holds the native baselines (the same filter code
-// compiled natively, run on proxytest). No benchmark asserts a figure: they fail only when the
+// them by name and unit; bench_native_test.go holds the native baselines (the engine, package
+// authz, compiled natively on its in-memory ports). No benchmark asserts a figure: they fail only when the
 // filter does something other than what is measured (a denial, a missing call, a trap).
 //
 // Beside wall time (ns/op, the unit of the goals), every timed benchmark reports the process's

@@ -41,7 +41,7 @@ func init() {
 func SetVMContext(vm VMContext) { state.vm = vm }
 
 // resetState drops every context and pending allocation, keeping the registered VMContext.
-// Only the native test host uses it, between emulators.
+// The dispatch tests use it between cases.
 func resetState() {
 	clear(state.roots)
 	state.streams.clear()

@@ -49,10 +49,11 @@
 //
 // # Native builds
 //
-// Without the wasm build tag the same API forwards every host call to a native host
-// installed by package proxytest, an in-process emulator of Envoy, so the filter's package
-// main builds, tests and benchmarks natively. The //go:wasmimport declarations live in
-// abi_hostcalls_wasm.go only.
+// Without the wasm build tag the API builds natively but has no host: every host call fails
+// with InternalFailure (abi_hostcalls_native.go). That is enough for the filter's package
+// main to build and vet natively and for this package's dispatch tests; the filter runs only
+// as the real .wasm (in host/ or Envoy), and its decisions run natively as package authz on
+// in-memory ports. The //go:wasmimport declarations live in abi_hostcalls_wasm.go only.
 //
 // See https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1
 package proxywasm
