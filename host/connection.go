@@ -1,6 +1,9 @@
 package host
 
-import "github.com/iotauthz/iotauthz/host/internal/abi"
+import (
+	"github.com/iotauthz/iotauthz/host/internal/abi"
+	"github.com/tetratelabs/wazero/api"
+)
 
 // ConnSink receives, as they happen, the bytes an L4 connection sends to the
 // upstream and to the client, and the plugin's closing of the connection. A
@@ -42,15 +45,12 @@ type connDir struct {
 // Connection is one downstream connection through the plugin's network
 // filter on a VM. Methods are safe for concurrent use.
 type Connection struct {
-	vm          *VM
-	ctx         *vmContext
-	props       Properties
-	sink        ConnSink
-	down, up    connDir
-	filterState map[string][]byte
-	state       ConnState
-	downClosed  bool
-	upClosed    bool
+	filter
+	sink       ConnSink
+	down, up   connDir
+	state      ConnState
+	downClosed bool
+	upClosed   bool
 }
 
 // NewConnection opens a connection on the VM: proxy_on_context_create, then
@@ -65,7 +65,7 @@ func (vm *VM) NewConnectionSink(props Properties, sink ConnSink) *Connection {
 	if props.ConnectionID == 0 {
 		props.ConnectionID = vm.p.connSeq.Add(1)
 	}
-	c := &Connection{vm: vm, props: props, sink: sink, filterState: map[string][]byte{}}
+	c := &Connection{filter: filter{vm: vm, props: props, filterState: map[string][]byte{}}, sink: sink}
 	_ = vm.run(func() {
 		if c.failed() {
 			return
@@ -107,52 +107,61 @@ func (c *Connection) failed() bool {
 // next call reports the accumulated length.
 func (c *Connection) DownstreamData(b []byte, endStream bool) FilterStatus {
 	st := Continue
-	_ = c.vm.run(func() {
-		if c.state.Closed || c.state.Done {
-			return
-		}
-		d := &c.down
-		d.buf = append(d.buf, b...)
-		if endStream {
-			d.end = true
-		}
-		if c.failed() {
-			if c.vm.p.cfg.FailOpen {
-				c.forwardDown()
-			}
-			st = StopIteration
-			return
-		}
-		d.avail = true
-		r, _ := c.vm.call(c.ctx, c.vm.ex.downstreamData, uint64(c.ctx.id), uint64(len(d.buf)), b2u(endStream))
-		if c.failed() {
-			st = StopIteration
-			return
-		}
-		if uint32(r) == 0 {
-			c.forwardDown()
-		} else {
-			st = StopIteration
-		}
-		c.vm.runDeferred()
-	})
+	_ = c.vm.run(func() { st, _ = c.onData(&c.down, c.vm.ex.downstreamData, b, endStream) })
 	return st
 }
 
-func (c *Connection) forwardDown() {
-	d := &c.down
+// onData is proxy_on_downstream_data or proxy_on_upstream_data (fn) for the bytes of one
+// direction, d. called is whether the filter ran to the end of the callback (the connection
+// open, the VM alive).
+func (c *Connection) onData(d *connDir, fn api.Function, b []byte, endStream bool) (st FilterStatus, called bool) {
+	if c.state.Closed || c.state.Done {
+		return Continue, false
+	}
+	d.buf = append(d.buf, b...)
+	if endStream {
+		d.end = true
+	}
+	if c.failed() {
+		if c.vm.p.cfg.FailOpen {
+			c.forward(d)
+		}
+		return StopIteration, false
+	}
+	d.avail = true
+	r, _ := c.vm.call(c.ctx, fn, uint64(c.ctx.id), uint64(len(d.buf)), b2u(endStream))
+	if c.failed() {
+		return StopIteration, false
+	}
+	st = Continue
+	if uint32(r) == 0 {
+		c.forward(d)
+	} else {
+		st = StopIteration
+	}
+	c.vm.runDeferred()
+	return st, true
+}
+
+// forward passes what d holds on: the client's bytes (c.down) to the upstream, the upstream's
+// (c.up) to the client; to the sink, or recorded in the state without one.
+func (c *Connection) forward(d *connDir) {
 	buf := d.buf
 	d.buf, d.avail = nil, false
 	if len(buf) == 0 && !d.end {
 		return
 	}
+	rec, end, send := &c.state.ToClient, &c.state.ClientEnd, ConnSink.OnClientData
+	if d == &c.down {
+		rec, end, send = &c.state.ToUpstream, &c.state.UpstreamEnd, ConnSink.OnUpstreamData
+	}
 	if c.sink != nil {
-		c.sink.OnUpstreamData(buf, d.end)
+		send(c.sink, buf, d.end)
 	} else {
-		c.state.ToUpstream = append(c.state.ToUpstream, buf...)
+		*rec = append(*rec, buf...)
 	}
 	if d.end {
-		c.state.UpstreamEnd = true
+		*end = true
 	}
 }
 
@@ -163,7 +172,7 @@ func (c *Connection) continueReading() {
 	if c.state.Closed || c.state.Done {
 		return
 	}
-	c.forwardDown()
+	c.forward(&c.down)
 }
 
 // UpstreamData delivers bytes from the upstream (proxy_on_upstream_data).
@@ -174,33 +183,10 @@ func (c *Connection) continueReading() {
 func (c *Connection) UpstreamData(b []byte, endStream bool) FilterStatus {
 	st := Continue
 	_ = c.vm.run(func() {
-		if c.state.Closed || c.state.Done {
+		var called bool
+		if st, called = c.onData(&c.up, c.vm.ex.upstreamData, b, endStream); !called {
 			return
 		}
-		u := &c.up
-		u.buf = append(u.buf, b...)
-		if endStream {
-			u.end = true
-		}
-		if c.failed() {
-			if c.vm.p.cfg.FailOpen {
-				c.forwardUp()
-			}
-			st = StopIteration
-			return
-		}
-		u.avail = true
-		r, _ := c.vm.call(c.ctx, c.vm.ex.upstreamData, uint64(c.ctx.id), uint64(len(u.buf)), b2u(endStream))
-		if c.failed() {
-			st = StopIteration
-			return
-		}
-		if uint32(r) == 0 {
-			c.forwardUp()
-		} else {
-			st = StopIteration
-		}
-		c.vm.runDeferred()
 		if endStream && !c.upClosed {
 			c.upClosed = true
 			c.vm.call(c.ctx, c.vm.ex.upstreamClose, uint64(c.ctx.id), abi.PeerUnknown)
@@ -211,23 +197,6 @@ func (c *Connection) UpstreamData(b []byte, endStream bool) FilterStatus {
 		}
 	})
 	return st
-}
-
-func (c *Connection) forwardUp() {
-	u := &c.up
-	buf := u.buf
-	u.buf, u.avail = nil, false
-	if len(buf) == 0 && !u.end {
-		return
-	}
-	if c.sink != nil {
-		c.sink.OnClientData(buf, u.end)
-	} else {
-		c.state.ToClient = append(c.state.ToClient, buf...)
-	}
-	if u.end {
-		c.state.ClientEnd = true
-	}
 }
 
 // Close is the client closing the connection (RemoteClose):
@@ -286,23 +255,4 @@ func (c *Connection) State() ConnState {
 		s.ToClient = append([]byte(nil), s.ToClient...)
 	})
 	return s
-}
-
-// FilterState returns a value the plugin stored with proxy_set_property.
-func (c *Connection) FilterState(path string) ([]byte, bool) {
-	var v []byte
-	var ok bool
-	_ = c.vm.run(func() { v, ok = c.filterState["wasm."+path] })
-	return v, ok
-}
-
-// ContextID is the connection's proxy-wasm context id.
-func (c *Connection) ContextID() uint32 {
-	var id uint32
-	_ = c.vm.run(func() {
-		if c.ctx != nil {
-			id = c.ctx.id
-		}
-	})
-	return id
 }

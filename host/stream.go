@@ -121,15 +121,12 @@ type direction struct {
 // :status 101; after them the raw bytes go through RequestBody and
 // ResponseBody, unframed, as Envoy passes them.
 type HTTPStream struct {
-	vm    *VM
-	ctx   *vmContext
-	props Properties
-	sink  HTTPSink
+	filter
+	sink HTTPSink
 
-	req, resp   direction
-	filterState map[string][]byte
-	upstream    UpstreamRequest
-	client      ClientResponse
+	req, resp direction
+	upstream  UpstreamRequest
+	client    ClientResponse
 
 	localReplied bool
 	reset        bool
@@ -150,7 +147,7 @@ func (vm *VM) NewHTTPStreamSink(props Properties, sink HTTPSink) *HTTPStream {
 	if props.ConnectionID == 0 {
 		props.ConnectionID = vm.p.connSeq.Add(1)
 	}
-	return &HTTPStream{vm: vm, props: props, sink: sink, resp: direction{resp: true}}
+	return &HTTPStream{filter: filter{vm: vm, props: props}, sink: sink, resp: direction{resp: true}}
 }
 
 func b2u(b bool) uint64 {
@@ -181,64 +178,58 @@ func (s *HTTPStream) do(f func() FilterStatus) FilterStatus {
 
 // RequestHeaders delivers the request headers (proxy_on_request_headers).
 func (s *HTTPStream) RequestHeaders(h Headers, endStream bool) FilterStatus {
-	return s.do(func() FilterStatus {
-		if s.finished || s.localReplied || s.req.headersSent || s.req.stoppedAll {
-			return Continue
-		}
-		s.ensure()
-		return s.onHeaders(&s.req, h, endStream)
-	})
+	return s.headers(&s.req, h, endStream)
 }
 
 // RequestBody delivers a request body chunk (proxy_on_request_body).
 func (s *HTTPStream) RequestBody(b []byte, endStream bool) FilterStatus {
-	return s.do(func() FilterStatus {
-		if s.finished || s.localReplied {
-			return Continue
-		}
-		return s.onData(&s.req, b, endStream)
-	})
+	return s.body(&s.req, b, endStream)
 }
 
 // RequestTrailers delivers the request trailers (proxy_on_request_trailers).
-func (s *HTTPStream) RequestTrailers(h Headers) FilterStatus {
-	return s.do(func() FilterStatus {
-		if s.finished || s.localReplied {
-			return Continue
-		}
-		return s.onTrailers(&s.req, h)
-	})
-}
+func (s *HTTPStream) RequestTrailers(h Headers) FilterStatus { return s.trailers(&s.req, h) }
 
 // ResponseHeaders delivers the upstream's response headers
 // (proxy_on_response_headers). Ignored after a local reply.
 func (s *HTTPStream) ResponseHeaders(h Headers, endStream bool) FilterStatus {
-	return s.do(func() FilterStatus {
-		if s.finished || s.localReplied || s.resp.headersSent || s.resp.stoppedAll {
-			return Continue
-		}
-		s.ensure()
-		return s.onHeaders(&s.resp, h, endStream)
-	})
+	return s.headers(&s.resp, h, endStream)
 }
 
 // ResponseBody delivers an upstream response body chunk.
 func (s *HTTPStream) ResponseBody(b []byte, endStream bool) FilterStatus {
-	return s.do(func() FilterStatus {
-		if s.finished || s.localReplied {
-			return Continue
-		}
-		return s.onData(&s.resp, b, endStream)
-	})
+	return s.body(&s.resp, b, endStream)
 }
 
 // ResponseTrailers delivers the upstream's response trailers.
-func (s *HTTPStream) ResponseTrailers(h Headers) FilterStatus {
+func (s *HTTPStream) ResponseTrailers(h Headers) FilterStatus { return s.trailers(&s.resp, h) }
+
+// headers, body and trailers deliver one direction's headers, body chunk or trailers; nothing
+// after the stream finished or answered locally, nor headers twice.
+func (s *HTTPStream) headers(d *direction, h Headers, endStream bool) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied || d.headersSent || d.stoppedAll {
+			return Continue
+		}
+		s.ensure()
+		return s.onHeaders(d, h, endStream)
+	})
+}
+
+func (s *HTTPStream) body(d *direction, b []byte, endStream bool) FilterStatus {
 	return s.do(func() FilterStatus {
 		if s.finished || s.localReplied {
 			return Continue
 		}
-		return s.onTrailers(&s.resp, h)
+		return s.onData(d, b, endStream)
+	})
+}
+
+func (s *HTTPStream) trailers(d *direction, h Headers) FilterStatus {
+	return s.do(func() FilterStatus {
+		if s.finished || s.localReplied {
+			return Continue
+		}
+		return s.onTrailers(d, h)
 	})
 }
 
@@ -283,26 +274,6 @@ func (s *HTTPStream) Client() ClientResponse {
 		c.Trailers = c.Trailers.Clone()
 	})
 	return c
-}
-
-// FilterState returns a value the plugin stored with proxy_set_property.
-func (s *HTTPStream) FilterState(path string) ([]byte, bool) {
-	var v []byte
-	var ok bool
-	_ = s.vm.run(func() { v, ok = s.filterState["wasm."+path] })
-	return v, ok
-}
-
-// ContextID is the stream's proxy-wasm context id (0 before the first
-// callback).
-func (s *HTTPStream) ContextID() uint32 {
-	var id uint32
-	_ = s.vm.run(func() {
-		if s.ctx != nil {
-			id = s.ctx.id
-		}
-	})
-	return id
 }
 
 // Done reports whether the stream's context has ended.
