@@ -3,6 +3,8 @@ package policy
 import (
 	"math/bits"
 	"unsafe"
+
+	"github.com/iotauthz/iotauthz/internal/words"
 )
 
 // On WebAssembly the runtime compares strings one byte per loop iteration (internal/bytealg has
@@ -12,26 +14,7 @@ import (
 // native tests and FuzzStringOps check them against the standard library.
 
 // hasPrefixWords is strings.HasPrefix.
-func hasPrefixWords(s, prefix string) bool {
-	return len(s) >= len(prefix) && equalN(s, prefix, len(prefix))
-}
-
-// equalN reports whether the first n bytes of a and b are equal; both are at least n long.
-func equalN(a, b string, n int) bool {
-	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
-			return false
-		}
-	}
-	for ; i < n; i++ {
-		if *(*byte)(unsafe.Add(pa, i)) != *(*byte)(unsafe.Add(pb, i)) {
-			return false
-		}
-	}
-	return true
-}
+func hasPrefixWords(s, prefix string) bool { return words.HasPrefixString(s, prefix) }
 
 // indexWords is strings.Index. It looks for the first byte of sub eight positions at a time (the
 // "has zero byte" bit trick on the XOR with that byte repeated), then compares candidates.
@@ -54,13 +37,13 @@ func indexWords(s, sub string) int {
 		// positives, so every candidate is checked.
 		for m := (x - 0x0101010101010101) &^ x & 0x8080808080808080; m != 0; m &= m - 1 {
 			j := i + bits.TrailingZeros64(m)/8
-			if j <= last && *(*byte)(unsafe.Add(ps, j)) == c && equalN(s[j:], sub, n) {
+			if j <= last && *(*byte)(unsafe.Add(ps, j)) == c && words.HasPrefixString(s[j:], sub) {
 				return j
 			}
 		}
 	}
 	for ; i <= last; i++ {
-		if *(*byte)(unsafe.Add(ps, i)) == c && equalN(s[i:], sub, n) {
+		if *(*byte)(unsafe.Add(ps, i)) == c && words.HasPrefixString(s[i:], sub) {
 			return i
 		}
 	}

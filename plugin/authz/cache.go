@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 
-	"github.com/iotauthz/iotauthz/plugin/internal/words"
+	"github.com/iotauthz/iotauthz/internal/words"
 	"github.com/iotauthz/iotauthz/policy"
 )
 

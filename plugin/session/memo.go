@@ -1,6 +1,6 @@
 package session
 
-import "github.com/iotauthz/iotauthz/plugin/internal/words"
+import "github.com/iotauthz/iotauthz/internal/words"
 
 // memo is a bounded, 2-way set-associative cache of (action, name) → allowed for one connection
 // (least recently used of the two replaced). A slot is valid only for the generation it was written

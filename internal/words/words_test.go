@@ -75,3 +75,14 @@ func TestHash(t *testing.T) {
 		t.Fatal("the seed does not change the hash")
 	}
 }
+
+func TestHasPrefixString(t *testing.T) {
+	long := strings.Repeat("arn:aws:iot:us-east-1:123456789012:topic/", 3)
+	for n := 0; n <= len(long); n++ {
+		for _, s := range []string{long, long[:n], long[:n/2] + "X" + long[n/2+1:]} {
+			if got, want := HasPrefixString(s, long[:n]), strings.HasPrefix(s, long[:n]); got != want {
+				t.Fatalf("HasPrefixString(%q, %q) = %v", s, long[:n], got)
+			}
+		}
+	}
+}

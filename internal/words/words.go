@@ -3,7 +3,7 @@
 // Inside a .wasm, Go compares strings and byte slices byte by byte (runtime.memeqbody has no
 // wide loads on GOARCH=wasm) and its string hash falls back to software 128-bit multiplies. The
 // filter compares long cache keys (a token and its RSA signature) and hashes every MQTT topic it
-// memoizes, so it uses these instead.
+// memoizes, and the policy engine tests ARN prefixes, so they use these instead.
 package words
 
 import "unsafe"
@@ -22,6 +22,11 @@ func EqualString(a, b string) bool {
 		return false
 	}
 	return equal(unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b)), len(a))
+}
+
+// HasPrefixString is strings.HasPrefix.
+func HasPrefixString(s, prefix string) bool {
+	return len(s) >= len(prefix) && equal(unsafe.Pointer(unsafe.StringData(s)), unsafe.Pointer(unsafe.StringData(prefix)), len(prefix))
 }
 
 func equal(pa, pb unsafe.Pointer, n int) bool {
