@@ -2,18 +2,16 @@ package syncbuf
 
 import (
 	"strings"
-	"sync"
 	"testing"
 )
 
 func TestBuffer_Concurrent(t *testing.T) {
 	var b Buffer
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
+	done := make(chan struct{})
+	for range 8 { // eight writers that also read
 		go func() {
-			defer wg.Done()
-			for j := 0; j < 100; j++ {
+			defer func() { done <- struct{}{} }()
+			for range 100 {
 				if n, err := b.Write([]byte("ab")); n != 2 || err != nil {
 					t.Errorf("Write: %d %v", n, err)
 				}
@@ -21,7 +19,9 @@ func TestBuffer_Concurrent(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	for range 8 {
+		<-done
+	}
 	if got := b.String(); got != strings.Repeat("ab", 800) {
 		t.Fatalf("%d bytes, want 1600 of \"ab\"", len(got))
 	}
