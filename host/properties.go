@@ -115,6 +115,17 @@ func (vm *VM) property(c *vmContext, path string) ([]byte, abi.Status) {
 	return nil, abi.StatusNotFound
 }
 
+// requestHeaderProperty maps the request.* attributes that are one request header to that header.
+var requestHeaderProperty = map[string]string{
+	"path":      ":path",
+	"host":      ":authority",
+	"scheme":    ":scheme",
+	"method":    ":method",
+	"referer":   "referer",
+	"useragent": "user-agent",
+	"id":        "x-request-id",
+}
+
 func requestProperty(st *HTTPStream, segs []string) ([]byte, abi.Status) {
 	h := st.req.headers
 	if len(segs) < 2 {
@@ -126,28 +137,17 @@ func requestProperty(st *HTTPStream, segs []string) ([]byte, abi.Status) {
 		}
 		return []byte(v), abi.StatusOK
 	}
+	if name, ok := requestHeaderProperty[segs[1]]; ok {
+		return str(h.Get(name))
+	}
 	path, _ := h.Get(":path")
 	switch segs[1] {
-	case "path":
-		return str(h.Get(":path"))
 	case "url_path":
 		p, _, _ := strings.Cut(path, "?")
 		return str(p, true)
 	case "query":
 		_, q, _ := strings.Cut(path, "?")
 		return str(q, true)
-	case "host":
-		return str(h.Get(":authority"))
-	case "scheme":
-		return str(h.Get(":scheme"))
-	case "method":
-		return str(h.Get(":method"))
-	case "referer":
-		return str(h.Get("referer"))
-	case "useragent":
-		return str(h.Get("user-agent"))
-	case "id":
-		return str(h.Get("x-request-id"))
 	case "protocol":
 		p := st.props.Protocol
 		if p == "" {
