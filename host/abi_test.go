@@ -128,8 +128,10 @@ func TestProperties_HTTP(t *testing.T) {
 	paths := "connection.requested_server_name,source.address,source.port,destination.address,destination.port," +
 		"connection.id,connection_id,plugin_name,plugin_root_id,plugin_vm_id,request.path,request.url_path,request.query," +
 		"request.method,request.host,request.scheme,request.protocol,request.headers.x-props,connection.tls_version," +
+		"request.referer,request.useragent,request.id,request.path.extra," +
 		"request.nope,nope,response.code,connection.id.extra"
-	s.RequestHeaders(reqHeaders("props", "x-props", paths), true)
+	s.RequestHeaders(reqHeaders("props", "x-props", paths, "referer", "https://r.example/",
+		"user-agent", "ua/1", "x-request-id", "rid-1"), true)
 	got := string(s.Client().Body)
 	want := strings.Join([]string{
 		"connection.requested_server_name=0:device.example",
@@ -151,6 +153,10 @@ func TestProperties_HTTP(t *testing.T) {
 		"request.protocol=0:HTTP/1.1",
 		"request.headers.x-props=0:" + paths,
 		"connection.tls_version=0:TLSv1.3",
+		"request.referer=0:https://r.example/",
+		"request.useragent=0:ua/1",
+		"request.id=0:rid-1",
+		"request.path.extra=1:",
 		"request.nope=1:",
 		"nope=1:",
 		"response.code=1:",
