@@ -94,7 +94,8 @@ type connOpts struct {
 	username  string
 	tls       *tls.Config // default: the CA, SNI = the endpoint's host, ALPN mqtt (TLS) or none (WSS)
 	keepAlive time.Duration
-	headers   http.Header // WSS: headers of the upgrade request
+	headers   http.Header               // WSS: headers of the upgrade request
+	set       func(*paho.ClientOptions) // last: options the scenarios leave alone (Will, clean session)
 }
 
 // dial connects a Paho client; err is the CONNECT's outcome.
@@ -123,6 +124,9 @@ func (s *sc) dial(o connOpts) (*mqttClient, error) {
 		opts.SetHTTPHeaders(o.headers)
 	} else {
 		opts.AddBroker("tls://" + o.addr)
+	}
+	if o.set != nil {
+		o.set(opts)
 	}
 	c.Client = paho.NewClient(opts)
 	tok := c.Connect()

@@ -13,7 +13,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -254,36 +253,8 @@ func mqttVersion(v byte) []string {
 // dialPaho is sc.dial with options the scenarios' helper does not set (Will, clean session).
 func dialPaho(s *sc, o connOpts, set func(*paho.ClientOptions)) (*mqttClient, error) {
 	s.Helper()
-	if o.addr == "" {
-		o.addr = s.e.addr
-	}
-	host, _, _ := net.SplitHostPort(o.addr)
-	tc := &tls.Config{RootCAs: s.e.pool, ServerName: host}
-	if !o.wss {
-		tc.NextProtos = []string{"mqtt"}
-	}
-	c := &mqttClient{lost: make(chan struct{}), msgs: make(chan string, 64)}
-	opts := paho.NewClientOptions().SetClientID(o.clientID).SetUsername(o.username).SetTLSConfig(tc).
-		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true).
-		SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
-		SetConnectionLostHandler(func(paho.Client, error) { c.lostOnce.Do(func() { close(c.lost) }) })
-	if o.wss {
-		opts.AddBroker("wss://" + o.addr + "/mqtt")
-		opts.SetHTTPHeaders(o.headers)
-	} else {
-		opts.AddBroker("tls://" + o.addr)
-	}
-	set(opts)
-	c.Client = paho.NewClient(opts)
-	tok := c.Connect()
-	if !tok.WaitTimeout(10 * time.Second) {
-		return nil, errors.New("CONNECT: no answer within 10s")
-	}
-	if err := tok.Error(); err != nil {
-		return nil, err
-	}
-	s.Cleanup(func() { c.Disconnect(50) })
-	return c, nil
+	o.set = set
+	return s.dial(o)
 }
 
 // lbSub is a mosquitto_sub -d run with line-buffered output (stdbuf), so its debug lines
