@@ -31,6 +31,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
 // secMochi is a mochi-mqtt broker that records the CONNECTs it receives.
@@ -345,7 +346,7 @@ func (c connectSpec) packet() []byte {
 	if c.hasPassword {
 		body = appendString(body, c.password)
 	}
-	return append(append([]byte{0x10}, remainingLength(len(body))...), body...)
+	return append(mqtt.AppendVarint([]byte{0x10}, len(body)), body...)
 }
 
 // rawMQTT is a device written by hand, for what no client here does (MQTT 5 over WSS, a PINGREQ

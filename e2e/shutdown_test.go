@@ -12,6 +12,7 @@ import (
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
 // TestShutdown_InFlightPublish: a client writes CONNECT and a QoS 1 PUBLISH in one go; the
@@ -100,33 +101,18 @@ func connectPacket(clientID, username string) []byte {
 	body := []byte{0, 4, 'M', 'Q', 'T', 'T', 4, 0x82, 0, 60}
 	body = appendString(body, clientID)
 	body = appendString(body, username)
-	return append(append([]byte{0x10}, remainingLength(len(body))...), body...)
+	return append(mqtt.AppendVarint([]byte{0x10}, len(body)), body...)
 }
 
 func publishQoS1(topic string, id uint16, payload string) []byte {
 	body := appendString(nil, topic)
 	body = append(body, byte(id>>8), byte(id))
 	body = append(body, payload...)
-	return append(append([]byte{0x32}, remainingLength(len(body))...), body...)
+	return append(mqtt.AppendVarint([]byte{0x32}, len(body)), body...)
 }
 
 func appendString(b []byte, s string) []byte {
 	return append(append(b, byte(len(s)>>8), byte(len(s))), s...)
-}
-
-func remainingLength(n int) []byte {
-	var b []byte
-	for {
-		d := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			d |= 0x80
-		}
-		b = append(b, d)
-		if n == 0 {
-			return b
-		}
-	}
 }
 
 // readMQTT reads one packet: its type (high nibble) and body.

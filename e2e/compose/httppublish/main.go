@@ -27,6 +27,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
 func main() {
@@ -197,20 +199,7 @@ func mqttString(dst []byte, s string) []byte {
 
 // packet frames an MQTT control packet: fixed header byte, remaining length, body.
 func packet(header byte, body []byte) []byte {
-	out := []byte{header}
-	n := len(body)
-	for {
-		b := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			b |= 0x80
-		}
-		out = append(out, b)
-		if n == 0 {
-			break
-		}
-	}
-	return append(out, body...)
+	return append(mqtt.AppendVarint([]byte{header}, len(body)), body...)
 }
 
 var _ http.Handler = (*receiver)(nil)
