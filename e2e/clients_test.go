@@ -87,6 +87,15 @@ type mqttClient struct {
 	msgs     chan string // "topic payload"
 }
 
+// embeddedOnly skips t unless the target is the embedded stack (-e2e.target=embedded, the
+// default); why says what needs it.
+func embeddedOnly(t testing.TB, why string) {
+	t.Helper()
+	if *flagTarget != "embedded" {
+		t.Skip(why)
+	}
+}
+
 type connOpts struct {
 	addr      string // default: the disconnect endpoint
 	wss       bool

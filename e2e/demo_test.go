@@ -18,9 +18,7 @@ import (
 // the allowed publishes (MQTT and HTTPS) reach the subscriber, the denied publish, subscribe and
 // HTTPS publish are refused. Then Ctrl-C (SIGINT) stops the demo cleanly.
 func TestDemo(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("the demo runs on loopback only")
-	}
+	embeddedOnly(t, "the demo runs on loopback only")
 	checkMosquitto(t, false)
 	if _, err := exec.LookPath("curl"); err != nil {
 		msg := "TestDemo needs curl: sudo apt-get install -y curl"

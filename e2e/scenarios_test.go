@@ -63,9 +63,7 @@ func setRules(t *testing.T, e *env) {
 
 // TestEmbedded runs every scenario against the embedded gateway (host/gateway) on loopback.
 func TestEmbedded(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("embedded target only")
-	}
+	embeddedOnly(t, "embedded target only")
 	e := startEmbedded(t)
 	runScenarios(t, &e.env)
 	t.Run("AuthorizerUnreachable", func(t *testing.T) {
@@ -398,9 +396,7 @@ func hostOf(addr string) string {
 // authorizer admin URL, broker), pointed at the embedded stack, and runs two scenarios through it.
 // (Its name avoids "Compose": the tester selects the compose tests with -run Compose.)
 func TestRemoteFlags_AgainstEmbedded(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("embedded target only")
-	}
+	embeddedOnly(t, "embedded target only")
 	e := startEmbedded(t)
 	der, err := x509.MarshalPKCS8PrivateKey(e.key)
 	if err != nil {
