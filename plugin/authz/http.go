@@ -96,12 +96,14 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 		return s.deny(&denial{reasonUnsupported, method + " " + quote(path) + " is not supported: only POST /topics/{topic} and the MQTT WebSocket upgrade GET /mqtt"})
 	}
 
-	if s.mode == modePublish && rawQuery != "" {
-		pk := credentials.Pick(rawQuery, "qos", "retain")
-		if v, ok := pk.Get(0); ok && v != "0" && v != "1" {
+	// One pass over the query reads the credentials and the publish's qos and retain.
+	where := credentials.Sources{Headers: hs, Query: rawQuery, Extra: [2]string{"qos", "retain"}}
+	c := where.Extract()
+	if s.mode == modePublish {
+		if v, ok := where.Param(0); ok && v != "0" && v != "1" {
 			return s.deny(&denial{reasonUnsupported, "qos must be 0 or 1, not " + quote(v)})
 		}
-		if v, ok := pk.Get(1); ok {
+		if v, ok := where.Param(1); ok {
 			switch v {
 			case "true":
 				s.retain = true
@@ -111,9 +113,6 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 			}
 		}
 	}
-
-	where := credentials.Sources{Headers: hs, Query: rawQuery}
-	c := where.Extract()
 	// An upgrade with no name, no signature header and no token leaves the credentials to the
 	// MQTT CONNECT (username and password); a signature in the query alone does not count.
 	if s.mode == modeWS && !c.HasName && !c.SignatureHeader && !where.AnyToken(p.tokenKeys) {

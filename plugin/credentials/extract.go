@@ -32,6 +32,12 @@ type Sources struct {
 	Query string
 	// Username is the MQTT CONNECT username, its "?…" query included.
 	Username string
+	// Extra names up to two more query parameters that Extract reads in the same pass over the
+	// query (the HTTPS publish's qos and retain); Param returns them.
+	Extra [2]string
+
+	pk     Picked // the query as Extract read it
+	picked bool
 }
 
 // Extract returns the authorizer name and the signature the device presented; the token, whose
@@ -46,13 +52,13 @@ func (s *Sources) Extract() Presented {
 	p.Signature, p.HasSignature, p.SignatureHeader = h[1].v, h[1].ok, h[1].ok
 	if s.Query != "" {
 		// InQuery counts a key the header already gave too: the query is stripped of it.
-		pk := Pick(s.Query, NameKey, SignatureKey)
-		p.InQuery = pk.Has(0) || pk.Has(1)
+		s.pk, s.picked = Pick(s.Query, NameKey, SignatureKey, s.Extra[0], s.Extra[1]), true
+		p.InQuery = s.pk.Has(0) || s.pk.Has(1)
 		if !p.HasName {
-			p.Name, p.HasName = pk.Get(0)
+			p.Name, p.HasName = s.pk.Get(0)
 		}
 		if !p.HasSignature {
-			p.Signature, p.HasSignature = pk.Get(1)
+			p.Signature, p.HasSignature = s.pk.Get(1)
 		}
 	}
 	if s.Username != "" && (!p.HasName || !p.HasSignature) {
@@ -77,7 +83,7 @@ func (s *Sources) Token(p *Presented, key string) {
 	p.Token, p.HasToken = headerFold(s.Headers, key)
 	p.TokenHeader = p.HasToken
 	if s.Query != "" {
-		if v, ok := ParseQuery(s.Query).Get(key); ok {
+		if v, ok := s.queryGet(key); ok {
 			p.InQuery = true // stripped even when the header gave the token
 			if !p.HasToken {
 				p.Token, p.HasToken = v, true
@@ -89,6 +95,30 @@ func (s *Sources) Token(p *Presented, key string) {
 			p.Token, p.HasToken = q.Get(key)
 		}
 	}
+}
+
+// Param returns the i-th Extra query parameter, as Query.Get would; Extract must have run.
+func (s *Sources) Param(i int) (string, bool) {
+	if !s.picked {
+		return "", false
+	}
+	return s.pk.Get(2 + i)
+}
+
+// queryGet is Query.Get on s.Query, through what Extract picked when it can: only a query
+// holding a parameter other than the picked ones can hold another key.
+func (s *Sources) queryGet(key string) (string, bool) {
+	if s.picked {
+		for i, k := range [MaxPicked]string{NameKey, SignatureKey, s.Extra[0], s.Extra[1]} {
+			if k == key {
+				return s.pk.Get(i)
+			}
+		}
+		if !s.pk.Others {
+			return "", false
+		}
+	}
+	return ParseQuery(s.Query).Get(key)
 }
 
 // AnyToken reports whether a header or a query parameter named one of keys (tokenKeyNames) is
@@ -170,8 +200,9 @@ type Picked struct {
 	Others bool
 }
 
-// Pick reads the parameters keys (at most MaxPicked) of a raw query string in one pass, as
-// Query.Get reads each (first value wins, keys percent-decoded, empty keys ignored).
+// Pick reads the parameters keys (at most MaxPicked; an empty key matches nothing) of a raw
+// query string in one pass, as Query.Get reads each (first value wins, keys percent-decoded,
+// empty keys ignored).
 //
 //	Pick("qos=1&x%2Damz=2&z=3", "qos", "x-amz") → Get(0) "1", Get(1) "2", Others true
 func Pick(raw string, keys ...string) (p Picked) {
@@ -182,8 +213,9 @@ func Pick(raw string, keys ...string) (p Picked) {
 			continue // ignored, as Query ignores it
 		}
 		which := -1
+		plain := strings.IndexByte(k, '%') < 0
 		for i, key := range keys[:min(len(keys), MaxPicked)] {
-			if unescapedIs(k, key) {
+			if key != "" && (plain && k == key || !plain && unescapedIs(k, key)) {
 				which = i
 				break
 			}

@@ -193,3 +193,31 @@ func TestHeader(t *testing.T) {
 		t.Fatal("found in no headers")
 	}
 }
+
+// FuzzSources_Query: what Extract, Param and Token read from a query agrees with Query.Get,
+// whether the key is one Extract picked or not.
+func FuzzSources_Query(f *testing.F) {
+	for _, s := range []string{"", "qos=1", "qos=1&tok=T", "retain=%74rue&x-amz-customauthorizer-name=A", "tok=1&tok=2&qos", "%74ok=x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q := ParseQuery(raw)
+		for _, key := range []string{"tok", "qos", NameKey, "retain"} {
+			s := Sources{Query: raw, Extra: [2]string{"qos", "retain"}}
+			p := s.Extract()
+			if v, ok := q.Get(NameKey); p.Name != v || p.HasName != ok {
+				t.Fatalf("name %q, %v; Query.Get %q, %v", p.Name, p.HasName, v, ok)
+			}
+			for i, extra := range s.Extra {
+				got, gok := s.Param(i)
+				if want, wok := q.Get(extra); got != want || gok != wok {
+					t.Fatalf("Param(%s) %q, %v; Query.Get %q, %v", extra, got, gok, want, wok)
+				}
+			}
+			s.Token(&p, key)
+			if want, wok := q.Get(key); p.Token != want || p.HasToken != wok {
+				t.Fatalf("Token(%s) %q, %v; Query.Get %q, %v", key, p.Token, p.HasToken, want, wok)
+			}
+		}
+	})
+}
