@@ -53,17 +53,24 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 		v, cas, s := getShared(k)
 		localReply(200, "", "st="+st(s)+" val="+string(v)+" cas="+u32(cas), nil)
 	case "shared-incr":
-		retries := 0
+		// A compare-and-swap increment. The key must exist: proxy-wasm has
+		// no atomic create (a set on a missing key succeeds whatever its
+		// cas, src/shared_data.cc), so two VMs that both read NotFound and
+		// both write "1" would lose an update. The host seeds the key.
 		for {
 			v, cas, s := getShared("hammer")
-			n := 0
-			if s == 0 {
-				n, _ = strconv.Atoi(string(v))
+			if s != 0 {
+				localReply(500, "", "hammer: get st="+st(s), nil)
+				return 1
+			}
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				localReply(500, "", "hammer: value "+strconv.Quote(string(v)), nil)
+				return 1
 			}
 			if setShared("hammer", strconv.Itoa(n+1), cas) == 0 {
 				break
 			}
-			retries++
 		}
 		return 0
 	case "http-call":
