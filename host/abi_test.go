@@ -147,7 +147,7 @@ func TestProperties_HTTP(t *testing.T) {
 	p, _ := newPlugin(t, host.Config{PluginName: "iot", RootID: "root-a", VMID: "vm-props"})
 	s := p.Worker(0).NewHTTPStream(host.Properties{
 		SNI: "device.example", SourceAddress: "10.1.2.3:4567", DestinationAddress: "[::1]:443",
-		ConnectionID: 77, Extra: map[string][]byte{"connection.tls_version": []byte("TLSv1.3")},
+		ConnectionID: 77, Extra: map[string][]byte{host.PropertyPath("connection", "tls_version"): []byte("TLSv1.3")},
 	})
 	paths := "connection.requested_server_name,source.address,source.port,destination.address,destination.port," +
 		"connection.id,connection_id,plugin_name,plugin_root_id,plugin_vm_id,request.path,request.url_path,request.query," +

@@ -242,8 +242,10 @@ type Properties struct {
 	ConnectionID uint64
 	// Protocol is request.protocol for HTTP streams ("HTTP/1.1" when empty).
 	Protocol string
-	// Extra answers any other path: the key is the path with its segments
-	// joined by "." (e.g. "connection.tls_version"), the value the raw bytes
-	// the guest receives (strings raw, integers 8-byte little-endian).
+	// Extra answers any other path: the key is the path as the guest sends
+	// it, its segments joined by NUL bytes (PropertyPath("connection",
+	// "tls_version")), the value the raw bytes the guest receives (strings
+	// raw, integers 8-byte little-endian). A key is one exact path: a segment
+	// may contain ".".
 	Extra map[string][]byte
 }

@@ -45,8 +45,9 @@
 //     the root context.
 //   - Shared data per vm_id across every plugin of the process, with Envoy's
 //     CAS rules; metrics named "wasmcustom.<name>" with Envoy's counter,
-//     gauge and histogram rules; properties (see Properties); logs kept by
-//     level.
+//     gauge and histogram rules; properties (see Properties) walked by
+//     their NUL-separated segments, a segment may hold a "."
+//     (Properties.Extra is keyed by PropertyPath); logs kept by level.
 //   - Shared queues per (vm_id, name) across the process, with
 //     proxy_on_queue_ready posted to the last registrant's root context.
 //   - Plugins sharing a VM (Plugin.Join): one instance per worker for every
@@ -59,9 +60,8 @@
 //
 // Not provided: gRPC calls answer Unimplemented (12);
 // proxy_call_foreign_function answers NotFound (no foreign functions are
-// registered); env.envoy_resolve_dns answers Unimplemented. Property paths
-// are matched with their NUL-separated segments joined by "." for
-// Properties.Extra; an L4 close the gateway reports is always remote.
+// registered); env.envoy_resolve_dns answers Unimplemented. An L4 close
+// the gateway reports is always remote.
 //
 // # Threads
 //

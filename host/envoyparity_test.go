@@ -106,3 +106,41 @@ func TestHTTPStream_GRPCLocalReply(t *testing.T) {
 		})
 	}
 }
+
+// Property paths are NUL-separated segments, walked one by one (Envoy's
+// Context::getProperty in source/extensions/common/wasm/context.cc splits
+// the path on '\0'): a segment may hold a ".", and ["a.b","c"] is not
+// ["a","b","c"]. One trailing NUL ends the last segment (the loop stops
+// when the next segment would start at the path's end). A header whose name
+// has a "." is request.headers' third segment, not two more.
+func TestProperties_PathSegments(t *testing.T) {
+	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
+		t.Run(string(profile), func(t *testing.T) {
+			p, _ := newPlugin(t, host.Config{Profile: profile})
+			s := p.Worker(0).NewHTTPStream(host.Properties{Extra: map[string][]byte{
+				host.PropertyPath("a.b", "c"):    []byte("two-segments"),
+				host.PropertyPath("a", "b", "c"): []byte("three-segments"),
+				host.PropertyPath("x.y"):         []byte("one-segment"),
+			}})
+			// "|" separates the guest's segments when present, else ".".
+			paths := "a.b|c,a.b.c,a|b.c,x.y|,x.y||,x|y,x.y,request|headers|x.dot,request.headers.x.dot"
+			s.RequestHeaders(reqHeaders("props", "x-props", paths, "x.dot", "dotted"), true)
+			got := string(s.Client().Body)
+			want := strings.Join([]string{
+				"a.b|c=0:two-segments",
+				"a.b.c=0:three-segments",
+				"a|b.c=1:",
+				"x.y|=0:one-segment", // one trailing NUL ends the segment
+				"x.y||=1:",           // ["x.y",""]
+				"x|y=1:",
+				"x.y=1:", // ["x","y"]
+				"request|headers|x.dot=0:dotted",
+				"request.headers.x.dot=1:",
+				"",
+			}, "\n")
+			if got != want {
+				t.Fatalf("properties\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}

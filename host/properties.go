@@ -9,12 +9,20 @@ import (
 	"github.com/iotauthz/iotauthz/host/internal/abi"
 )
 
+// PropertyPath is the path proxy_get_property receives for segments: the
+// segments joined by NUL bytes, as Envoy reads them. It is the key of
+// Properties.Extra.
+func PropertyPath(segments ...string) string { return strings.Join(segments, "\x00") }
+
 // property answers proxy_get_property for context c. Paths are segments
 // joined by NUL bytes. Values: strings raw, integers 8-byte little-endian,
 // maps in pair serialization.
 //
 // See https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/advanced/attributes
 func (vm *VM) property(c *vmContext, path string) ([]byte, abi.Status) {
+	// One trailing NUL ends the last segment rather than starting an empty
+	// one: Envoy's loop stops when the next segment would start at the end.
+	path = strings.TrimSuffix(path, "\x00")
 	segs := strings.Split(path, "\x00")
 	top := segs[0]
 	cfg := &c.root.plugin.cfg
@@ -44,7 +52,11 @@ func (vm *VM) property(c *vmContext, path string) ([]byte, abi.Status) {
 	default:
 		return nil, abi.StatusNotFound // no stream info on the root context
 	}
-	if v, ok := props.Extra[strings.Join(segs, ".")]; ok {
+	// Extra is keyed by the path as the guest sent it, segments and NULs:
+	// Envoy walks the NUL-separated segments one by one (Context::getProperty
+	// in source/extensions/common/wasm/context.cc), so ["a.b","c"] and
+	// ["a","b","c"] are different paths.
+	if v, ok := props.Extra[path]; ok {
 		return v, abi.StatusOK
 	}
 	field := ""

@@ -471,7 +471,7 @@ func (sc *serverConn) serve() {
 		DestinationAddress: sc.raw.LocalAddr().String(),
 		ConnectionID:       sc.id,
 		Extra: map[string][]byte{
-			"connection.tls_version": []byte(tlsVersion(cs.Version)),
+			host.PropertyPath("connection", "tls_version"): []byte(tlsVersion(cs.Version)),
 		},
 	}
 	if cs.NegotiatedProtocol == "mqtt" {

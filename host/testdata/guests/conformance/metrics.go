@@ -47,7 +47,13 @@ func propsAction() string {
 	list, _ := header(0, "x-props")
 	var b strings.Builder
 	for _, p := range strings.Split(list, ",") {
-		v, s := getProperty(strings.ReplaceAll(p, ".", "\x00"))
+		// Segments are separated by "." or, when p has a "|", by "|"
+		// (so a segment can hold a ".").
+		sep := "."
+		if strings.Contains(p, "|") {
+			sep = "|"
+		}
+		v, s := getProperty(strings.ReplaceAll(p, sep, "\x00"))
 		b.WriteString(p + "=" + u32(s) + ":" + hexOrText(v) + "\n")
 	}
 	return b.String()
