@@ -212,6 +212,24 @@ func (c *Connection) Close() {
 	})
 }
 
+// CloseLocal is the proxy closing the client's connection itself
+// (LocalClose), as Envoy's tcp_proxy does once the upstream has ended:
+// proxy_on_downstream_connection_close(Local), then proxy_on_done,
+// proxy_on_log, proxy_on_delete. Envoy's network filter maps the
+// connection's LocalClose event to CloseType::Local and RemoteClose to
+// Remote (Context::onEvent in source/extensions/common/wasm/context.cc).
+// The sink is not told: the caller closes its own sockets. After Close or
+// CloseLocal, either is a no-op.
+func (c *Connection) CloseLocal() {
+	_ = c.vm.run(func() {
+		if c.state.Done {
+			return
+		}
+		c.state.Closed = true
+		c.downstreamEvent(abi.PeerLocal)
+	})
+}
+
 // closeLocal is the plugin closing the connection (deferred
 // proxy_close_stream): a LocalClose event follows.
 func (c *Connection) closeLocal(details string) {

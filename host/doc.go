@@ -57,11 +57,14 @@
 //     and trailers (read-only), as in Envoy's access-log phase.
 //   - A local reply to a gRPC request (content-type application/grpc…) is
 //     Envoy's trailers-only gRPC response.
+//   - L4 closes by their side: Connection.Close is the client hanging up
+//     (Remote), Connection.CloseLocal the proxy closing the client's
+//     connection itself, as tcp_proxy does after the upstream ends (Local);
+//     a close by the plugin is Local too.
 //
 // Not provided: gRPC calls answer Unimplemented (12);
 // proxy_call_foreign_function answers NotFound (no foreign functions are
-// registered); env.envoy_resolve_dns answers Unimplemented. An L4 close
-// the gateway reports is always remote.
+// registered); env.envoy_resolve_dns answers Unimplemented.
 //
 // # Threads
 //

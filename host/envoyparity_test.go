@@ -144,3 +144,54 @@ func TestProperties_PathSegments(t *testing.T) {
 		})
 	}
 }
+
+// A close the proxy makes itself is reported as local: Envoy's network
+// filter maps the downstream connection's LocalClose event to
+// CloseType::Local (Context::onEvent in
+// source/extensions/common/wasm/context.cc), which is what tcp_proxy causes
+// when it closes the client's connection after the upstream ended. The
+// upstream's end itself is CloseType::Unknown (Context::onUpstreamData).
+func TestConnection_CloseLocal(t *testing.T) {
+	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
+		t.Run(string(profile), func(t *testing.T) {
+			p, _ := newPlugin(t, host.Config{Profile: profile})
+			sink := &connSink{}
+			c := p.Worker(0).NewConnectionSink(l4("none"), sink)
+			c.DownstreamData([]byte("hi"), false)
+			c.UpstreamData([]byte("bye"), true)
+			c.CloseLocal()
+			want := "create, new_connection, downstream_data len=2, upstream_data len=3, upstream_close peer=0, " +
+				"downstream_close peer=1, done, log, delete"
+			if got := ctxEvents(p, c.ContextID()); got != want {
+				t.Fatalf("events\n got %s\nwant %s", got, want)
+			}
+			if s := c.State(); !s.Closed || !s.Done || s.CloseDetails != "" {
+				t.Fatalf("state %+v", s)
+			}
+			// The caller closed its sockets: the sink hears no close.
+			if got := strings.Join(sink.events, "|"); got != "up hi -|client bye eos" {
+				t.Fatalf("sink %s", got)
+			}
+			// Whatever comes after is not the plugin's any more.
+			c.Close()
+			c.CloseLocal()
+			if st := c.DownstreamData([]byte("late"), false); st != host.Continue {
+				t.Fatal(st)
+			}
+			if got := ctxEvents(p, c.ContextID()); got != want {
+				t.Fatalf("events after a late close\n got %s\nwant %s", got, want)
+			}
+			if got := strings.Join(sink.events, "|"); got != "up hi -|client bye eos" {
+				t.Fatalf("late bytes reached the sink: %s", got)
+			}
+
+			// A client that hangs up is remote; a CloseLocal after it changes nothing.
+			c = p.Worker(0).NewConnection(l4("none"))
+			c.Close()
+			c.CloseLocal()
+			if got := ctxEvents(p, c.ContextID()); got != "create, new_connection, downstream_close peer=2, done, log, delete" {
+				t.Fatalf("remote close: %s", got)
+			}
+		})
+	}
+}

@@ -177,8 +177,10 @@ func (m *mqttConn) readBroker(b net.Conn) {
 		}
 		if err != nil {
 			if !m.isClosed() {
-				// The broker closed: the plugin sees the end, then the client is closed.
+				// The broker closed: the plugin sees the end, then the client is closed, by the
+				// gateway: a local close, as Envoy's tcp_proxy reports it.
 				m.conn.UpstreamData(nil, true)
+				m.conn.CloseLocal()
 				m.q.push(m.shutdown)
 			}
 			return
