@@ -62,9 +62,17 @@
 //     connection itself, as tcp_proxy does after the upstream ends (Local);
 //     a close by the plugin is Local too.
 //
-// Not provided: gRPC calls answer Unimplemented (12);
-// proxy_call_foreign_function answers NotFound (no foreign functions are
-// registered); env.envoy_resolve_dns answers Unimplemented.
+//   - Foreign functions (proxy_call_foreign_function) as Envoy registers
+//     them, with its encodings: compress and uncompress (zlib; uncompress
+//     refuses more than 64 MiB of output, where Envoy has no bound),
+//     verify_signature and sign (RSA PKCS #1 v1.5, ECDSA), clear_route_cache
+//     (Ok: no route cache), set_envoy_filter_state (NotFound: no filter-state
+//     object factory, as Envoy answers an unknown key).
+//
+// Not provided: gRPC calls answer Unimplemented (12); env.envoy_resolve_dns
+// answers Unimplemented; the foreign functions declare_property and expr_*
+// answer NotFound, as in an Envoy build without them (Envoy's declare_property
+// types later proxy_set_property values; expr_* need a CEL evaluator).
 //
 // # Threads
 //

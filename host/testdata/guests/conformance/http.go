@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,25 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 		vm, b6 := getBuffer(6, 0, 100)
 		localReply(200, "", "foreign="+st(ff)+" queue="+st(sq)+" grpc="+st(gc)+" done="+st(done)+
 			" callbody="+st(bs)+" buf9="+st(b9)+" plugincfg="+st(b7)+" vmcfg="+st(b6)+":"+string(vm), nil)
+	case "foreign":
+		// x-fn names the function, x-arg its arguments in hex; x-nullres
+		// passes null result pointers. The reply: status, result size and
+		// pointer set, and the result in hex.
+		fn, _ := header(0, "x-fn")
+		a, _ := header(0, "x-arg")
+		arg, err := hex.DecodeString(a)
+		if err != nil {
+			localReply(400, "", "bad x-arg", nil)
+			return 1
+		}
+		var ptr, size uint32
+		rp, rs := unsafe.Pointer(&ptr), unsafe.Pointer(&size)
+		if _, null := header(0, "x-nullres"); null == 0 {
+			rp, rs = nil, nil
+		}
+		ff := proxyCallForeignFunction(sp(fn), uint32(len(fn)), bp(arg), uint32(len(arg)), rp, rs)
+		localReply(200, "", "st="+st(ff)+" size="+u32(size)+" ptr="+strconv.FormatBool(ptr != 0)+
+			" out="+hex.EncodeToString(hostBytes(ptr, size)), nil)
 	case "alloc":
 		allocHeavy()
 		return 0
