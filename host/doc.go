@@ -61,7 +61,6 @@
 //     (Remote), Connection.CloseLocal the proxy closing the client's
 //     connection itself, as tcp_proxy does after the upstream ends (Local);
 //     a close by the plugin is Local too.
-//
 //   - Foreign functions (proxy_call_foreign_function) as Envoy registers
 //     them, with its encodings: compress and uncompress (zlib; uncompress
 //     refuses more than 64 MiB of output, where Envoy has no bound),
