@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tetratelabs/wazero"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Profile selects which Envoy release the host imitates: the WASI functions it
@@ -84,8 +85,13 @@ type Config struct {
 	Workers int
 	// Clock drives time, ticks and HTTP-call timeouts. Default RealClock().
 	Clock Clock
-	// Clusters maps the cluster names proxy_http_call may use.
+	// Clusters maps the cluster names proxy_http_call may use, and the
+	// clusters Routes lead to.
 	Clusters map[string]Cluster
+	// Routes are the HTTP routes (see Route): properties route_name,
+	// route_metadata, cluster_name, cluster_metadata, upstream.address and
+	// upstream.port.
+	Routes []Route
 	// LogLevel is what proxy_get_log_level answers and the lowest level kept
 	// in Logs. Default LogTrace (keep everything).
 	LogLevel LogLevel
@@ -120,6 +126,13 @@ type Cluster struct {
 	// URL + :path with Host = :authority. A refused connection becomes a 503
 	// response, as Envoy's router answers.
 	URL string
+	// Metadata is the cluster's filter_metadata: property cluster_metadata
+	// of a stream routed to the cluster, once its request went upstream.
+	Metadata map[string]*structpb.Struct
+	// Address is the upstream host a routed stream reaches, "ip:port":
+	// properties upstream.address and upstream.port once the request went
+	// upstream. Default: URL's host and port.
+	Address string
 }
 
 // Headers is an ordered header map with lowercased keys; pseudo-headers

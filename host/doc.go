@@ -61,6 +61,10 @@
 //     (Remote), Connection.CloseLocal the proxy closing the client's
 //     connection itself, as tcp_proxy does after the upstream ends (Local);
 //     a close by the plugin is Local too.
+//   - Routes and clusters (Config.Routes, Config.Clusters): route_name,
+//     route_metadata, cluster_name, cluster_metadata, upstream.address and
+//     upstream.port with Envoy's encodings (metadata as a serialized
+//     envoy.config.core.v3.Metadata; a path into it is NotFound here).
 //   - Foreign functions (proxy_call_foreign_function) as Envoy registers
 //     them, with its encodings: compress and uncompress (zlib; uncompress
 //     refuses more than 64 MiB of output, where Envoy has no bound),

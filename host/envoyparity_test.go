@@ -1,9 +1,16 @@
 package host_test
 
 import (
+	"context"
+	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/iotauthz/iotauthz/host"
 )
@@ -193,5 +200,102 @@ func TestConnection_CloseLocal(t *testing.T) {
 				t.Fatalf("remote close: %s", got)
 			}
 		})
+	}
+}
+
+// Routes and clusters from the host's configuration, served as Envoy's
+// Context::findValue (source/extensions/common/wasm/context.cc) serves them
+// from the stream info: route_name ("" without a route), route_metadata and
+// cluster_metadata as serialized envoy.config.core.v3.Metadata messages,
+// cluster_name from the route, and the upstream host's address only once
+// the request went upstream.
+func TestProperties_RoutesAndClusters(t *testing.T) {
+	meta := func(filter, k, v string) map[string]*structpb.Struct {
+		s, err := structpb.NewStruct(map[string]any{k: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]*structpb.Struct{filter: s}
+	}
+	routeMeta, clusterMeta := meta("envoy.filters.http.wasm", "tier", "gold"), meta("iot", "pool", "a")
+	cfgFor := func(profile host.Profile) host.Config {
+		return host.Config{Profile: profile,
+			Routes: []host.Route{
+				{Name: "r-api", Prefix: "/api/", Cluster: "backend", Metadata: routeMeta},
+				{Name: "r-other", Prefix: "/other", Cluster: "elsewhere"},
+			},
+			Clusters: map[string]host.Cluster{
+				"backend": {Handler: http.NotFoundHandler(), Address: "10.0.0.5:8443", Metadata: clusterMeta},
+			},
+		}
+	}
+	// The Metadata message, built with the generated Envoy type.
+	wire := func(m map[string]*structpb.Struct) string {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&corev3.Metadata{FilterMetadata: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "0x" + hex.EncodeToString(b)
+	}
+	const paths = "route_name,route_metadata,cluster_name,cluster_metadata,upstream.address,upstream.port,route_name.x,upstream.tls_version"
+	run := func(p *host.Plugin, path string) (req, resp string) {
+		p.ResetLogs()
+		s := p.Worker(0).NewHTTPStream(host.Properties{})
+		h := reqHeaders("route-props", "x-props", paths)
+		h[1][1] = path
+		s.RequestHeaders(h, true)
+		s.ResponseHeaders(host.Headers{{":status", "200"}}, true)
+		s.Close()
+		for _, l := range logsContaining(p, "route_props ") {
+			switch {
+			case strings.HasPrefix(l, "route_props request "):
+				req = strings.TrimSpace(strings.TrimPrefix(l, "route_props request "))
+			case strings.HasPrefix(l, "route_props response "):
+				resp = strings.TrimSpace(strings.TrimPrefix(l, "route_props response "))
+			}
+		}
+		return req, resp
+	}
+	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
+		t.Run(string(profile), func(t *testing.T) {
+			p, _ := newPlugin(t, cfgFor(profile))
+			req, resp := run(p, "/api/things")
+			wantReq := "route_name=0:r-api route_metadata=0:" + wire(routeMeta) + " cluster_name=0:backend " +
+				"cluster_metadata=1: upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
+			if req != wantReq {
+				t.Fatalf("request phase\n got %s\nwant %s", req, wantReq)
+			}
+			wantResp := "route_name=0:r-api route_metadata=0:" + wire(routeMeta) + " cluster_name=0:backend " +
+				"cluster_metadata=0:" + wire(clusterMeta) + " upstream.address=0:10.0.0.5:8443 " +
+				"upstream.port=0:0xfb20000000000000 route_name.x=1: upstream.tls_version=1:"
+			if resp != wantResp {
+				t.Fatalf("response phase\n got %s\nwant %s", resp, wantResp)
+			}
+			// A route whose cluster the host does not know: a name, no upstream host.
+			req, resp = run(p, "/other")
+			want := "route_name=0:r-other route_metadata=0: cluster_name=0:elsewhere cluster_metadata=1: " +
+				"upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
+			if req != want || resp != want {
+				t.Fatalf("unknown cluster\n got %s\n     %s\nwant %s", req, resp, want)
+			}
+			// No route: route_name is "", the rest NotFound.
+			req, resp = run(p, "/nowhere")
+			want = "route_name=0: route_metadata=1: cluster_name=1: cluster_metadata=1: " +
+				"upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
+			if req != want || resp != want {
+				t.Fatalf("no route\n got %s\n     %s\nwant %s", req, resp, want)
+			}
+		})
+	}
+	// Configuration errors are reported by New.
+	for name, cfg := range map[string]host.Config{
+		"prefix":  {Routes: []host.Route{{Prefix: "api"}}},
+		"address": {Clusters: map[string]host.Cluster{"c": {Handler: http.NotFoundHandler(), Address: "10.0.0.5"}}},
+		"port":    {Clusters: map[string]host.Cluster{"c": {Handler: http.NotFoundHandler(), Address: "10.0.0.5:99999"}}},
+	} {
+		cfg.Module = guest(t, "conformance")
+		if _, err := host.New(context.Background(), cfg); err == nil {
+			t.Fatalf("%s: New accepted %+v", name, cfg)
+		}
 	}
 }

@@ -96,6 +96,9 @@ func New(ctx context.Context, cfg Config) (*Plugin, error) {
 			return nil, fmt.Errorf("host: cluster %q: set exactly one of Handler and URL", name)
 		}
 	}
+	if err := validateRoutes(&cfg); err != nil {
+		return nil, err
+	}
 	// Like Envoy, read the ABI version and the imports from the bytecode
 	// before compiling anything.
 	imports, exports, err := wasmbin.Sections(cfg.Module)

@@ -71,6 +71,8 @@ func (vm *VM) property(c *vmContext, path string) ([]byte, abi.Status) {
 		return v, abi.StatusOK
 	}
 	switch top {
+	case "route_name", "route_metadata", "cluster_name", "cluster_metadata", "upstream":
+		return routeProperty(st, cfg, segs)
 	case "connection_id":
 		return one(le(props.ConnectionID))
 	case "connection":
@@ -203,4 +205,71 @@ func (vm *VM) setProperty(c *vmContext, path string, value []byte) abi.Status {
 		return abi.StatusNotFound
 	}
 	return abi.StatusOK
+}
+
+// routeProperty serves the route and cluster attributes of a stream from the
+// host's Routes and Clusters, as Envoy's Context::findValue
+// (source/extensions/common/wasm/context.cc) does from the stream info:
+// route_name is the matched route's name ("" without a route, and on an L4
+// connection); route_metadata needs a route; cluster_name is the route's
+// cluster; cluster_metadata and upstream.address/upstream.port need the
+// upstream host, chosen once the request went upstream. Metadata values are
+// the whole envoy.config.core.v3.Metadata message; a path into it is
+// NotFound here.
+func routeProperty(st *HTTPStream, cfg *Config, segs []string) ([]byte, abi.Status) {
+	var r *Route
+	if st != nil {
+		r = st.route
+	}
+	n := 1
+	if segs[0] == "upstream" {
+		n = 2
+	}
+	if len(segs) != n {
+		return nil, abi.StatusNotFound
+	}
+	if segs[0] == "route_name" {
+		if r == nil {
+			return []byte{}, abi.StatusOK
+		}
+		return []byte(r.Name), abi.StatusOK
+	}
+	if r == nil {
+		return nil, abi.StatusNotFound
+	}
+	switch segs[0] {
+	case "route_metadata":
+		b, err := metadataBytes(r.Metadata)
+		if err != nil {
+			return nil, abi.StatusSerializationFailure
+		}
+		return b, abi.StatusOK
+	case "cluster_name":
+		if r.Cluster == "" {
+			return nil, abi.StatusNotFound
+		}
+		return []byte(r.Cluster), abi.StatusOK
+	}
+	c, known := cfg.Clusters[r.Cluster]
+	if !known || !st.upstream.HeadersSent {
+		return nil, abi.StatusNotFound
+	}
+	if segs[0] == "cluster_metadata" {
+		b, err := metadataBytes(c.Metadata)
+		if err != nil {
+			return nil, abi.StatusSerializationFailure
+		}
+		return b, abi.StatusOK
+	}
+	addr, port, err := c.upstreamAddress()
+	if err != nil || addr == "" {
+		return nil, abi.StatusNotFound
+	}
+	switch segs[1] {
+	case "address":
+		return []byte(addr), abi.StatusOK
+	case "port":
+		return binary.LittleEndian.AppendUint64(nil, port), abi.StatusOK
+	}
+	return nil, abi.StatusNotFound
 }

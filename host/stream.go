@@ -128,6 +128,9 @@ type HTTPStream struct {
 	upstream  UpstreamRequest
 	client    ClientResponse
 
+	route  *Route // the route the request headers matched (nil: none)
+	routed bool   // route resolved
+
 	localReplied bool
 	reset        bool
 	finished     bool
@@ -211,6 +214,10 @@ func (s *HTTPStream) headers(d *direction, h Headers, endStream bool) FilterStat
 			return Continue
 		}
 		s.ensure()
+		if !d.resp && !s.routed && s.ctx != nil {
+			s.routed = true
+			s.route = s.ctx.root.plugin.cfg.route(h)
+		}
 		return s.onHeaders(d, h, endStream)
 	})
 }

@@ -21,6 +21,11 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 	switch s.action {
 	case "", "pass":
 		return 0
+	case "route-props":
+		// The x-props paths, read now and again in the response phase.
+		s.props, _ = header(0, "x-props")
+		logf(2, "route_props request "+strings.ReplaceAll(props(s.props), "\n", " "))
+		return 0
 	case "pause":
 		return 1
 	case "pause-tick":
@@ -321,6 +326,9 @@ func onResponseHeaders(ctx, n, eos uint32) uint32 {
 	addHeader(2, "x-req-map", st(reqSt))
 	if s := streams[ctx]; s != nil && s.action == "pause-resp" {
 		return 1
+	}
+	if s := streams[ctx]; s != nil && s.action == "route-props" {
+		logf(2, "route_props response "+strings.ReplaceAll(props(s.props), "\n", " "))
 	}
 	return 0
 }

@@ -186,6 +186,7 @@ type streamState struct {
 	onCall string // x-on-response behaviour
 	l4     string
 	calls  int
+	props  string // x-props, kept for the response phase
 }
 
 var streams = map[uint32]*streamState{}

@@ -45,6 +45,11 @@ func metricAction() string {
 
 func propsAction() string {
 	list, _ := header(0, "x-props")
+	return props(list)
+}
+
+// props reads each of the comma-separated property paths in list.
+func props(list string) string {
 	var b strings.Builder
 	for _, p := range strings.Split(list, ",") {
 		// Segments are separated by "." or, when p has a "|", by "|"
