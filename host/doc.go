@@ -65,6 +65,10 @@
 //     route_metadata, cluster_name, cluster_metadata, upstream.address and
 //     upstream.port with Envoy's encodings (metadata as a serialized
 //     envoy.config.core.v3.Metadata; a path into it is NotFound here).
+//   - Stats as Envoy's admin shows them: Plugin.WritePrometheus
+//     (/stats/prometheus: the wasmcustom namespace stripped, names
+//     sanitized, Envoy's default histogram buckets) and Plugin.WriteStats
+//     (/stats text, counters and gauges only).
 //   - Foreign functions (proxy_call_foreign_function) as Envoy registers
 //     them, with its encodings: compress and uncompress (zlib; uncompress
 //     refuses more than 64 MiB of output, where Envoy has no bound),

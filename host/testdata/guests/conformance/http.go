@@ -83,6 +83,27 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 		return httpCallAction(ctx)
 	case "metric":
 		localReply(200, "", metricAction(), nil)
+	case "metric-op":
+		// Defines metric x-name of kind x-kind (0 counter, 1 gauge, 2
+		// histogram), then for each value of x-rec records it and for each
+		// of x-inc increments by it.
+		name, _ := header(0, "x-name")
+		k, _ := header(0, "x-kind")
+		kind, _ := strconv.Atoi(k)
+		id, ds := defineMetric(uint32(kind), name)
+		out := "def=" + st(ds)
+		for _, op := range []string{"x-rec", "x-inc"} {
+			vals, _ := header(0, op)
+			for _, f := range strings.Fields(vals) {
+				n, _ := strconv.ParseInt(f, 10, 64)
+				if op == "x-rec" {
+					out += " rec=" + st(proxyRecordMetric(id, uint64(n)))
+				} else {
+					out += " inc=" + st(proxyIncrementMetric(id, n))
+				}
+			}
+		}
+		localReply(200, "", out, nil)
 	case "props":
 		localReply(200, "", propsAction(), nil)
 	case "setprop":

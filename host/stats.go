@@ -1,0 +1,130 @@
+package host
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/iotauthz/iotauthz/host/internal/abi"
+)
+
+// The module's metrics as Envoy's admin endpoints show them.
+//
+// Envoy registers "wasmcustom" as a custom stat namespace for Wasm metrics
+// (source/extensions/common/wasm/wasm.cc), so /stats/prometheus shows them
+// without the "envoy_" prefix and without the namespace: the rest of the
+// name with every character outside [a-zA-Z0-9_] replaced by "_", dropped
+// if the result does not start with a letter or "_"
+// (PrometheusStatsFormatter::metricName and sanitizeName in
+// source/server/admin/prometheus_stats.cc). Counters first, then gauges,
+// then histograms, each sorted by name; a metric without tags prints "{}"
+// (statsAsPrometheus, generateNumericOutput, generateHistogramOutput).
+
+// defaultBuckets are Envoy's default histogram bucket bounds
+// (Stats::HistogramSettingsImpl::defaultBuckets).
+var defaultBuckets = []float64{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+	30000, 60000, 300000, 600000, 1800000, 3600000}
+
+// promName is the Prometheus name of a wasmcustom stat ("" when Envoy drops it).
+func promName(name string) string {
+	rest, ok := strings.CutPrefix(name, "wasmcustom.")
+	if !ok {
+		return ""
+	}
+	b := []byte(rest)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] >= '0' && b[0] <= '9' {
+		return ""
+	}
+	return string(b)
+}
+
+// promFloat formats a double as Envoy's fmt "{:.32g}" does for bucket
+// bounds and sums (generateHistogramOutput in prometheus_stats.cc).
+func promFloat(v float64) string { return strconv.FormatFloat(v, 'g', 32, 64) }
+
+type statSnapshot struct {
+	name  string
+	kind  int
+	value int64
+	hist  []uint64
+}
+
+func (s *metricStore) snapshot() []statSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]statSnapshot, 0, len(s.byName))
+	for n, m := range s.byName {
+		out = append(out, statSnapshot{name: n, kind: m.kind, value: m.value, hist: append([]uint64(nil), m.hist...)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// WritePrometheus writes the plugin's metrics as Envoy's /stats/prometheus
+// shows them (text format 0.0.4). Counter and gauge values are Envoy's
+// unsigned 64-bit values (a gauge below zero wraps, as Envoy's does).
+// Histogram buckets are cumulative counts of the recorded values at
+// Envoy's default bounds, with their sum and count; Envoy computes them
+// from an approximated histogram, so a value close to a bound may fall in
+// the next bucket there.
+func (p *Plugin) WritePrometheus(w io.Writer) error {
+	stats := p.metrics.snapshot()
+	var b strings.Builder
+	for _, kind := range []int{abi.MetricCounter, abi.MetricGauge, abi.MetricHistogram} {
+		for _, st := range stats {
+			name := promName(st.name)
+			if st.kind != kind || name == "" {
+				continue
+			}
+			switch kind {
+			case abi.MetricCounter:
+				fmt.Fprintf(&b, "# TYPE %s counter\n%s{} %d\n", name, name, uint64(st.value))
+			case abi.MetricGauge:
+				fmt.Fprintf(&b, "# TYPE %s gauge\n%s{} %d\n", name, name, uint64(st.value))
+			default:
+				fmt.Fprintf(&b, "# TYPE %s histogram\n", name)
+				var sum float64
+				for _, v := range st.hist {
+					sum += float64(v)
+				}
+				for _, le := range defaultBuckets {
+					n := 0
+					for _, v := range st.hist {
+						if float64(v) <= le {
+							n++
+						}
+					}
+					fmt.Fprintf(&b, "%s_bucket{le=\"%s\"} %d\n", name, promFloat(le), n)
+				}
+				fmt.Fprintf(&b, "%s_bucket{le=\"+Inf\"} %d\n", name, len(st.hist))
+				fmt.Fprintf(&b, "%s_sum{} %s\n", name, promFloat(sum))
+				fmt.Fprintf(&b, "%s_count{} %d\n", name, len(st.hist))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteStats writes the plugin's counters and gauges as Envoy's /stats
+// text shows them: "name: value" lines sorted by full name
+// ("wasmcustom.<name>"). Histograms, which Envoy shows as interval and
+// cumulative quantiles of its approximated histogram, are not written.
+func (p *Plugin) WriteStats(w io.Writer) error {
+	var b strings.Builder
+	for _, st := range p.metrics.snapshot() {
+		if st.kind == abi.MetricHistogram {
+			continue
+		}
+		fmt.Fprintf(&b, "%s: %d\n", st.name, uint64(st.value))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

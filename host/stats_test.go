@@ -1,0 +1,103 @@
+package host_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/iotauthz/iotauthz/host"
+)
+
+// The module's metrics as Envoy's /stats/prometheus and /stats show them
+// (source/server/admin/prometheus_stats.cc: the wasmcustom namespace
+// stripped, no envoy_ prefix, names sanitized, a name starting with a digit
+// dropped, counters then gauges then histograms, Envoy's default buckets),
+// read back with Prometheus' own text parser.
+func TestStats_Prometheus(t *testing.T) {
+	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
+		t.Run(string(profile), func(t *testing.T) {
+			p, _ := newPlugin(t, host.Config{Profile: profile})
+			op := func(kind, name string, extra ...string) {
+				h := append([]string{"x-kind", kind, "x-name", name}, extra...)
+				if b := localBody(t, p.Worker(0), reqHeaders("metric-op", h...)); !strings.HasPrefix(b, "def=0") {
+					t.Fatalf("%s: %s", name, b)
+				}
+			}
+			op("0", "iot.connects", "x-inc", "3 4")
+			op("0", "9lives", "x-inc", "1")
+			op("1", "live-conns now", "x-inc", "5 -2")
+			op("1", "below_zero", "x-inc", "-1")
+			op("2", "lat_ms", "x-rec", "0 1 7 600000 5000000")
+			op("2", "empty_hist")
+
+			var out bytes.Buffer
+			if err := p.WritePrometheus(&out); err != nil {
+				t.Fatal(err)
+			}
+			text := out.String()
+			want := strings.Join([]string{
+				"# TYPE iot_connects counter", "iot_connects{} 7",
+				"# TYPE ticks counter", "ticks{} 0", // the guest defines it at start
+				"# TYPE below_zero gauge", "below_zero{} 18446744073709551615",
+				"# TYPE live_conns_now gauge", "live_conns_now{} 3",
+				"# TYPE empty_hist histogram",
+			}, "\n")
+			if !strings.HasPrefix(text, want) {
+				t.Fatalf("prometheus output:\n%s\nwant prefix:\n%s", text, want)
+			}
+			if strings.Contains(text, "9lives") || strings.Contains(text, "wasmcustom") || strings.Contains(text, "envoy_") {
+				t.Fatalf("a name Envoy drops or rewrites:\n%s", text)
+			}
+			for _, line := range []string{
+				`lat_ms_bucket{le="0.5"} 1`, `lat_ms_bucket{le="1"} 2`, `lat_ms_bucket{le="5"} 2`, `lat_ms_bucket{le="10"} 3`,
+				`lat_ms_bucket{le="300000"} 3`, `lat_ms_bucket{le="600000"} 4`, `lat_ms_bucket{le="3600000"} 4`,
+				`lat_ms_bucket{le="+Inf"} 5`, `lat_ms_sum{} 5600008`, `lat_ms_count{} 5`,
+				`empty_hist_bucket{le="+Inf"} 0`, `empty_hist_sum{} 0`,
+			} {
+				if !strings.Contains(text, line+"\n") {
+					t.Fatalf("missing %q in\n%s", line, text)
+				}
+			}
+
+			// What Prometheus scrapes.
+			fams, err := (&expfmt.TextParser{}).TextToMetricFamilies(strings.NewReader(text))
+			if err != nil {
+				t.Fatalf("Prometheus' parser: %v\n%s", err, text)
+			}
+			if len(fams) != 6 {
+				t.Fatalf("%d families: %v", len(fams), fams)
+			}
+			for name, typ := range map[string]dto.MetricType{
+				"iot_connects": dto.MetricType_COUNTER, "live_conns_now": dto.MetricType_GAUGE,
+				"below_zero": dto.MetricType_GAUGE, "lat_ms": dto.MetricType_HISTOGRAM, "empty_hist": dto.MetricType_HISTOGRAM,
+			} {
+				f := fams[name]
+				if f == nil || f.GetType() != typ || !model.IsValidLegacyMetricName(name) {
+					t.Fatalf("%s: %v", name, f)
+				}
+			}
+			if v := fams["iot_connects"].Metric[0].GetCounter().GetValue(); v != 7 {
+				t.Fatalf("iot_connects = %v", v)
+			}
+			h := fams["lat_ms"].Metric[0].GetHistogram()
+			if h.GetSampleCount() != 5 || h.GetSampleSum() != 5600008 || len(h.Bucket) != 20 { // 19 bounds and +Inf
+				t.Fatalf("lat_ms = %v", h)
+			}
+
+			// /stats: counters and gauges by full name, sorted.
+			out.Reset()
+			if err := p.WriteStats(&out); err != nil {
+				t.Fatal(err)
+			}
+			wantStats := "wasmcustom.9lives: 1\nwasmcustom.below_zero: 18446744073709551615\n" +
+				"wasmcustom.iot.connects: 7\nwasmcustom.live-conns now: 3\nwasmcustom.ticks: 0\n"
+			if out.String() != wantStats {
+				t.Fatalf("/stats\n got %q\nwant %q", out.String(), wantStats)
+			}
+		})
+	}
+}
