@@ -68,7 +68,8 @@
 //   - Stats as Envoy's admin shows them: Plugin.WritePrometheus
 //     (/stats/prometheus: the wasmcustom namespace stripped, names
 //     sanitized, Envoy's default histogram buckets) and Plugin.WriteStats
-//     (/stats text, counters and gauges only).
+//     (/stats text, counters and gauges only); Plugin.AdminHandler serves
+//     them with /ready for an admin listener.
 //   - Foreign functions (proxy_call_foreign_function) as Envoy registers
 //     them, with its encodings: compress and uncompress (zlib; uncompress
 //     refuses more than 64 MiB of output, where Envoy has no bound),

@@ -1,8 +1,10 @@
 package host
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,4 +129,43 @@ func (p *Plugin) WriteStats(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// AdminHandler serves the part of Envoy's admin interface a scraper and a
+// load balancer use, for the plugin's VMs (and every plugin joined to them):
+// GET /stats (WriteStats), GET /stats/prometheus (WritePrometheus) and
+// GET /ready, which answers 200 "LIVE" when state returns "LIVE" and 503
+// with the state otherwise, as Envoy's /ready does with the server state
+// (nil state: always LIVE). Other paths are 404, other methods 405.
+func (p *Plugin) AdminHandler(state func() string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		var b bytes.Buffer
+		switch r.URL.Path {
+		case "/stats":
+			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+			_ = p.WriteStats(&b)
+		case "/stats/prometheus":
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=UTF-8")
+			_ = p.WritePrometheus(&b)
+		case "/ready":
+			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+			s := "LIVE"
+			if state != nil {
+				s = state()
+			}
+			if s != "LIVE" {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			b.WriteString(s + "\n")
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(b.Bytes())
+	})
 }

@@ -2,7 +2,11 @@ package host_test
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -99,5 +103,50 @@ func TestStats_Prometheus(t *testing.T) {
 				t.Fatalf("/stats\n got %q\nwant %q", out.String(), wantStats)
 			}
 		})
+	}
+}
+
+// The admin handler a gateway mounts on its --admin listener.
+func TestStats_AdminHandler(t *testing.T) {
+	p, _ := newPlugin(t, host.Config{})
+	if b := localBody(t, p.Worker(0), reqHeaders("metric-op", "x-kind", "0", "x-name", "iot.connects", "x-inc", "2")); b != "def=0 inc=0" {
+		t.Fatal(b)
+	}
+	state := "PRE_INITIALIZING"
+	var mu sync.Mutex
+	srv := httptest.NewServer(p.AdminHandler(func() string { mu.Lock(); defer mu.Unlock(); return state }))
+	defer srv.Close()
+	get := func(method, path string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("GET", "/ready"); code != 503 || body != "PRE_INITIALIZING\n" {
+		t.Fatalf("/ready before: %d %q", code, body)
+	}
+	mu.Lock()
+	state = "LIVE"
+	mu.Unlock()
+	if code, body := get("GET", "/ready"); code != 200 || body != "LIVE\n" {
+		t.Fatalf("/ready: %d %q", code, body)
+	}
+	code, body := get("GET", "/stats/prometheus")
+	fams, err := (&expfmt.TextParser{}).TextToMetricFamilies(strings.NewReader(body))
+	if code != 200 || err != nil || fams["iot_connects"].GetMetric()[0].GetCounter().GetValue() != 2 {
+		t.Fatalf("/stats/prometheus: %d %v\n%s", code, err, body)
+	}
+	if code, body := get("GET", "/stats"); code != 200 || !strings.Contains(body, "wasmcustom.iot.connects: 2\n") {
+		t.Fatalf("/stats: %d %q", code, body)
+	}
+	if code, _ := get("GET", "/nope"); code != 404 {
+		t.Fatalf("/nope: %d", code)
+	}
+	if code, _ := get("POST", "/stats"); code != 405 {
+		t.Fatalf("POST /stats: %d", code)
 	}
 }
