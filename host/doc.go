@@ -75,12 +75,12 @@
 //     refuses more than 64 MiB of output, where Envoy has no bound),
 //     verify_signature and sign (RSA PKCS #1 v1.5, ECDSA), clear_route_cache
 //     (Ok: no route cache), set_envoy_filter_state (NotFound: no filter-state
-//     object factory, as Envoy answers an unknown key).
+//     object factory, as Envoy answers an unknown key), declare_property
+//     (read-only properties; type, schema and life span are not kept).
 //
 // Not provided: gRPC calls answer Unimplemented (12); env.envoy_resolve_dns
-// answers Unimplemented; the foreign functions declare_property and expr_*
-// answer NotFound, as in an Envoy build without them (Envoy's declare_property
-// types later proxy_set_property values; expr_* need a CEL evaluator).
+// answers Unimplemented; the foreign functions expr_* answer NotFound, as in
+// an Envoy build without the CEL parser.
 //
 // # Threads
 //

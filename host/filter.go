@@ -7,6 +7,7 @@ type filter struct {
 	ctx         *vmContext
 	props       Properties
 	filterState map[string][]byte
+	readonly    map[string]bool // filter-state keys set once from a read-only declared property
 }
 
 // FilterState returns a value the plugin stored with proxy_set_property.

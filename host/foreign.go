@@ -27,10 +27,11 @@ import (
 // Served here: compress, uncompress, verify_signature, sign,
 // clear_route_cache (the host has no route cache: Ok, as Envoy answers),
 // set_envoy_filter_state (the host has no filter-state object factory, so
-// every key answers NotFound, as Envoy answers a key it has no factory for).
-// Not registered, so NotFound as in an Envoy build without them:
-// declare_property, expr_create, expr_evaluate, expr_delete (the expr_*
-// functions exist only in Envoy builds with the CEL parser).
+// every key answers NotFound, as Envoy answers a key it has no factory for),
+// declare_property (read-only is kept; the type, schema and life span are
+// not: values are the raw bytes set). Not registered, so NotFound as in an
+// Envoy build without them: expr_create, expr_evaluate, expr_delete (the
+// expr_* functions exist only in Envoy builds with the CEL parser).
 var foreignFunctions = map[string]func(vm *VM, args []byte) ([]byte, abi.Status){
 	"compress":               foreignCompress,
 	"uncompress":             foreignUncompress,
@@ -38,6 +39,7 @@ var foreignFunctions = map[string]func(vm *VM, args []byte) ([]byte, abi.Status)
 	"sign":                   foreignSign,
 	"clear_route_cache":      func(*VM, []byte) ([]byte, abi.Status) { return nil, abi.StatusOK },
 	"set_envoy_filter_state": foreignSetEnvoyFilterState,
+	"declare_property":       foreignDeclareProperty,
 }
 
 // maxUncompressed bounds what uncompress produces. Envoy has no bound; a
@@ -259,4 +261,64 @@ func foreignSetEnvoyFilterState(_ *VM, args []byte) ([]byte, abi.Status) {
 		return nil, abi.StatusBadArgument
 	}
 	return nil, abi.StatusNotFound
+}
+
+// foreignDeclareProperty is Envoy's declare_property:
+// DeclarePropertyArguments (name 1, readonly 2, type 3, schema 4, span 5)
+// in, no result. The declaration belongs to the calling context (Envoy's
+// current_context_, not the effective one); a name declared twice on it is
+// BadArgument (Context::declareProperty). proxy_set_property consults the
+// declarations of the stream's root context, so a declaration made in a
+// stream callback has no effect, as in Envoy. A message that does not
+// parse is BadArgument.
+func foreignDeclareProperty(vm *VM, args []byte) ([]byte, abi.Status) {
+	m, ok := pbFields(args, 1)
+	if !ok {
+		return nil, abi.StatusBadArgument
+	}
+	readonly, ok := pbBool(args, 2)
+	if !ok {
+		return nil, abi.StatusBadArgument
+	}
+	c := vm.current
+	if c == nil {
+		c = vm.root
+	}
+	name := string(m[1])
+	if _, dup := c.prototypes[name]; dup {
+		return nil, abi.StatusBadArgument
+	}
+	if c.prototypes == nil {
+		c.prototypes = map[string]bool{}
+	}
+	c.prototypes[name] = readonly
+	return nil, abi.StatusOK
+}
+
+// pbBool reads the last varint field num of a protobuf message as a bool
+// (false when absent).
+func pbBool(b []byte, num protowire.Number) (bool, bool) {
+	v := false
+	for len(b) > 0 {
+		n0, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false, false
+		}
+		b = b[n:]
+		if n0 == num && typ == protowire.VarintType {
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return false, false
+			}
+			v = x != 0
+			b = b[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(n0, typ, b)
+		if n < 0 {
+			return false, false
+		}
+		b = b[n:]
+	}
+	return v, true
 }

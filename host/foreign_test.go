@@ -227,7 +227,7 @@ func TestForeignFunctions(t *testing.T) {
 				t.Fatalf("set_envoy_filter_state truncated: st=%s", st)
 			}
 			// Not registered: as an Envoy build without them, and any other name.
-			for _, fn := range []string{"declare_property", "expr_create", "expr_evaluate", "expr_delete", "nope", ""} {
+			for _, fn := range []string{"expr_create", "expr_evaluate", "expr_delete", "nope", ""} {
 				if st, size, _ := call(fn, []byte("x")); st != "1" || size != "0" {
 					t.Fatalf("%q: st=%s size=%s", fn, st, size)
 				}
@@ -235,6 +235,51 @@ func TestForeignFunctions(t *testing.T) {
 			// A good call still works after all of the above.
 			if st, _, got := call("uncompress", czlib); st != "0" || string(got) != "hello" {
 				t.Fatalf("uncompress after hostile calls: st=%s %q", st, got)
+			}
+		})
+	}
+}
+
+// declare_property: a property the root context declared read-only is
+// written once per stream (Context::setProperty consults the root context's
+// prototypes; CelState::setValue refuses a second write), a second
+// declaration of the name is BadArgument (Context::declareProperty), and a
+// declaration from a stream context does not reach proxy_set_property.
+func TestForeignFunctions_DeclareProperty(t *testing.T) {
+	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
+		t.Run(string(profile), func(t *testing.T) {
+			p, _ := newPlugin(t, host.Config{Profile: profile, PluginConfig: []byte("declare=ro_a;")})
+			if !hasLog(p, "declare name=ro_a st=0 again=2") {
+				t.Fatalf("declare logs: %v", logsContaining(p, "declare "))
+			}
+			set := func(key string) string {
+				return localBody(t, p.Worker(0), reqHeaders("setprop-twice", "x-key", key))
+			}
+			if got := set("ro_a"); got != "first=0 second=2 get=0 val=one" {
+				t.Fatalf("read-only: %s", got)
+			}
+			// Each stream has its own filter state: the first write works again.
+			if got := set("ro_a"); got != "first=0 second=2 get=0 val=one" {
+				t.Fatalf("read-only, next stream: %s", got)
+			}
+			if got := set("free"); got != "first=0 second=0 get=0 val=two" {
+				t.Fatalf("undeclared: %s", got)
+			}
+			// Declared from a stream: Ok, but the root's prototypes are unchanged.
+			arg := append(append([]byte{0x0a, 4}, "free"...), 0x10, 0x01)
+			if st, size, _ := foreignCall(t, p, "declare_property", arg); st != "0" || size != "0" {
+				t.Fatalf("declare from a stream: st=%s size=%s", st, size)
+			}
+			if got := set("free"); got != "first=0 second=0 get=0 val=two" {
+				t.Fatalf("after a stream's declaration: %s", got)
+			}
+			// Hostile arguments.
+			for name, bad := range map[string][]byte{
+				"truncated": {0x0a, 9, 'a'}, "bad varint": {0x10, 0xff}, "bad utf-8": {0x0a, 1, 0xff},
+			} {
+				if st, _, _ := foreignCall(t, p, "declare_property", bad); st != "2" {
+					t.Fatalf("%s: st=%s", name, st)
+				}
 			}
 		})
 	}

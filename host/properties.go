@@ -191,19 +191,35 @@ func headersProperty(h Headers, segs []string) ([]byte, abi.Status) {
 }
 
 // setProperty is proxy_set_property: Envoy stores the value in the stream's
-// filter state under "wasm.<path>"; without a stream it answers NotFound.
+// filter state under "wasm.<path>"; without a stream it answers NotFound. A
+// path its root context declared read-only (declare_property) is written
+// once: a second write is BadArgument (Context::setProperty and
+// CelState::setValue, source/extensions/common/wasm/context.cc).
 func (vm *VM) setProperty(c *vmContext, path string, value []byte) abi.Status {
+	var f *filter
 	switch {
 	case c.stream != nil:
-		if c.stream.filterState == nil {
-			c.stream.filterState = map[string][]byte{}
-		}
-		c.stream.filterState["wasm."+path] = value
+		f = &c.stream.filter
 	case c.conn != nil:
-		c.conn.filterState["wasm."+path] = value
+		f = &c.conn.filter
 	default:
 		return abi.StatusNotFound
 	}
+	if f.filterState == nil {
+		f.filterState = map[string][]byte{}
+	}
+	key := "wasm." + path
+	if _, exists := f.filterState[key]; exists {
+		if f.readonly[key] {
+			return abi.StatusBadArgument
+		}
+	} else if c.root.prototypes[path] {
+		if f.readonly == nil {
+			f.readonly = map[string]bool{}
+		}
+		f.readonly[key] = true
+	}
+	f.filterState[key] = value
 	return abi.StatusOK
 }
 

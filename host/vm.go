@@ -102,6 +102,11 @@ type vmContext struct {
 	root   *vmContext
 	plugin *Plugin
 
+	// prototypes are the properties declared on this context with the
+	// declare_property foreign function: path → read-only. proxy_set_property
+	// consults its root context's.
+	prototypes map[string]bool
+
 	// Root only: the HTTP-call response being delivered, the status
 	// proxy_get_status reports, and the tick timer (one per root context
 	// per VM, as Envoy's Wasm::setTimerPeriod keys it by root context id).

@@ -106,6 +106,12 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 		localReply(200, "", out, nil)
 	case "props":
 		localReply(200, "", propsAction(), nil)
+	case "setprop-twice":
+		k, _ := header(0, "x-key")
+		a := proxySetProperty(sp(k), uint32(len(k)), sp("one"), 3)
+		b := proxySetProperty(sp(k), uint32(len(k)), sp("two"), 3)
+		got, gs := getProperty(k)
+		localReply(200, "", "first="+st(a)+" second="+st(b)+" get="+st(gs)+" val="+string(got), nil)
 	case "setprop":
 		k, _ := header(0, "x-key")
 		v, _ := header(0, "x-value")

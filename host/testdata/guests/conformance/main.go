@@ -225,6 +225,18 @@ func onConfigure(root, size uint32) uint32 {
 		proxySetTickPeriod(uint32(ms))
 	}
 	tickMetric, _ = defineMetric(0, "ticks")
+	if strings.Contains(pluginConf, "declare=") {
+		// declare=a,b;: declare_property(name, readonly) for each, twice.
+		list := strings.SplitN(strings.SplitN(pluginConf, "declare=", 2)[1], ";", 2)[0]
+		for _, name := range strings.Split(list, ",") {
+			arg := append([]byte{0x0a, byte(len(name))}, name...)
+			arg = append(arg, 0x10, 0x01) // readonly: true
+			var ptr, size uint32
+			a := proxyCallForeignFunction(sp("declare_property"), 16, bp(arg), uint32(len(arg)), unsafe.Pointer(&ptr), unsafe.Pointer(&size))
+			b := proxyCallForeignFunction(sp("declare_property"), 16, bp(arg), uint32(len(arg)), unsafe.Pointer(&ptr), unsafe.Pointer(&size))
+			logf(2, "declare name="+name+" st="+u32(a)+" again="+u32(b))
+		}
+	}
 	return 1
 }
 
