@@ -27,7 +27,15 @@ type mqttConn struct {
 	closedCh chan struct{}
 	reading  sync.WaitGroup // client and broker readers
 	act      activity
+	// writeFailed: a write to the broker failed (queue goroutine only). The broker may have
+	// closed right after a last packet for the client, such as a DISCONNECT with its reason
+	// code: the broker reader delivers it and then ends the connection, within brokerGrace.
+	writeFailed bool
 }
+
+// brokerGrace bounds how long a connection whose broker writes fail waits for the broker
+// reader to deliver the broker's last bytes and end it.
+const brokerGrace = 5 * time.Second
 
 func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
 	m := &mqttConn{sc: sc, client: client, q: newQueue(), closedCh: make(chan struct{})}
@@ -100,11 +108,15 @@ func (m *mqttConn) OnUpstreamData(b []byte, endStream bool) {
 		if br == nil {
 			return
 		}
+		if m.writeFailed {
+			return
+		}
 		if len(b) > 0 {
 			m.act.touch()
 			if _, err := br.Write(b); err != nil {
 				m.sc.g.logf("gateway: write to broker: %v", err)
-				m.shutdown()
+				m.writeFailed = true
+				time.AfterFunc(brokerGrace, m.shutdown)
 				return
 			}
 		}
