@@ -130,6 +130,7 @@ func callResponse(numHeaders, bodySize int) (r authz.Response) {
 	}
 	headers, _ := proxywasm.GetHttpCallResponseHeaders()
 	r.Status, _ = credentials.Header(headers, ":status")
+	r.FunctionError, _ = credentials.Header(headers, "x-amz-function-error")
 	r.Size = bodySize
 	if r.Status == "200" && bodySize > 0 && bodySize <= authz.MaxResponseBytes {
 		r.Body, r.BodyErr = proxywasm.GetHttpCallResponseBody(0, bodySize)

@@ -4,10 +4,13 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
@@ -359,5 +362,26 @@ func TestLogging_FailureBudget(t *testing.T) {
 	forged(1, badSig)
 	if n, _ := count("SIGNATURE_INVALID"); n != 4 {
 		t.Fatalf("the next second's failure was not logged: %d lines", n)
+	}
+}
+
+// TestHTTP_LambdaFunctionError: Envoy's aws_lambda filter passes a failed function through as
+// HTTP 200 with x-amz-function-error; even a body that looks like an allow must deny.
+func TestHTTP_LambdaFunctionError(t *testing.T) {
+	failing := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("x-amz-function-error", "Unhandled")
+		w.WriteHeader(200)
+		io.WriteString(w, allowAll("dev1"))
+	})
+	e := newEnv(t, nil, func(c *host.Config) { c.Clusters["authorizer"] = host.Cluster{Handler: failing} })
+	tok := "tok-lambda"
+	s := e.p.Worker(0).NewHTTPStream(httpProps(5))
+	s.RequestHeaders(publishHeaders("device/1", tok, sign(testKey, tok)), true)
+	e.settle()
+	if r := s.Client().LocalReply; r == nil || r.Status != 403 {
+		t.Fatalf("reply %+v\n%s", r, e.logs())
+	}
+	if f := e.lastFailure(); f == nil || f["reason"] != "AUTHORIZER_CALL_FAILED" || !strings.Contains(f["details"].(string), "Lambda function error (Unhandled)") {
+		t.Fatalf("failure line %v", f)
 	}
 }

@@ -149,6 +149,12 @@ func (e *Engine) readResponse(f *flight, resp *Response, now int64) outcome {
 		e.count(MetricCallErrors, 1)
 		return e.failed(f.key, &denial{reasonCallFailed, "authorizer call failed (status " + itoa(int(resp.Code)) + " " + resp.Message + ")"})
 	}
+	if resp.FunctionError != "" {
+		// Lambda answers a failed function with HTTP 200 and this header; the body is the
+		// error, never a policy. AWS IoT denies such a connection; so do we.
+		e.count(MetricCallErrors, 1)
+		return e.failed(f.key, &denial{reasonCallFailed, "Lambda function error (" + resp.FunctionError + "), HTTP " + resp.Status})
+	}
 	if resp.Status != "200" {
 		e.count(MetricCallErrors, 1)
 		why := "authorizer answered HTTP " + resp.Status

@@ -35,6 +35,9 @@ type Response struct {
 	// Status is the answer's :status; Size its body's length.
 	Status string
 	Size   int
+	// FunctionError is the x-amz-function-error header of the answer: a Lambda function that
+	// failed (Unhandled, Handled), as Envoy's aws_lambda filter passes it through with HTTP 200.
+	FunctionError string
 	// Body is the body when Status is "200" and Size is at most MaxResponseBytes; BodyErr why
 	// it could not be read.
 	Body    []byte
