@@ -147,8 +147,8 @@ const method = `
   dist/bench.txt and a benchstat summary dist/benchstat.txt.
 - Wasm figures run the real dist/iotauthz.wasm (or, for RSA, a small guest built from the same
   package) inside wazero's compiler through host/, with Envoy's WASI profile envoy-1.33.
-- Native baselines run the same Go code compiled natively: the plugin's filter through the
-  proxytest emulator of the ABI, the token verifier and the session processor directly.
+- Native baselines run the same Go code compiled natively: the decision engine (plugin/authz)
+  on its in-memory ports (authztest), the token verifier and the session processor directly.
 - "median CPU time" is the benchmark's own cpu-ns metric (getrusage of the process per
   op) where it reports one: on a shared machine it moves less than wall time. Goals are
   judged on wall time.
