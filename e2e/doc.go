@@ -15,5 +15,15 @@
 // `sudo apt-get install -y mosquitto mosquitto-clients`); outside CI (CI unset) they are skipped
 // with that message instead.
 //
+// Beside TestEmbedded:
+//   - TestConformance runs one MQTT 3.1.1 and 5 scenario list twice, straight against a mosquitto
+//     and through the gateway under an allow-all policy, over TLS and WSS, and compares the
+//     wire-level transcripts; a second list states where the proxy must differ (denials).
+//   - TestSecurity: the Will, the CONNECT's condition keys and the credentials that must not
+//     reach the broker (read from a recording broker).
+//   - TestHostile_*: the CONNECT deadline, the header and body limits and EMFILE, each followed by
+//     good clients.
+//   - TestLambda: Lambda authorizers through AWS's Runtime Interface Emulator.
+//
 // Every wait is bounded; a failure prints the gateway's and the plugin's logs.
 package e2e
