@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -222,20 +221,7 @@ func startConformance(t *testing.T) *confStack {
 	_, tcpPort, _ := net.SplitHostPort(st.broker)
 	_, wsPort, _ := net.SplitHostPort(st.brokerWS)
 	conf := filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`per_listener_settings false
-allow_anonymous true
-persistence false
-max_packet_size %d
-log_dest stderr
-log_type error
-log_type warning
-log_type notice
-connection_messages true
-listener %s 127.0.0.1
-protocol mqtt
-listener %s 127.0.0.1
-protocol websockets
-`, confMaxPacket, tcpPort, wsPort)), 0o644); err != nil {
+	if err := writeMosquittoConf(conf, tcpPort, wsPort, fmt.Sprintf("max_packet_size %d\n", confMaxPacket)); err != nil {
 		t.Fatal(err)
 	}
 	mosq := exec.Command(mosquittoPath(), "-c", conf)

@@ -304,19 +304,7 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
 	_, wsPort, _ := net.SplitHostPort(wsAddr)
 	conf := filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`per_listener_settings false
-allow_anonymous true
-persistence false
-log_dest stderr
-log_type error
-log_type warning
-log_type notice
-connection_messages true
-listener %s 127.0.0.1
-protocol mqtt
-listener %s 127.0.0.1
-protocol websockets
-`, tcpPort, wsPort)), 0o644); err != nil {
+	if err := writeMosquittoConf(conf, tcpPort, wsPort, ""); err != nil {
 		return nil, err
 	}
 	s.mosqOut = &lockedBuffer{}
@@ -482,4 +470,15 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("content-type", "application/json")
 	io.WriteString(w, `{"message":"OK"}`)
+}
+
+// writeMosquittoConf writes the configuration every e2e mosquitto runs with: anonymous, no
+// persistence, connection messages logged, a TCP and a WebSocket listener on loopback; extra
+// holds further global settings (one per line, each ending in a newline).
+func writeMosquittoConf(path, tcpPort, wsPort, extra string) error {
+	conf := "per_listener_settings false\nallow_anonymous true\npersistence false\n" + extra +
+		"log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nconnection_messages true\n" +
+		"listener " + tcpPort + " 127.0.0.1\nprotocol mqtt\n" +
+		"listener " + wsPort + " 127.0.0.1\nprotocol websockets\n"
+	return os.WriteFile(path, []byte(conf), 0o644)
 }

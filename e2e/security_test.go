@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -289,19 +288,7 @@ func startSecMosquitto(t *testing.T, dir string) (tcpAddr, wsURL string, out *lo
 	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
 	_, wsPort, _ := net.SplitHostPort(wsAddr)
 	conf := filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`per_listener_settings false
-allow_anonymous true
-persistence false
-log_dest stderr
-log_type error
-log_type warning
-log_type notice
-connection_messages true
-listener %s 127.0.0.1
-protocol mqtt
-listener %s 127.0.0.1
-protocol websockets
-`, tcpPort, wsPort)), 0o644); err != nil {
+	if err := writeMosquittoConf(conf, tcpPort, wsPort, ""); err != nil {
 		t.Fatal(err)
 	}
 	out = &lockedBuffer{}
