@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,9 +152,9 @@ type embedded struct {
 	logBuf    bytes.Buffer
 	mosq      *exec.Cmd
 	mosqOut   *lockedBuffer
-	received  *receiver
-	publicPEM []byte // the token-signing public key in the plugin configurations
-	brokerWS  string // mosquitto's WebSocket listener, ws://HOST:PORT/mqtt
+	received  http.Handler // the HTTP publish receiver (newReceiver)
+	publicPEM []byte       // the token-signing public key in the plugin configurations
+	brokerWS  string       // mosquitto's WebSocket listener, ws://HOST:PORT/mqtt
 }
 
 func (s *embedded) logf(format string, args ...any) {
@@ -331,7 +330,7 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 
 	// The HTTP publish receiver: what the gateway's HTTPS publish reaches, publishing into
 	// mosquitto.
-	s.received = &receiver{broker: tcpAddr}
+	s.received = newReceiver(tcpAddr)
 	hs := httptest.NewServer(s.received)
 	stopEmbedded = append(stopEmbedded, hs.Close)
 
@@ -372,6 +371,24 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 		}
 	}
 	return s, nil
+}
+
+// serveGateway builds a gateway from cfg and serves it on a free loopback port until t ends; it
+// returns the gateway's data endpoint, "localhost:PORT". name tells which gateway failed.
+func serveGateway(t *testing.T, name string, cfg gateway.Config) string {
+	t.Helper()
+	gw, err := gateway.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("gateway %s: %v", name, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gw.Serve(ln)
+	t.Cleanup(func() { gw.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return "localhost:" + port
 }
 
 func waitListening(addrs ...string) error {
@@ -419,8 +436,8 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// receiver is the embedded stack's HTTP publish receiver: POST /topics/{topic} → MQTT publish on
-// mosquitto (the compose stack runs e2e/compose/httppublish for this).
+// receiver is the embedded stack's HTTP publish receiver: gatewaytest.PublishHandler publishing
+// into mosquitto (the compose stack runs e2e/compose/httppublish for this).
 type receiver struct {
 	broker string
 	once   sync.Once
@@ -428,24 +445,13 @@ type receiver struct {
 	err    error
 }
 
-func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	raw := req.URL.EscapedPath()
-	if req.Method != http.MethodPost || !strings.HasPrefix(raw, "/topics/") {
-		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
-		return
-	}
-	topic, err := url.PathUnescape(strings.TrimPrefix(raw, "/topics/"))
-	if err != nil || topic == "" {
-		http.Error(w, `{"message":"Invalid topic"}`, http.StatusBadRequest)
-		return
-	}
-	// An aborted or oversized request publishes nothing: a receiver that published a truncated
-	// body would hide a limit that lets part of a refused body through.
-	body, err := io.ReadAll(io.LimitReader(req.Body, 128<<10+1))
-	if err != nil || len(body) > 128<<10 {
-		http.Error(w, `{"message":"bad body"}`, http.StatusBadRequest)
-		return
-	}
+func newReceiver(broker string) http.Handler {
+	r := &receiver{broker: broker}
+	return gatewaytest.PublishHandler(r.publish)
+}
+
+// publish publishes on mosquitto through one client, connected at the first publish.
+func (r *receiver) publish(topic string, payload []byte, retain bool, qos byte) error {
 	r.once.Do(func() {
 		r.client = paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + r.broker).SetClientID("e2e-http-publish").SetAutoReconnect(true))
 		tok := r.client.Connect()
@@ -456,20 +462,16 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	})
 	if r.err != nil {
-		http.Error(w, `{"message":"broker: `+r.err.Error()+`"}`, http.StatusInternalServerError)
-		return
+		return fmt.Errorf("broker: %v", r.err)
 	}
-	qos := byte(0)
-	if req.URL.Query().Get("qos") == "1" {
-		qos = 1
+	tok := r.client.Publish(topic, qos, retain, payload)
+	if !tok.WaitTimeout(5 * time.Second) {
+		return errors.New("publish timeout")
 	}
-	tok := r.client.Publish(topic, qos, req.URL.Query().Get("retain") == "true", body)
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		http.Error(w, `{"message":"publish failed"}`, http.StatusInternalServerError)
-		return
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("publish failed: %v", err)
 	}
-	w.Header().Set("content-type", "application/json")
-	io.WriteString(w, `{"message":"OK"}`)
+	return nil
 }
 
 // writeMosquittoConf writes the configuration every e2e mosquitto runs with: anonymous, no

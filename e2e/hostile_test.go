@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
 )
 
 // What one hostile client can hold, against `iotauthz gateway` run as a person runs it: the
@@ -126,6 +128,18 @@ func startGatewayProc(t *testing.T, e *embedded, connectTimeout, nofile int, ext
 	return p
 }
 
+// startHostile skips t unless the target is embedded, sets the scenario rules, and starts
+// `iotauthz gateway` (startGatewayProc) for one hostile-input test with a scenario named id
+// against it.
+func startHostile(t *testing.T, id string, connectTimeout, nofile int) (*embedded, *gatewayProc, *sc) {
+	t.Helper()
+	embeddedOnly(t, "embedded target only")
+	e := startEmbedded(t)
+	setRules(t, &e.env)
+	p := startGatewayProc(t, e, connectTimeout, nofile)
+	return e, p, &sc{T: t, e: &p.env, id: id}
+}
+
 // lines returns the stderr lines that hold every one of subs.
 func (p *gatewayProc) lines(subs ...string) []string {
 	var out []string
@@ -186,13 +200,7 @@ func closedByGateway(s *sc, c net.Conn, what string) {
 // TestHostile_ConnectDeadline: with mqtt.connectTimeoutSeconds 1, connections that never
 // complete a CONNECT (or a request head) are closed by the gateway, each with a decision line.
 func TestHostile_ConnectDeadline(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("embedded target only")
-	}
-	e := startEmbedded(t)
-	setRules(t, &e.env)
-	p := startGatewayProc(t, e, 1, 0)
-	s := &sc{T: t, e: &p.env, id: "hostiledeadline"}
+	e, p, s := startHostile(t, "hostiledeadline", 1, 0)
 	cfg := &tls.Config{RootCAs: e.pool, ServerName: "localhost"}
 	mqttCfg := cfg.Clone()
 	mqttCfg.NextProtos = []string{"mqtt"}
@@ -271,13 +279,7 @@ func TestHostile_ConnectDeadline(t *testing.T) {
 // TestHostile_Limits: a 64 MB header line, too many headers and bodies over 128 KiB (declared
 // or chunked) are refused with 431 and 413 and a decision line; the gateway reads little of them.
 func TestHostile_Limits(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("embedded target only")
-	}
-	e := startEmbedded(t)
-	setRules(t, &e.env)
-	p := startGatewayProc(t, e, 10, 0)
-	s := &sc{T: t, e: &p.env, id: "hostilelimits"}
+	e, p, s := startHostile(t, "hostilelimits", 10, 0)
 	tok := s.token("allow")
 	watch := s.direct("watch-" + s.id)
 	s.mustSubscribe(watch, s.topic("#"))
@@ -322,7 +324,7 @@ func TestHostile_Limits(t *testing.T) {
 	}
 
 	t.Run("64 MB header line", func(t *testing.T) {
-		code, body, wrote := send("GET /mqtt HTTP/1.1\r\nHost: localhost\r\nx-big: ", io.LimitReader(fill('a'), 64<<20))
+		code, body, wrote := send("GET /mqtt HTTP/1.1\r\nHost: localhost\r\nx-big: ", gatewaytest.Repeat('a', 64<<20))
 		if code != 431 || !strings.Contains(body, "Request Header Fields Too Large") {
 			s.fatalf("got %d %s, want 431", code, body)
 		}
@@ -344,7 +346,7 @@ func TestHostile_Limits(t *testing.T) {
 		checkLine(code, body, "REQUEST_HEADERS_TOO_LARGE")
 	})
 	t.Run("content-length over 128 KiB", func(t *testing.T) {
-		code, body, _ := send(post(s.topic("big"))+"content-length: 131073\r\n\r\n", io.LimitReader(fill('b'), 131073))
+		code, body, _ := send(post(s.topic("big"))+"content-length: 131073\r\n\r\n", gatewaytest.Repeat('b', 131073))
 		if code != 413 || !strings.Contains(body, "Payload Too Large") {
 			s.fatalf("got %d %s, want 413", code, body)
 		}
@@ -386,27 +388,12 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
-type fill byte
-
-func (f fill) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(f)
-	}
-	return len(p), nil
-}
-
 // TestHostile_FileDescriptors: `iotauthz gateway` under `ulimit -n 48` runs out of file
 // descriptors when silent connections pile up. It must not exit: accept backs off and logs it,
 // a device connected before goes on publishing and receiving, and once the silent connections
 // are gone new devices connect again.
 func TestHostile_FileDescriptors(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("embedded target only")
-	}
-	e := startEmbedded(t)
-	setRules(t, &e.env)
-	p := startGatewayProc(t, e, 60, 48)
-	s := &sc{T: t, e: &p.env, id: "hostilefds"}
+	e, p, s := startHostile(t, "hostilefds", 60, 48)
 	tok := s.token("allow")
 	dev := s.mustDial(connOpts{clientID: "dev-" + s.id, keepAlive: 60 * time.Second}, tok)
 	s.mustSubscribe(dev, s.topic("dev/#"))

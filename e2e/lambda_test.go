@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
 	"github.com/iotauthz/iotauthz/host/gateway/lambda"
 	"github.com/iotauthz/iotauthz/internal/lambdatest"
-	"github.com/iotauthz/iotauthz/plugin/config"
 )
 
 // lambdaARN is the authorizer function, as DescribeAuthorizer would print it.
@@ -90,14 +88,8 @@ func (d *decisionLines) String() string {
 // reason in the decision log, and the function still answers after.
 func TestLambda(t *testing.T) {
 	emb := startEmbedded(t) // mosquitto, the certificates, the token-signing key
-	fn, err := config.ParseFunctionARN(lambdaARN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu := lambdatest.Start(t, fn, "123456789012")
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	emu := lambdatest.Start(t, lambdatest.ARN(t, lambdaARN), "123456789012")
+	lambdatest.Isolate(t)
 
 	var dl decisionLines
 	var gwLog strings.Builder
@@ -122,7 +114,7 @@ func TestLambda(t *testing.T) {
 	}
 	hs := httptest.NewServer(emb.received)
 	t.Cleanup(hs.Close)
-	gw, err := gateway.New(context.Background(), gateway.Config{
+	addr := serveGateway(t, "lambda", gateway.Config{
 		Module:       pluginWasm(t),
 		PluginConfig: pc,
 		Workers:      1,
@@ -134,19 +126,9 @@ func TestLambda(t *testing.T) {
 		LogSink:      dl.sink,
 		Logf:         logf,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gw.Serve(ln)
-	t.Cleanup(func() { gw.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
 
 	e := emb.env
-	e.addr = "localhost:" + port
+	e.addr = addr
 	e.pool = pki.Pool
 	e.logs = func() string {
 		gwMu.Lock()

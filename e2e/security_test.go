@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -34,26 +33,22 @@ import (
 // section 3 runs against mochi-mqtt with recorders in front of it, because mosquitto does not log
 // what it receives.
 func TestSecurity(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("embedded target only")
-	}
+	embeddedOnly(t, "embedded target only")
 	st := newSecStack(t)
-	t.Run("Will", func(t *testing.T) {
-		t.Parallel()
-		secWill(t, st)
-	})
-	t.Run("WillEnds", func(t *testing.T) {
-		t.Parallel()
-		secWillEnds(t, st)
-	})
-	t.Run("ConnectKeys", func(t *testing.T) {
-		t.Parallel()
-		secConnectKeys(t, st)
-	})
-	t.Run("Credentials", func(t *testing.T) {
-		t.Parallel()
-		secCredentials(t, st)
-	})
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, *secStack)
+	}{
+		{"Will", secWill},
+		{"WillEnds", secWillEnds},
+		{"ConnectKeys", secConnectKeys},
+		{"Credentials", secCredentials},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, st)
+		})
+	}
 }
 
 const secARN = "arn:aws:iot:us-east-1:123456789012:"
@@ -247,7 +242,7 @@ func (st *secStack) gateway(t *testing.T, wasm []byte, name string, mqttOverride
 		m[k] = v
 	}
 	pc, _ := json.Marshal(cfg)
-	gw, err := gateway.New(context.Background(), gateway.Config{
+	return serveGateway(t, name, gateway.Config{
 		Module:       wasm,
 		PluginConfig: pc,
 		Workers:      1,
@@ -260,17 +255,6 @@ func (st *secStack) gateway(t *testing.T, wasm []byte, name string, mqttOverride
 		LogSink:      func(e host.LogEntry) { st.log.add(name, e.Message) },
 		Logf:         func(f string, a ...any) { st.log.add(name, fmt.Sprintf(f, a...)) },
 	})
-	if err != nil {
-		t.Fatalf("gateway %s: %v", name, err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gw.Serve(ln)
-	t.Cleanup(func() { gw.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return "localhost:" + port
 }
 
 // startSecMosquitto starts a mosquitto of this test's own: TCP and WebSocket listeners on

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/iotauthz/iotauthz/internal/lambdatest"
-	"github.com/iotauthz/iotauthz/plugin/config"
 )
 
 // TestTestInvoke_Function: test-invoke-authorizer --function-arn invokes the tutorial's sample
@@ -14,14 +13,8 @@ import (
 // default credential chain (here the environment), and judges the answer as the plugin would.
 func TestTestInvoke_Function(t *testing.T) {
 	const arn = "arn:aws:lambda:us-west-2:123456789012:function:iot-authorizer:live"
-	fn, err := config.ParseFunctionARN(arn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu := lambdatest.Start(t, fn, "123456789012")
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	emu := lambdatest.Start(t, lambdatest.ARN(t, arn), "123456789012")
+	lambdatest.Isolate(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "cli-test-secret")
 	t.Setenv("AWS_SESSION_TOKEN", "")

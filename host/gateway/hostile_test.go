@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
 )
 
 // logBuffer keeps the gateway's own lines for assertions and shows them in the test log.
@@ -446,7 +447,7 @@ func TestGateway_HeaderLimit(t *testing.T) {
 		})
 	}
 	t.Run("a 64 MB header line is refused, not read", func(t *testing.T) {
-		huge := io.LimitReader(repeatReader('a'), 64<<20)
+		huge := gatewaytest.Repeat('a', 64<<20)
 		resp, body, wrote := rawHTTPS(t, s, "GET /topics/x HTTP/1.1\r\nHost: localhost\r\nx-big: ", huge)
 		if resp.StatusCode != 431 {
 			t.Fatalf("status %d (%s)", resp.StatusCode, body)
@@ -468,15 +469,6 @@ func TestGateway_HeaderLimit(t *testing.T) {
 		}
 	})
 	goodClient(t, s, "headers")
-}
-
-type repeatReader byte
-
-func (r repeatReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(r)
-	}
-	return len(p), nil
 }
 
 // TestGateway_BodyLimit: a body over 128 KiB is answered 413 whether content-length declares it
@@ -514,7 +506,7 @@ func TestGateway_BodyLimit(t *testing.T) {
 	}{
 		{"content-length 128 KiB", "b/cl", "content-length: 131072", strings.NewReader(strings.Repeat("l", 131072)), 131072, 200},
 		{"content-length 128 KiB + 1, body never sent", "b/cl1", "content-length: 131073", nil, 0, 413},
-		{"content-length 1 GB", "b/clg", "content-length: 1000000000", io.LimitReader(repeatReader('g'), 1e9), 0, 413},
+		{"content-length 1 GB", "b/clg", "content-length: 1000000000", gatewaytest.Repeat('g', 1e9), 0, 413},
 		{"chunked 128 KiB", "b/ch", "transfer-encoding: chunked", chunked(131072), 131072, 200},
 		{"chunked 128 KiB + 1", "b/ch1", "transfer-encoding: chunked", chunked(131073), 0, 413},
 		{"chunked without end", "b/chg", "transfer-encoding: chunked", chunked(1 << 30), 0, 413},

@@ -119,6 +119,35 @@ func build() {
 	}
 }
 
+// ARN parses s (config.ParseFunctionARN) and fails t if it is not a Lambda function ARN.
+func ARN(t testing.TB, s string) config.FunctionARN {
+	t.Helper()
+	fn, err := config.ParseFunctionARN(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fn
+}
+
+// isolatedEnv is the environment under which the AWS SDK reads neither this machine's AWS
+// files nor instance metadata, nor an endpoint override.
+var isolatedEnv = []struct{ name, value string }{
+	{"AWS_CONFIG_FILE", "/nonexistent/aws-config"},
+	{"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials"},
+	{"AWS_EC2_METADATA_DISABLED", "true"},
+	{"AWS_ENDPOINT_URL", ""},
+	{"AWS_ENDPOINT_URL_LAMBDA", ""},
+}
+
+// Isolate sets isolatedEnv for the rest of t (t.Setenv: not with parallel tests), so that an SDK
+// client the test makes sees only the endpoint and credentials the test gives it.
+func Isolate(t testing.TB) {
+	t.Helper()
+	for _, v := range isolatedEnv {
+		t.Setenv(v.name, v.value)
+	}
+}
+
 // Start builds (once) and starts the emulator running the sample authorizer as function fn, in
 // region fn.Region with ACCOUNT_ID accountID (the account of its policies' resources). It stops
 // when t ends.

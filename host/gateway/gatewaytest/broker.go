@@ -85,10 +85,27 @@ func (b *Broker) Close() error {
 	return err
 }
 
-// PublishHandler serves POST /topics/{urlencoded topic}?qos=0|1&retain=true|false by publishing
-// the request body into the broker, answering 200 {"message":"OK","traceId":"..."} as AWS IoT's
-// HTTPS publish does; other requests get 404.
+// PublishHandler is the broker's HTTPS publish upstream: PublishHandler(b.Publish).
 func (b *Broker) PublishHandler() http.Handler {
+	return PublishHandler(func(topic string, payload []byte, retain bool, qos byte) error {
+		err := b.Publish(topic, payload, retain, qos)
+		if errors.Is(err, mqtt.ErrInlineClientNotEnabled) {
+			err = errors.New("inline client disabled")
+		}
+		return err
+	})
+}
+
+// MaxPublishBytes is the largest body PublishHandler takes: AWS IoT's message size limit.
+const MaxPublishBytes = 128 << 10
+
+// PublishHandler serves POST /topics/{urlencoded topic}?qos=0|1&retain=true|false by passing the
+// topic and the request body to publish, answering 200 {"message":"OK","traceId":"..."} as AWS
+// IoT's HTTPS publish does: what an upstream of the gateway's HTTPS publish does. Other requests
+// get 404; a bad topic or qos, or a body that is unreadable or over MaxPublishBytes, 400 and
+// nothing published (a truncated body published would hide a limit that lets part of a refused
+// body through); a publish that fails, 500 with its error.
+func PublishHandler(publish func(topic string, payload []byte, retain bool, qos byte) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw := r.URL.EscapedPath()
 		if r.Method != http.MethodPost || !strings.HasPrefix(raw, "/topics/") {
@@ -110,15 +127,12 @@ func (b *Broker) PublishHandler() http.Handler {
 			qos = byte(n)
 		}
 		retain := r.URL.Query().Get("retain") == "true"
-		body, err := io.ReadAll(io.LimitReader(r.Body, 128<<10))
-		if err != nil {
-			http.Error(w, `{"message":"body unreadable"}`, http.StatusBadRequest)
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxPublishBytes+1))
+		if err != nil || len(body) > MaxPublishBytes {
+			http.Error(w, `{"message":"body unreadable or over 128 KiB"}`, http.StatusBadRequest)
 			return
 		}
-		if err := b.Publish(topic, body, retain, qos); err != nil {
-			if errors.Is(err, mqtt.ErrInlineClientNotEnabled) {
-				err = errors.New("inline client disabled")
-			}
+		if err := publish(topic, body, retain, qos); err != nil {
 			http.Error(w, fmt.Sprintf(`{"message":%q}`, err.Error()), http.StatusInternalServerError)
 			return
 		}

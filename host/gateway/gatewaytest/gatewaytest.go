@@ -1,6 +1,7 @@
 // Package gatewaytest makes the throwaway credentials a gateway demo or an end-to-end test needs:
 // a certificate authority with a server certificate, and an RSA token-signing key pair that signs
-// tokens the way `iotauthz sign` (and openssl) do.
+// tokens the way `iotauthz sign` (and openssl) do; an embedded broker (Broker); and Repeat, the
+// endless bytes a hostile-input test sends.
 //
 // Nothing here is for production: keys live in memory and certificates are valid for a day.
 // Everything is safe for concurrent use once made.
@@ -15,6 +16,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/url"
@@ -40,10 +42,6 @@ type PKI struct {
 // NewPKI makes a CA and a server certificate for hosts: DNS names, or IP addresses given as text.
 // The first host is also the certificate's common name.
 func NewPKI(hosts ...string) (*PKI, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
 	now := time.Now()
 	caTmpl := &x509.Certificate{
 		SerialNumber:          serial(),
@@ -54,15 +52,11 @@ func NewPKI(hosts ...string) (*PKI, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	caKey, caDER, err := issue(caTmpl, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +77,7 @@ func NewPKI(hosts ...string) (*PKI, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	key, der, err := issue(tmpl, ca, caKey)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +117,23 @@ func (p *PKI) WriteFiles(dir string) (ca, cert, key string, err error) {
 // the ALPN protocols given (none: no ALPN extension).
 func (p *PKI) ClientTLS(serverName string, alpn ...string) *tls.Config {
 	return &tls.Config{RootCAs: p.Pool, ServerName: serverName, NextProtos: alpn, MinVersion: tls.VersionTLS12}
+}
+
+// issue makes a P-256 key and a certificate for it from tmpl, signed by parent with parentKey;
+// with parent nil, self-signed.
+func issue(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*ecdsa.PrivateKey, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, der, nil
 }
 
 func serial() *big.Int {
@@ -200,4 +211,17 @@ func Username(prefix, authorizer, tokenKey, token, signature string) string {
 	}
 	add(tokenKey, token)
 	return prefix + "?" + q
+}
+
+// Repeat returns a reader of n bytes, each b, made as they are read: the oversized header line or
+// body a hostile-input test sends without holding it in memory.
+func Repeat(b byte, n int64) io.Reader { return io.LimitReader(repeat(b), n) }
+
+type repeat byte
+
+func (r repeat) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
 }

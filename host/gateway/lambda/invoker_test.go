@@ -23,27 +23,9 @@ import (
 
 const account = "123456789012"
 
-// isolate keeps the SDK from reading this machine's AWS files or instance metadata.
-func isolate(t *testing.T) {
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", "")
-}
-
-func mustARN(t *testing.T, s string) config.FunctionARN {
-	t.Helper()
-	f, err := config.ParseFunctionARN(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 func newInvoker(t *testing.T, fn config.FunctionARN, endpoint string, logf func(string, ...any)) *lambda.Invoker {
 	t.Helper()
-	isolate(t)
+	lambdatest.Isolate(t)
 	iv, err := lambda.New(context.Background(), fn, lambda.Options{
 		Endpoint:    endpoint,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
@@ -81,7 +63,7 @@ func post(h http.Handler, body string) *httptest.ResponseRecorder {
 // TestInvoker_Emulator invokes the sample authorizer, a real aws-lambda-go handler, in the
 // Runtime Interface Emulator through the SDK.
 func TestInvoker_Emulator(t *testing.T) {
-	fn := mustARN(t, "arn:aws:lambda:us-east-1:"+account+":function:iot-authorizer:live")
+	fn := lambdatest.ARN(t, "arn:aws:lambda:us-east-1:"+account+":function:iot-authorizer:live")
 	emu := lambdatest.Start(t, fn, account)
 	var lg logs
 	iv := newInvoker(t, fn, emu.URL, lg.logf)
@@ -151,7 +133,7 @@ func lambdaAPI(t *testing.T, h http.HandlerFunc) string {
 }
 
 func TestInvoker_Failures(t *testing.T) {
-	fn := mustARN(t, "arn:aws:lambda:eu-west-1:"+account+":function:authz")
+	fn := lambdatest.ARN(t, "arn:aws:lambda:eu-west-1:"+account+":function:authz")
 	tests := []struct {
 		name   string
 		api    http.HandlerFunc
@@ -237,7 +219,7 @@ func TestInvoker_Failures(t *testing.T) {
 // TestInvoker_HostileRequests: what the plugin could send that is not an event is refused
 // without an invocation, and a good request still works after.
 func TestInvoker_HostileRequests(t *testing.T) {
-	fn := mustARN(t, "arn:aws:lambda:us-east-1:"+account+":function:authz")
+	fn := lambdatest.ARN(t, "arn:aws:lambda:us-east-1:"+account+":function:authz")
 	var mu sync.Mutex
 	calls := 0
 	var lg logs
@@ -289,7 +271,7 @@ type errReader struct{}
 func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 
 func TestClusters(t *testing.T) {
-	isolate(t)
+	lambdatest.Isolate(t)
 	cfg := `{"region":"us-east-1","accountId":"` + account + `","dataEndpoints":["iot.example.com"],
 	  "authorizers":[
 	    {"authorizerName":"l1","authorizerFunctionArn":"arn:aws:lambda:us-east-1:` + account + `:function:a","signingDisabled":true},
