@@ -55,6 +55,20 @@ func allProps() *paho5.PublishProperties {
 	}
 }
 
+// deniedThenAllowed is how a scenario shows a denial: s subscribes to subs, p publishes denied
+// and then allowed, and s waits for allowed; whatever of denied got through is in s's
+// transcript before it.
+func deniedThenAllowed(subs []paho5.SubscribeOptions, denied, allowed pub) []step {
+	return []step{
+		conn{c: "s", clean: true},
+		sub{c: "s", subs: subs},
+		conn{c: "p", clean: true},
+		denied,
+		allowed,
+		await{c: "s", n: 1, topic: allowed.topic},
+	}
+}
+
 // conformanceScenarios must look the same through the gateway as straight to mosquitto.
 var conformanceScenarios = []scenario{
 	// Properties on every packet type a client sends (CONNECT, SUBSCRIBE, PUBLISH at each QoS,
@@ -514,39 +528,30 @@ var differentScenarios = []scenario{
 		{only: "WSS", from: `far: PUBACK pid=1 reason=0x10 props[]`, to: "far: DISCONNECT reason=0x95 props[]\nfar: closed"},
 	}},
 
-	{name: "DeniedPublishQoS1", version: 5, steps: []step{
-		conn{c: "s", clean: true},
-		sub{c: "s", subs: []paho5.SubscribeOptions{qos("t/#", 0)}},
-		conn{c: "p", clean: true},
-		pub{c: "p", topic: "t/denied", qos: 1, payload: "no"},
-		pub{c: "p", topic: "t/ok", qos: 1, payload: "yes"},
-		await{c: "s", n: 1, topic: "t/ok"},
-	}, differs: []change{
-		{from: `p: PUBACK pid=1 reason=0x00 props[]`, to: `p: PUBACK pid=1 reason=0x87 props[]`},
-		{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 props[] payload="no"`},
-	}},
-	{name: "DeniedPublishQoS0", version: 5, steps: []step{
-		conn{c: "s", clean: true},
-		sub{c: "s", subs: []paho5.SubscribeOptions{qos("t/#", 0)}},
-		conn{c: "p", clean: true},
-		pub{c: "p", topic: "t/denied", qos: 0, payload: "no"},
-		pub{c: "p", topic: "t/ok", qos: 1, payload: "yes"},
-		await{c: "s", n: 1, topic: "t/ok"},
-	}, differs: []change{
-		{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 props[] payload="no"`},
-	}},
-	{name: "DeniedPublishQoS2", version: 5, steps: []step{
-		conn{c: "s", clean: true},
-		sub{c: "s", subs: []paho5.SubscribeOptions{qos("t/#", 0)}},
-		conn{c: "p", clean: true},
-		pub{c: "p", topic: "t/denied", qos: 2, payload: "no"},
-		pub{c: "p", topic: "t/ok", qos: 2, payload: "yes"},
-		await{c: "s", n: 1, topic: "t/ok"},
-	}, differs: []change{
-		{from: `p: PUBREC pid=1 reason=0x00 props[]`, to: `p: PUBREC pid=1 reason=0x87 props[]`},
-		{from: `p: PUBCOMP pid=1 reason=0x00 props[]`},
-		{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 props[] payload="no"`},
-	}},
+	{name: "DeniedPublishQoS1", version: 5,
+		steps: deniedThenAllowed([]paho5.SubscribeOptions{qos("t/#", 0)},
+			pub{c: "p", topic: "t/denied", qos: 1, payload: "no"},
+			pub{c: "p", topic: "t/ok", qos: 1, payload: "yes"}),
+		differs: []change{
+			{from: `p: PUBACK pid=1 reason=0x00 props[]`, to: `p: PUBACK pid=1 reason=0x87 props[]`},
+			{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 props[] payload="no"`},
+		}},
+	{name: "DeniedPublishQoS0", version: 5,
+		steps: deniedThenAllowed([]paho5.SubscribeOptions{qos("t/#", 0)},
+			pub{c: "p", topic: "t/denied", qos: 0, payload: "no"},
+			pub{c: "p", topic: "t/ok", qos: 1, payload: "yes"}),
+		differs: []change{
+			{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 props[] payload="no"`},
+		}},
+	{name: "DeniedPublishQoS2", version: 5,
+		steps: deniedThenAllowed([]paho5.SubscribeOptions{qos("t/#", 0)},
+			pub{c: "p", topic: "t/denied", qos: 2, payload: "no"},
+			pub{c: "p", topic: "t/ok", qos: 2, payload: "yes"}),
+		differs: []change{
+			{from: `p: PUBREC pid=1 reason=0x00 props[]`, to: `p: PUBREC pid=1 reason=0x87 props[]`},
+			{from: `p: PUBCOMP pid=1 reason=0x00 props[]`},
+			{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 props[] payload="no"`},
+		}},
 	{name: "DeniedRetain", version: 5, steps: []step{
 		conn{c: "p", clean: true},
 		pub{c: "p", topic: "t/noretain", qos: 1, retain: true, payload: "no"},
@@ -557,43 +562,34 @@ var differentScenarios = []scenario{
 		{from: `p: PUBACK pid=1 reason=0x10 props[]`, to: `p: PUBACK pid=1 reason=0x87 props[]`},
 		{from: `s: PUBLISH "~/t/noretain" qos=0 retain=1 dup=0 props[] payload="no"`},
 	}},
-	{name: "DeniedSubscribe", version: 5, steps: []step{
-		conn{c: "s", clean: true},
-		sub{c: "s", subs: []paho5.SubscribeOptions{qos("t/ok/#", 0), qos("t/nosub/#", 0)}},
-		conn{c: "p", clean: true},
-		pub{c: "p", topic: "t/nosub/x", qos: 1, payload: "no"},
-		pub{c: "p", topic: "t/ok/x", qos: 1, payload: "yes"},
-		await{c: "s", n: 1, topic: "t/ok/x"},
-	}, differs: []change{
-		{from: `s: SUBACK pid=1 reasons=[0x00 0x00] props[]`, to: `s: SUBACK pid=1 reasons=[0x00 0x87] props[]`},
-		{from: `s: PUBLISH "~/t/nosub/x" qos=0 retain=0 dup=0 props[] payload="no"`},
-		// Nobody has subscribed to t/nosub/x at the broker: 0x10 No matching subscribers.
-		{from: `p: PUBACK pid=1 reason=0x00 props[]`, to: `p: PUBACK pid=1 reason=0x10 props[]`},
-	}},
-	{name: "DeniedReceive", version: 5, steps: []step{
-		conn{c: "s", clean: true},
-		sub{c: "s", subs: []paho5.SubscribeOptions{qos("t/#", 1)}},
-		conn{c: "p", clean: true},
-		pub{c: "p", topic: "t/noreceive", qos: 0, payload: "no"},
-		pub{c: "p", topic: "t/ok", qos: 0, payload: "yes"},
-		await{c: "s", n: 1, topic: "t/ok"},
-	}, differs: []change{
-		{from: `s: PUBLISH "~/t/noreceive" qos=0 retain=0 dup=0 props[] payload="no"`},
-	}},
+	{name: "DeniedSubscribe", version: 5,
+		steps: deniedThenAllowed([]paho5.SubscribeOptions{qos("t/ok/#", 0), qos("t/nosub/#", 0)},
+			pub{c: "p", topic: "t/nosub/x", qos: 1, payload: "no"},
+			pub{c: "p", topic: "t/ok/x", qos: 1, payload: "yes"}),
+		differs: []change{
+			{from: `s: SUBACK pid=1 reasons=[0x00 0x00] props[]`, to: `s: SUBACK pid=1 reasons=[0x00 0x87] props[]`},
+			{from: `s: PUBLISH "~/t/nosub/x" qos=0 retain=0 dup=0 props[] payload="no"`},
+			// Nobody has subscribed to t/nosub/x at the broker: 0x10 No matching subscribers.
+			{from: `p: PUBACK pid=1 reason=0x00 props[]`, to: `p: PUBACK pid=1 reason=0x10 props[]`},
+		}},
+	{name: "DeniedReceive", version: 5,
+		steps: deniedThenAllowed([]paho5.SubscribeOptions{qos("t/#", 1)},
+			pub{c: "p", topic: "t/noreceive", qos: 0, payload: "no"},
+			pub{c: "p", topic: "t/ok", qos: 0, payload: "yes"}),
+		differs: []change{
+			{from: `s: PUBLISH "~/t/noreceive" qos=0 retain=0 dup=0 props[] payload="no"`},
+		}},
 	{name: "DeniedWill", version: 5, steps: []step{
 		conn{c: "a", clean: true, will: &paho5.WillMessage{Topic: "will/denied", QoS: 1, Payload: []byte("x")}},
 	}, differs: []change{
 		{from: `a: ` + connack5, to: `a: closed`},
 	}},
-	{name: "V3DeniedPublish", version: 4, steps: []step{
-		conn{c: "s", clean: true},
-		sub{c: "s", subs: []paho5.SubscribeOptions{qos("t/#", 0), qos("t/nosub/#", 0)}},
-		conn{c: "p", clean: true},
-		pub{c: "p", topic: "t/denied", qos: 1, payload: "no"},
-		pub{c: "p", topic: "t/ok", qos: 1, payload: "yes"},
-		await{c: "s", n: 1, topic: "t/ok"},
-	}, differs: []change{
-		{from: `s: SUBACK pid=2 reasons=[0x00]`, to: `s: SUBACK pid=2 reasons=[0x80]`},
-		{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 payload="no"`},
-	}},
+	{name: "V3DeniedPublish", version: 4,
+		steps: deniedThenAllowed([]paho5.SubscribeOptions{qos("t/#", 0), qos("t/nosub/#", 0)},
+			pub{c: "p", topic: "t/denied", qos: 1, payload: "no"},
+			pub{c: "p", topic: "t/ok", qos: 1, payload: "yes"}),
+		differs: []change{
+			{from: `s: SUBACK pid=2 reasons=[0x00]`, to: `s: SUBACK pid=2 reasons=[0x80]`},
+			{from: `s: PUBLISH "~/t/denied" qos=0 retain=0 dup=0 payload="no"`},
+		}},
 }

@@ -142,10 +142,7 @@ func (s pub) do(r *run) error {
 	if s.size > 0 {
 		payload = []byte(strings.Repeat("x", s.size))
 	}
-	topic := ""
-	if s.topic != "" {
-		topic = r.topic(s.topic)
-	}
+	topic := r.optTopic(s.topic)
 	if r.version == 4 {
 		tok := c.v3.Publish(topic, s.qos, s.retain, payload)
 		return c.call(func() error { return waitToken(tok, "acknowledgement") })
@@ -209,10 +206,7 @@ type await struct {
 
 func (s await) do(r *run) error {
 	c := r.client(s.c)
-	topic := ""
-	if s.topic != "" {
-		topic = r.topic(s.topic)
-	}
+	topic := r.optTopic(s.topic)
 	what := fmt.Sprintf("%d PUBLISH", s.n)
 	if s.typ != "" {
 		what = fmt.Sprintf("%d %s", s.n, s.typ)
@@ -265,10 +259,7 @@ func (s ack) do(r *run) error {
 	if err := c.waitFor(confWait, "the library's handler", func() bool { return c.handled >= len(c.pubs) }); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	held := c.held
-	c.held, c.heldIDs = nil, nil
-	c.mu.Unlock()
+	held, _ := c.takeHeld()
 	for _, p := range held {
 		if err := c.v5.Ack(p); err != nil {
 			return err
@@ -289,10 +280,7 @@ func (s rawAck) do(r *run) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	ids := c.heldIDs
-	c.held, c.heldIDs = nil, nil
-	c.mu.Unlock()
+	_, ids := c.takeHeld()
 	for _, id := range ids {
 		body := appendProps(append(binary.BigEndian.AppendUint16(nil, id), 0), s.props)
 		if err := c.conn.writeRaw(packet(0x40, body)); err != nil {
@@ -316,10 +304,7 @@ func (s rawPub) do(r *run) error {
 	if err != nil {
 		return err
 	}
-	topic := ""
-	if s.topic != "" {
-		topic = r.topic(s.topic)
-	}
+	topic := r.optTopic(s.topic)
 	body := append(appendProps(appendStr(nil, topic), s.props), s.payload...)
 	return c.conn.writeRaw(packet(0x30, body))
 }
@@ -429,6 +414,25 @@ type pass struct {
 func (s pass) do(*run) error {
 	time.Sleep(s.d)
 	return nil
+}
+
+// optTopic is r.topic for a relative topic that may be empty, which stays empty (a PUBLISH by
+// Topic Alias alone, an await on any topic).
+func (r *run) optTopic(t string) string {
+	if t == "" {
+		return ""
+	}
+	return r.topic(t)
+}
+
+// takeHeld returns the PUBLISHes a hold client holds, as Paho packets and by packet identifier,
+// and forgets them.
+func (c *cclient) takeHeld() ([]*paho5.Publish, []uint16) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	held, ids := c.held, c.heldIDs
+	c.held, c.heldIDs = nil, nil
+	return held, ids
 }
 
 // connected returns client name with its connection open.

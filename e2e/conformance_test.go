@@ -41,9 +41,7 @@ import (
 // its own topic prefix and client ids); the subtests then compare. A -run pattern selects
 // scenarios before anything runs (TestConformance/NAME/TLS).
 func TestConformance(t *testing.T) {
-	if *flagTarget != "embedded" {
-		t.Skip("embedded target only: it starts its own mosquitto and gateway")
-	}
+	embeddedOnly(t, "embedded target only: it starts its own mosquitto and gateway")
 	st := startConformance(t)
 
 	type job struct {
@@ -239,7 +237,7 @@ func startConformance(t *testing.T) *confStack {
 	as := httptest.NewServer(auth)
 	t.Cleanup(as.Close)
 
-	gw, err := gateway.New(context.Background(), gateway.Config{
+	st.gateway = serveGateway(t, "conformance", gateway.Config{
 		Module:       wasm,
 		PluginConfig: pluginConfig(sk.PublicPEM, "reject"),
 		Workers:      2,
@@ -251,17 +249,6 @@ func startConformance(t *testing.T) *confStack {
 		LogSink:      func(e host.LogEntry) { st.logf("plugin %s %s", e.Level, e.Message) },
 		Logf:         func(f string, a ...any) { st.logf("gateway "+f, a...) },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gw.Serve(ln)
-	t.Cleanup(func() { gw.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	st.gateway = "localhost:" + port
 	return st
 }
 

@@ -215,16 +215,7 @@ func decodePacket(first byte, body []byte, version byte) (rxPacket, error) {
 	case 4, 5, 6, 7: // PUBACK, PUBREC, PUBREL, PUBCOMP
 		fmt.Fprintf(&sb, "%s pid=%d", [...]string{4: "PUBACK", "PUBREC", "PUBREL", "PUBCOMP"}[p.typ], r.u16())
 		if v5 {
-			code := byte(0)
-			if r.left() > 0 {
-				code = r.byte()
-			}
-			fmt.Fprintf(&sb, " reason=%#02x", code)
-			if r.left() > 0 {
-				sb.WriteString(" " + r.props())
-			} else {
-				sb.WriteString(" props[]")
-			}
+			sb.WriteString(r.optReasonProps())
 		}
 	case 9, 11: // SUBACK, UNSUBACK
 		fmt.Fprintf(&sb, "%s pid=%d", map[byte]string{9: "SUBACK", 11: "UNSUBACK"}[p.typ], r.u16())
@@ -247,16 +238,7 @@ func decodePacket(first byte, body []byte, version byte) (rxPacket, error) {
 	case 14, 15: // DISCONNECT, AUTH
 		sb.WriteString(map[byte]string{14: "DISCONNECT", 15: "AUTH"}[p.typ])
 		if v5 {
-			code := byte(0)
-			if r.left() > 0 {
-				code = r.byte()
-			}
-			fmt.Fprintf(&sb, " reason=%#02x", code)
-			if r.left() > 0 {
-				sb.WriteString(" " + r.props())
-			} else {
-				sb.WriteString(" props[]")
-			}
+			sb.WriteString(r.optReasonProps())
 		}
 	default:
 		return p, fmt.Errorf("a server does not send this packet type")
@@ -392,6 +374,21 @@ func (r *wreader) varint() uint32 {
 		r.err = errors.New("variable byte integer over 4 bytes")
 	}
 	return 0
+}
+
+// optReasonProps reads the optional tail of an MQTT 5 acknowledgement, DISCONNECT or AUTH: a
+// reason code (absent: 0x00, Success) and then properties (absent: none), as
+// " reason=0x.. props[...]".
+func (r *wreader) optReasonProps() string {
+	code := byte(0)
+	if r.left() > 0 {
+		code = r.byte()
+	}
+	props := "props[]"
+	if r.left() > 0 {
+		props = r.props()
+	}
+	return fmt.Sprintf(" reason=%#02x %s", code, props)
 }
 
 func (r *wreader) str() string {
