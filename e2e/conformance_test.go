@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -195,7 +193,7 @@ func startConformance(t *testing.T) *confStack {
 	t.Helper()
 	checkMosquitto(t, true)
 	wasm := pluginWasm(t)
-	st := &confStack{mosqOut: &lockedBuffer{}, sigs: map[string]string{}}
+	st := &confStack{sigs: map[string]string{}}
 	dir := t.TempDir()
 
 	pki, err := gatewaytest.NewPKI("localhost", "127.0.0.1")
@@ -210,28 +208,7 @@ func startConformance(t *testing.T) *confStack {
 	st.key = sk.Key
 
 	// mosquitto as the other e2e tests run it, plus max_packet_size.
-	if st.broker, err = gatewaytest.FreeAddr(); err != nil {
-		t.Fatal(err)
-	}
-	if st.brokerWS, err = gatewaytest.FreeAddr(); err != nil {
-		t.Fatal(err)
-	}
-	_, tcpPort, _ := net.SplitHostPort(st.broker)
-	_, wsPort, _ := net.SplitHostPort(st.brokerWS)
-	conf := filepath.Join(dir, "mosquitto.conf")
-	if err := writeMosquittoConf(conf, tcpPort, wsPort, fmt.Sprintf("max_packet_size %d\n", confMaxPacket)); err != nil {
-		t.Fatal(err)
-	}
-	mosq := exec.Command(mosquittoPath(), "-c", conf)
-	mosq.Stdout, mosq.Stderr = st.mosqOut, st.mosqOut
-	dieWithTest(mosq)
-	if err := mosq.Start(); err != nil {
-		t.Fatalf("starting mosquitto: %v", err)
-	}
-	t.Cleanup(func() { mosq.Process.Kill(); mosq.Wait() })
-	if err := waitListening(st.broker, st.brokerWS); err != nil {
-		t.Fatalf("mosquitto: %v\n%s", err, st.mosqOut)
-	}
+	st.broker, st.brokerWS, st.mosqOut = startMosquitto(t, dir, fmt.Sprintf("max_packet_size %d\n", confMaxPacket))
 
 	auth := refauth.New(refauth.MustParse(confRules))
 	as := httptest.NewServer(auth)

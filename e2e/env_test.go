@@ -373,6 +373,38 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 	return s, nil
 }
 
+// startMosquitto starts a mosquitto of the test's own until t ends, configured in dir by
+// writeMosquittoConf with extra settings; it returns its TCP and WebSocket listeners
+// (127.0.0.1:PORT) and its output.
+func startMosquitto(t *testing.T, dir, extra string) (tcpAddr, wsAddr string, out *lockedBuffer) {
+	t.Helper()
+	tcpAddr, err := gatewaytest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wsAddr, err = gatewaytest.FreeAddr(); err != nil {
+		t.Fatal(err)
+	}
+	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
+	_, wsPort, _ := net.SplitHostPort(wsAddr)
+	conf := filepath.Join(dir, "mosquitto.conf")
+	if err := writeMosquittoConf(conf, tcpPort, wsPort, extra); err != nil {
+		t.Fatal(err)
+	}
+	out = &lockedBuffer{}
+	cmd := exec.Command(mosquittoPath(), "-c", conf)
+	cmd.Stdout, cmd.Stderr = out, out
+	dieWithTest(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting mosquitto: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if err := waitListening(tcpAddr, wsAddr); err != nil {
+		t.Fatalf("mosquitto: %v\n%s", err, out)
+	}
+	return tcpAddr, wsAddr, out
+}
+
 // serveGateway builds a gateway from cfg and serves it on a free loopback port until t ends; it
 // returns the gateway's data endpoint, "localhost:PORT". name tells which gateway failed.
 func serveGateway(t *testing.T, name string, cfg gateway.Config) string {

@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -199,7 +197,9 @@ func newSecStack(t *testing.T) *secStack {
 	}
 	st.key, st.signing = sk.Key, sk.PublicPEM
 
-	st.broker, st.mosqWS, st.mosqOut = startSecMosquitto(t, dir)
+	var mosqWS string
+	st.broker, mosqWS, st.mosqOut = startMosquitto(t, dir, "")
+	st.mosqWS = "ws://" + mosqWS + "/mqtt"
 
 	rules := strings.NewReplacer("CONNECT", secConnect, "DEVICE", secDevice).Replace(secRules)
 	auth := refauth.New(refauth.MustParse(rules))
@@ -255,38 +255,6 @@ func (st *secStack) gateway(t *testing.T, wasm []byte, name string, mqttOverride
 		LogSink:      func(e host.LogEntry) { st.log.add(name, e.Message) },
 		Logf:         func(f string, a ...any) { st.log.add(name, fmt.Sprintf(f, a...)) },
 	})
-}
-
-// startSecMosquitto starts a mosquitto of this test's own: TCP and WebSocket listeners on
-// loopback, no persistence, connection messages logged.
-func startSecMosquitto(t *testing.T, dir string) (tcpAddr, wsURL string, out *lockedBuffer) {
-	t.Helper()
-	tcpAddr, err := gatewaytest.FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wsAddr, err := gatewaytest.FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
-	_, wsPort, _ := net.SplitHostPort(wsAddr)
-	conf := filepath.Join(dir, "mosquitto.conf")
-	if err := writeMosquittoConf(conf, tcpPort, wsPort, ""); err != nil {
-		t.Fatal(err)
-	}
-	out = &lockedBuffer{}
-	cmd := exec.Command(mosquittoPath(), "-c", conf)
-	cmd.Stdout, cmd.Stderr = out, out
-	dieWithTest(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting mosquitto: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if err := waitListening(tcpAddr, wsAddr); err != nil {
-		t.Fatalf("mosquitto: %v\n%s", err, out)
-	}
-	return tcpAddr, "ws://" + wsAddr + "/mqtt", out
 }
 
 // brokerSaw reports whether mosquitto logged a CONNECT from clientID ("New client connected from
