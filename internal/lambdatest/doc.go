@@ -11,5 +11,8 @@
 // path; the emulator's answer comes back unchanged. The front changes nothing the function or
 // the SDK decide.
 //
+// ARN parses the function a test names, and Isolate keeps the SDK clients a test makes off this
+// machine's AWS configuration, credentials and instance metadata.
+//
 // For tests only; not used by iotauthz itself.
 package lambdatest
