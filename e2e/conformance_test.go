@@ -219,7 +219,7 @@ func startConformance(t *testing.T) *confStack {
 		PluginConfig: pluginConfig(sk.PublicPEM, "reject"),
 		Workers:      2,
 		Clusters:     map[string]string{"authorizer": as.URL, "unreachable": as.URL},
-		TLS:          &tls.Config{Certificates: []tls.Certificate{pki.Cert}},
+		TLS:          pki.ServerTLS(),
 		Broker:       "tcp://" + st.broker,
 		BrokerWS:     "ws://" + st.brokerWS + "/mqtt",
 		LogLevel:     host.LogDebug,

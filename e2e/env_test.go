@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -345,7 +344,7 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 			PluginConfig: pluginConfig(sk.PublicPEM, deny),
 			Workers:      2,
 			Clusters:     map[string]string{"authorizer": as.URL, "unreachable": "http://" + closed},
-			TLS:          &tls.Config{Certificates: []tls.Certificate{pki.Cert}},
+			TLS:          pki.ServerTLS(),
 			Broker:       "tcp://" + tcpAddr,
 			BrokerWS:     "ws://" + wsAddr + "/mqtt",
 			HTTPUpstream: hs.URL,

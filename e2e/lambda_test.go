@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -119,7 +118,7 @@ func TestLambda(t *testing.T) {
 		PluginConfig: pc,
 		Workers:      1,
 		Handlers:     handlers,
-		TLS:          &tls.Config{Certificates: []tls.Certificate{pki.Cert}},
+		TLS:          pki.ServerTLS(),
 		Broker:       "tcp://" + emb.broker,
 		HTTPUpstream: hs.URL,
 		LogLevel:     host.LogInfo,

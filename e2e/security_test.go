@@ -190,7 +190,7 @@ func newSecStack(t *testing.T) *secStack {
 		t.Fatal(err)
 	}
 	st.pool = pki.Pool
-	st.tlsConfig = &tls.Config{Certificates: []tls.Certificate{pki.Cert}}
+	st.tlsConfig = pki.ServerTLS()
 	sk, err := gatewaytest.NewSigningKey()
 	if err != nil {
 		t.Fatal(err)

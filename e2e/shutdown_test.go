@@ -34,7 +34,7 @@ func TestShutdown_InFlightPublish(t *testing.T) {
 		Module:       pluginWasm(t),
 		PluginConfig: pluginConfig(e.publicPEM, "disconnect"),
 		Clusters:     map[string]string{"authorizer": e.authorizer, "unreachable": e.authorizer},
-		TLS:          &tls.Config{Certificates: []tls.Certificate{pki.Cert}},
+		TLS:          pki.ServerTLS(),
 		Broker:       "tcp://" + e.broker,
 		LogLevel:     host.LogDebug,
 		LogSink:      func(l host.LogEntry) { e.logf("plugin[shutdown] %s %s", l.Level, l.Message) },

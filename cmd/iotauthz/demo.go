@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,7 +176,7 @@ func serveDemo(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		PluginConfig: pluginJSON,
 		Workers:      2,
 		Clusters:     map[string]string{"authorizer": "http://" + authLn.Addr().String()},
-		TLS:          &tls.Config{Certificates: []tls.Certificate{pki.Cert}},
+		TLS:          pki.ServerTLS(),
 		Broker:       "tcp://" + broker.TCPAddr,
 		BrokerWS:     broker.WSURL,
 		HTTPUpstream: "http://" + pubLn.Addr().String(),

@@ -86,7 +86,7 @@ func newStackWith(t *testing.T, workers int, o stackOpts) *stack {
 		Module:       passthroughWasm,
 		PluginConfig: []byte(`{}`),
 		Workers:      workers,
-		TLS:          &tls.Config{Certificates: []tls.Certificate{pki.Cert}},
+		TLS:          pki.ServerTLS(),
 		Broker:       "tcp://" + b.TCPAddr,
 		BrokerWS:     b.WSURL,
 		HTTPUpstream: up.URL,

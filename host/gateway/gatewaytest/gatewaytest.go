@@ -113,6 +113,11 @@ func (p *PKI) WriteFiles(dir string) (ca, cert, key string, err error) {
 	return ca, cert, key, nil
 }
 
+// ServerTLS returns a server configuration that presents the server certificate.
+func (p *PKI) ServerTLS() *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{p.Cert}}
+}
+
 // ClientTLS returns a client configuration that trusts the CA and sends serverName as SNI, with
 // the ALPN protocols given (none: no ALPN extension).
 func (p *PKI) ClientTLS(serverName string, alpn ...string) *tls.Config {
