@@ -98,7 +98,7 @@ func (e *Engine) Started() {
 	if e.cfg.Limits.MinInterval < 300 {
 		e.logText(LevelWarn, "iotauthz: testOverrides.minIntervalSeconds is set: authorizer intervals below 300 s are accepted (tests only)")
 	}
-	e.logText(LevelInfo, "iotauthz: configured "+strconv.Itoa(len(e.cfg.Authorizers))+" authorizer(s), cache scope "+e.cfg.Cache.Scope)
+	e.logText(LevelInfo, "iotauthz: configured "+strconv.Itoa(len(e.cfg.Authorizers))+" authorizer(s), cache scope "+string(e.cfg.Cache.Scope))
 }
 
 // Tick runs the MQTT connections' deadlines (refresh, disconnect, CONNECT, closing grace) and
@@ -133,17 +133,17 @@ func (e *Engine) flushCounts() {
 // logText writes a plain (non-decision) log line.
 func (e *Engine) logText(level LogLevel, s string) { e.h.Log(level, unsafeBytes(s)) }
 
-func parseLevel(s string) LogLevel {
+func parseLevel(s config.Level) LogLevel {
 	switch s {
-	case "trace":
+	case config.LevelTrace:
 		return LevelTrace
-	case "debug":
+	case config.LevelDebug:
 		return LevelDebug
-	case "warn":
+	case config.LevelWarn:
 		return LevelWarn
-	case "error":
+	case config.LevelError:
 		return LevelError
-	case "critical":
+	case config.LevelCritical:
 		return LevelCritical
 	}
 	return LevelInfo

@@ -101,7 +101,7 @@ type Authorizer struct {
 
 	// Status is "ACTIVE" or "INACTIVE"; requests for an INACTIVE authorizer are denied without
 	// a call. Default "ACTIVE". JSON: "status".
-	Status string
+	Status Status
 
 	// EnableCachingForHTTP reuses a decision for refreshAfterInSeconds on the same downstream
 	// HTTP connection, as AWS's enableCachingForHttp. Default false (one call per request).
@@ -116,7 +116,7 @@ type Cache struct {
 	// decisions are shared across connections and worker VMs, keyed by authorizer and token;
 	// safe only for authorizers that decide from the token alone). Default "connection".
 	// JSON: "cache.scope".
-	Scope string
+	Scope Scope
 
 	// MaxEntries bounds the decisions each VM keeps. 1–1000000, default 10000.
 	// JSON: "cache.maxEntries".
@@ -133,7 +133,7 @@ type MQTT struct {
 	// DenyAction is what a denied PUBLISH or SUBSCRIBE does: "disconnect" (AWS's MQTT 3.1.1
 	// behaviour) or "reject" (drop the publish; SUBACK failure for the denied filters).
 	// Default "disconnect". JSON: "mqtt.denyAction".
-	DenyAction string
+	DenyAction DenyAction
 
 	// MaxPacketBytes is the largest MQTT packet accepted; larger ones close the connection.
 	// 2–268435455, default 131072 (AWS IoT's 128 KiB). JSON: "mqtt.maxPacketBytes".
@@ -161,7 +161,7 @@ type MQTT struct {
 type Logging struct {
 	// Level is the lowest level logged: "trace", "debug", "info", "warn", "error" or
 	// "critical". Default "info". JSON: "logging.level".
-	Level string
+	Level Level
 
 	// DebugClientIDs turns on debug lines for these MQTT client ids only, whatever Level says
 	// (AWS's resource-specific logging). Default none. JSON: "logging.debugClientIds".
@@ -175,16 +175,35 @@ type Logging struct {
 	FailureLinesPerSecond int
 }
 
+// Status is an authorizer's "status": StatusActive or StatusInactive.
+type Status string
+
+// Scope is "cache.scope": ScopeConnection or ScopeToken.
+type Scope string
+
+// DenyAction is "mqtt.denyAction": DenyDisconnect or DenyReject.
+type DenyAction string
+
+// Level is "logging.level": one of LogLevels.
+type Level string
+
 // Enumerated values.
 const (
-	StatusActive   = "ACTIVE"
-	StatusInactive = "INACTIVE"
+	StatusActive   Status = "ACTIVE"
+	StatusInactive Status = "INACTIVE"
 
-	ScopeConnection = "connection"
-	ScopeToken      = "token"
+	ScopeConnection Scope = "connection"
+	ScopeToken      Scope = "token"
 
-	DenyDisconnect = "disconnect"
-	DenyReject     = "reject"
+	DenyDisconnect DenyAction = "disconnect"
+	DenyReject     DenyAction = "reject"
+
+	LevelTrace    Level = "trace"
+	LevelDebug    Level = "debug"
+	LevelInfo     Level = "info"
+	LevelWarn     Level = "warn"
+	LevelError    Level = "error"
+	LevelCritical Level = "critical"
 )
 
 // EndpointAllowed reports whether a Host header or SNI value names one of DataEndpoints,
@@ -402,23 +421,23 @@ func integer(path string, v jsonv.Value, min, max int) (int, error) {
 	return int(n), nil
 }
 
-func oneOf(path string, v jsonv.Value, values ...string) (string, error) {
+func oneOf[T ~string](path string, v jsonv.Value, values ...T) (T, error) {
 	s, err := str(path, v)
 	if err != nil {
 		return "", err
 	}
 	for _, want := range values {
-		if s == want {
-			return s, nil
+		if T(s) == want {
+			return want, nil
 		}
 	}
 	return "", errorf(path, "must be one of "+strings.Join(quoteAll(values), ", ")+", got "+strconv.Quote(s))
 }
 
-func quoteAll(values []string) []string {
+func quoteAll[T ~string](values []T) []string {
 	out := make([]string, len(values))
 	for i, v := range values {
-		out[i] = strconv.Quote(v)
+		out[i] = strconv.Quote(string(v))
 	}
 	return out
 }
@@ -740,10 +759,10 @@ func mqtt(v jsonv.Value) (MQTT, error) {
 }
 
 // LogLevels are the accepted logging.level values, lowest first.
-var LogLevels = []string{"trace", "debug", "info", "warn", "error", "critical"}
+var LogLevels = []Level{LevelTrace, LevelDebug, LevelInfo, LevelWarn, LevelError, LevelCritical}
 
 func logging(v jsonv.Value) (Logging, error) {
-	c := Logging{Level: "info", FailureLinesPerSecond: 100}
+	c := Logging{Level: LevelInfo, FailureLinesPerSecond: 100}
 	if !v.Exists() {
 		return c, nil
 	}

@@ -103,14 +103,14 @@ func TestParse_Full(t *testing.T) {
 	if o == nil || o.Authority != "authz2" || o.Path != "/" || o.TimeoutMillis != 5000 || !o.SigningDisabled || o.Status != StatusInactive || len(o.Keys) != 0 {
 		t.Fatalf("open %+v", o)
 	}
-	if c.Cache != (Cache{Scope: "token", MaxEntries: 500, StaleIfErrorSeconds: 60}) {
+	if c.Cache != (Cache{Scope: ScopeToken, MaxEntries: 500, StaleIfErrorSeconds: 60}) {
 		t.Fatalf("cache %+v", c.Cache)
 	}
-	if c.MQTT != (MQTT{DenyAction: "reject", MaxPacketBytes: 4096, StripCredentialsFromUsername: false,
+	if c.MQTT != (MQTT{DenyAction: DenyReject, MaxPacketBytes: 4096, StripCredentialsFromUsername: false,
 		ForwardPassword: true, ConnectTimeoutSeconds: 30}) {
 		t.Fatalf("mqtt %+v", c.MQTT)
 	}
-	if c.Logging.Level != "debug" || len(c.Logging.DebugClientIDs) != 2 || c.Logging.DebugClientIDs[1] != "dev2" {
+	if c.Logging.Level != LevelDebug || len(c.Logging.DebugClientIDs) != 2 || c.Logging.DebugClientIDs[1] != "dev2" {
 		t.Fatalf("logging %+v", c.Logging)
 	}
 	if c.Limits.MinInterval != 300 || c.Limits.MaxInterval != 86400 {
@@ -129,27 +129,27 @@ func TestParse_Defaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := c.Authorizers["a"]
-	if a.Authority != "c" || a.Path != "/" || a.TimeoutMillis != 5000 || a.Status != "ACTIVE" || a.SigningDisabled || a.EnableCachingForHTTP {
+	if a.Authority != "c" || a.Path != "/" || a.TimeoutMillis != 5000 || a.Status != StatusActive || a.SigningDisabled || a.EnableCachingForHTTP {
 		t.Fatalf("authorizer defaults %+v", a)
 	}
 	if c.DefaultAuthorizerName != "" {
 		t.Fatal("default authorizer set")
 	}
-	if c.Cache != (Cache{Scope: "connection", MaxEntries: 10000}) {
+	if c.Cache != (Cache{Scope: ScopeConnection, MaxEntries: 10000}) {
 		t.Fatalf("cache defaults %+v", c.Cache)
 	}
-	if c.MQTT != (MQTT{DenyAction: "disconnect", MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
+	if c.MQTT != (MQTT{DenyAction: DenyDisconnect, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
 		ConnectTimeoutSeconds: 10}) {
 		t.Fatalf("mqtt defaults %+v", c.MQTT)
 	}
-	if c.Logging.Level != "info" || c.Logging.DebugClientIDs != nil {
+	if c.Logging.Level != LevelInfo || c.Logging.DebugClientIDs != nil {
 		t.Fatalf("logging defaults %+v", c.Logging)
 	}
 	// Empty optional objects give the defaults too.
 	m := base(t)
 	m["cache"], m["mqtt"], m["logging"] = obj{}, obj{}, obj{}
 	c, err = Parse(marshal(t, m))
-	if err != nil || c.Cache.MaxEntries != 10000 || !c.MQTT.StripCredentialsFromUsername || c.Logging.Level != "info" {
+	if err != nil || c.Cache.MaxEntries != 10000 || !c.MQTT.StripCredentialsFromUsername || c.Logging.Level != LevelInfo {
 		t.Fatalf("%+v %v", c, err)
 	}
 }
