@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/iotauthz/iotauthz/host/gateway/lambda"
+	"github.com/iotauthz/iotauthz/internal/uuid"
 	"github.com/iotauthz/iotauthz/plugin/authorizer"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/token"
@@ -126,7 +127,7 @@ func runTestInvoke(args []string, stdout, stderr io.Writer) int {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	ev := authorizer.Event{Token: *tok, ConnectionID: authorizer.NewUUID(func(b []byte) { rand.Read(b) })}
+	ev := authorizer.Event{Token: *tok, ConnectionID: uuid.New(func(b []byte) { rand.Read(b) })}
 	if *sig != "" {
 		if len(keys) == 0 {
 			fmt.Fprintln(stderr, "iotauthz test-invoke-authorizer: --signature needs --public-key to verify it (the plugin verifies before calling)")

@@ -29,4 +29,11 @@
 //
 // The reader copies its input once (Parse) or not at all (ParseString); a parsed Value never
 // aliases the caller's byte slice. A Value is immutable and safe for concurrent reads.
+//
+// # Writing
+//
+// The writing side is only strings, the one part of JSON output that needs care: AppendString
+// quotes and escapes a string the way Parse reads it back, AppendEscaped writes the same text
+// without the quotes. Callers write the rest (keys in a fixed order, numbers, literals) byte by
+// byte, as authorizer.Event.AppendJSON and the plugin's decision-log lines do.
 package jsonv

@@ -3,7 +3,7 @@
 // existing Lambda authorizer ports unchanged.
 //
 // Event.AppendJSON writes the request body byte for byte in a fixed key order without
-// encoding/json; ParseResponse reads the answer with internal/jsonv and checks every field,
+// encoding/json (strings through internal/jsonv's AppendString); ParseResponse reads the answer with internal/jsonv and checks every field,
 // returning an error whose text starts with the field's path ("principalId: …",
 // "policyDocuments[2]: …") so the plugin can log it as the deny reason.
 //

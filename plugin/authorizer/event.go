@@ -2,7 +2,8 @@ package authorizer
 
 import (
 	"encoding/base64"
-	"unicode/utf8"
+
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 )
 
 // Event is the JSON document the authorizer receives, AWS's custom-authorizer event:
@@ -33,7 +34,7 @@ type Event struct {
 	TLS  *TLSData
 	HTTP *HTTPData
 	MQTT *MQTTData
-	// ConnectionID is "connectionMetadata.id", a UUID (see NewUUID); omitted when empty.
+	// ConnectionID is "connectionMetadata.id", a UUID (see internal/uuid); omitted when empty.
 	ConnectionID string
 }
 
@@ -69,7 +70,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	if e.Token != "" {
 		dst = append(dst, `"token":`...)
-		dst = AppendString(dst, e.Token)
+		dst = jsonv.AppendString(dst, e.Token)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"signatureVerified":`...)
@@ -83,7 +84,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendString(dst, p)
+		dst = jsonv.AppendString(dst, p)
 	}
 	dst = append(dst, ']')
 	if e.TLS != nil || e.HTTP != nil || e.MQTT != nil {
@@ -93,7 +94,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 			dst = append(dst, `"tls":{`...)
 			if e.TLS.ServerName != "" {
 				dst = append(dst, `"serverName":`...)
-				dst = AppendString(dst, e.TLS.ServerName)
+				dst = jsonv.AppendString(dst, e.TLS.ServerName)
 			}
 			dst = append(dst, '}')
 			sep = true
@@ -106,7 +107,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 			dst = appendHeaders(dst, e.HTTP.Headers)
 			if e.HTTP.QueryString != "" {
 				dst = append(dst, `,"queryString":`...)
-				dst = AppendString(dst, e.HTTP.QueryString)
+				dst = jsonv.AppendString(dst, e.HTTP.QueryString)
 			}
 			dst = append(dst, '}')
 			sep = true
@@ -119,7 +120,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 			inner := false
 			if m.HasUsername {
 				dst = append(dst, `"username":`...)
-				dst = AppendString(dst, m.Username)
+				dst = jsonv.AppendString(dst, m.Username)
 				inner = true
 			}
 			if m.HasPassword {
@@ -136,7 +137,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 					dst = append(dst, ',')
 				}
 				dst = append(dst, `"clientId":`...)
-				dst = AppendString(dst, m.ClientID)
+				dst = jsonv.AppendString(dst, m.ClientID)
 			}
 			dst = append(dst, '}')
 		}
@@ -144,7 +145,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	}
 	if e.ConnectionID != "" {
 		dst = append(dst, `,"connectionMetadata":{"id":`...)
-		dst = AppendString(dst, e.ConnectionID)
+		dst = jsonv.AppendString(dst, e.ConnectionID)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
@@ -169,66 +170,16 @@ func appendHeaders(dst []byte, h [][2]string) []byte {
 			dst = append(dst, ',')
 		}
 		n++
-		dst = AppendString(dst, kv[0])
+		dst = jsonv.AppendString(dst, kv[0])
 		dst = append(dst, ':', '"')
-		dst = appendStringBody(dst, kv[1])
+		dst = jsonv.AppendEscaped(dst, kv[1])
 		for _, next := range h[i+1:] {
 			if next[0] == kv[0] {
 				dst = append(dst, ',')
-				dst = appendStringBody(dst, next[1])
+				dst = jsonv.AppendEscaped(dst, next[1])
 			}
 		}
 		dst = append(dst, '"')
 	}
 	return append(dst, '}')
-}
-
-// AppendString appends s as a quoted JSON string.
-//
-//	AppendString(nil, "a\"b\x01") → `"a\"b\u0001"`
-func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendStringBody(dst, s)
-	return append(dst, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendStringBody(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(dst, s[start:]...)
 }

@@ -173,37 +173,6 @@ func TestEvent_AppendJSON_RoundTrip(t *testing.T) {
 	}
 }
 
-func TestAppendString(t *testing.T) {
-	for in, want := range map[string]string{
-		"":              `""`,
-		"plain":         `"plain"`,
-		"q\"b\\":        `"q\"b\\"`,
-		"\x00\x7f":      "\"\\u0000\x7f\"",
-		"\xe2\x82":      `"\ufffd\ufffd"`,
-		"é€😀":           `"é€😀"`,
-		"\xed\xa0\x80x": `"\ufffd\ufffd\ufffdx"`, // surrogate half encoded in UTF-8 is invalid
-	} {
-		if got := string(AppendString(nil, in)); got != want {
-			t.Errorf("AppendString(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	f.Add("a\"\\\x00\xff")
-	f.Fuzz(func(t *testing.T, s string) {
-		out := AppendString(nil, s)
-		var back string
-		if err := json.Unmarshal(out, &back); err != nil {
-			t.Fatalf("%q → %s: %v", s, out, err)
-		}
-		if back != string([]rune(s)) && back != s {
-			// encoding/json and we both replace invalid UTF-8 byte by byte.
-			t.Fatalf("%q → %q", s, back)
-		}
-	})
-}
-
 func BenchmarkEvent_AppendJSON(b *testing.B) {
 	ev := goldenEvents["http_header_token"]
 	buf := make([]byte, 0, 1024)

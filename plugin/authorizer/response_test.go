@@ -3,6 +3,8 @@ package authorizer
 import (
 	"strings"
 	"testing"
+
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 )
 
 const okPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Publish","Resource":"*"}]}`
@@ -151,7 +153,7 @@ func TestParseResponse_Invalid(t *testing.T) {
 	}
 }
 
-func quote(s string) string { return string(AppendString(nil, s)) }
+func quote(s string) string { return string(jsonv.AppendString(nil, s)) }
 
 func TestParseResponse_Limits(t *testing.T) {
 	b := []byte(`{"isAuthenticated":true,"principalId":"a","disconnectAfterInSeconds":60,"refreshAfterInSeconds":30,"policyDocuments":[]}`)
@@ -172,34 +174,6 @@ func FuzzParseResponse(f *testing.F) {
 			t.Fatalf("accepted %+v", r)
 		}
 	})
-}
-
-func TestNewUUID(t *testing.T) {
-	state := uint32(1)
-	fill := func(b []byte) {
-		for i := range b {
-			state = state*1664525 + 1013904223
-			b[i] = byte(state >> 24)
-		}
-	}
-	seen := map[string]bool{}
-	for i := 0; i < 100; i++ {
-		u := NewUUID(fill)
-		if len(u) != 36 || u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-' || u[14] != '4' || !strings.ContainsRune("89ab", rune(u[19])) {
-			t.Fatalf("bad uuid %q", u)
-		}
-		if strings.ToLower(u) != u || seen[u] {
-			t.Fatalf("uuid %q upper or repeated", u)
-		}
-		seen[u] = true
-	}
-	if got := NewUUID(func(b []byte) {
-		for i := range b {
-			b[i] = 0xff
-		}
-	}); got != "ffffffff-ffff-4fff-bfff-ffffffffffff" {
-		t.Fatal(got)
-	}
 }
 
 func BenchmarkParseResponse(b *testing.B) {

@@ -1,7 +1,7 @@
 package authz
 
 import (
-	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 	"github.com/iotauthz/iotauthz/plugin/config"
 	"github.com/iotauthz/iotauthz/plugin/credentials"
 	"github.com/iotauthz/iotauthz/plugin/token"
@@ -75,4 +75,4 @@ func (e *Engine) checkToken(a *config.Authorizer, c *credentials.Presented) (boo
 	return true, nil
 }
 
-func quote(s string) string { return string(authorizer.AppendString(nil, s)) }
+func quote(s string) string { return string(jsonv.AppendString(nil, s)) }

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/internal/jsonv"
 )
 
 // Event types and statuses of decision log lines (CloudWatch's words).
@@ -135,7 +135,7 @@ func appendField(b []byte, key, value string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return authorizer.AppendString(b, value)
+	return jsonv.AppendString(b, value)
 }
 
 // appendTimestamp writes CloudWatch's "YYYY-MM-DD hh:mm:ss.mmm" in UTC.

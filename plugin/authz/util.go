@@ -5,13 +5,13 @@ import (
 	"math/rand/v2"
 	"unsafe"
 
-	"github.com/iotauthz/iotauthz/plugin/authorizer"
+	"github.com/iotauthz/iotauthz/internal/uuid"
 )
 
 // newUUID is a random version 4 UUID for trace ids and connection ids. The Go runtime seeds
 // math/rand/v2 from WASI random_get (Envoy: RAND_bytes).
 func newUUID() string {
-	return authorizer.NewUUID(func(b []byte) {
+	return uuid.New(func(b []byte) {
 		for i := 0; i < len(b); i += 8 {
 			var w [8]byte
 			binary.LittleEndian.PutUint64(w[:], rand.Uint64())
