@@ -77,7 +77,59 @@ func (s *metricStore) snapshot() []statSnapshot {
 // from an approximated histogram, so a value close to a bound may fall in
 // the next bucket there.
 func (p *Plugin) WritePrometheus(w io.Writer) error {
-	stats := p.metrics.snapshot()
+	return writePrometheus(w, p.metrics.snapshot())
+}
+
+// WritePrometheusMerged writes the metrics of several plugins as one
+// Envoy's /stats/prometheus shows them. Envoy's stat store keeps one stat
+// per name, so plugins in different VMs that define the same name add to
+// one counter or gauge (a gauge is the sum of what each plugin's VMs
+// added, or of what each last set) and record into one histogram. Plugins
+// sharing VMs (Join) share their stats and count once.
+func WritePrometheusMerged(w io.Writer, plugins ...*Plugin) error {
+	return writePrometheus(w, mergedSnapshot(plugins))
+}
+
+// WriteStatsMerged is WriteStats for several plugins, merged as
+// WritePrometheusMerged merges them.
+func WriteStatsMerged(w io.Writer, plugins ...*Plugin) error {
+	return writeStats(w, mergedSnapshot(plugins))
+}
+
+// mergedSnapshot is the plugins' stats by name, each stats scope once.
+func mergedSnapshot(plugins []*Plugin) []statSnapshot {
+	seen := map[*metricStore]bool{}
+	byName := map[string]*statSnapshot{}
+	var names []string
+	for _, p := range plugins {
+		if p == nil || seen[&p.metrics] {
+			continue
+		}
+		seen[&p.metrics] = true
+		for _, st := range p.metrics.snapshot() {
+			m, ok := byName[st.name]
+			if !ok {
+				st := st
+				byName[st.name] = &st
+				names = append(names, st.name)
+				continue
+			}
+			if m.kind != st.kind {
+				continue // Envoy refuses a name already defined with another type; the first stays
+			}
+			m.value += st.value
+			m.hist = append(m.hist, st.hist...)
+		}
+	}
+	sort.Strings(names)
+	out := make([]statSnapshot, 0, len(names))
+	for _, n := range names {
+		out = append(out, *byName[n])
+	}
+	return out
+}
+
+func writePrometheus(w io.Writer, stats []statSnapshot) error {
 	var b strings.Builder
 	for _, kind := range []int{abi.MetricCounter, abi.MetricGauge, abi.MetricHistogram} {
 		for _, st := range stats {
@@ -120,8 +172,12 @@ func (p *Plugin) WritePrometheus(w io.Writer) error {
 // ("wasmcustom.<name>"). Histograms, which Envoy shows as interval and
 // cumulative quantiles of its approximated histogram, are not written.
 func (p *Plugin) WriteStats(w io.Writer) error {
+	return writeStats(w, p.metrics.snapshot())
+}
+
+func writeStats(w io.Writer, stats []statSnapshot) error {
 	var b strings.Builder
-	for _, st := range p.metrics.snapshot() {
+	for _, st := range stats {
 		if st.kind == abi.MetricHistogram {
 			continue
 		}
@@ -138,6 +194,13 @@ func (p *Plugin) WriteStats(w io.Writer) error {
 // with the state otherwise, as Envoy's /ready does with the server state
 // (nil state: always LIVE). Other paths are 404, other methods 405.
 func (p *Plugin) AdminHandler(state func() string) http.Handler {
+	return MergedAdminHandler(state, p)
+}
+
+// MergedAdminHandler is AdminHandler for several plugins: /stats and
+// /stats/prometheus show their metrics merged as WritePrometheusMerged
+// does, as one Envoy process shows the stats of all its plugins.
+func MergedAdminHandler(state func() string, plugins ...*Plugin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -148,10 +211,10 @@ func (p *Plugin) AdminHandler(state func() string) http.Handler {
 		switch r.URL.Path {
 		case "/stats":
 			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-			_ = p.WriteStats(&b)
+			_ = WriteStatsMerged(&b, plugins...)
 		case "/stats/prometheus":
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=UTF-8")
-			_ = p.WritePrometheus(&b)
+			_ = WritePrometheusMerged(&b, plugins...)
 		case "/ready":
 			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 			s := "LIVE"

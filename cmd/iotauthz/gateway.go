@@ -23,7 +23,7 @@ const gatewayHelp = `
 usage: iotauthz gateway --wasm FILE --config FILE --cert FILE --key FILE --broker URL
                         [--listen ADDR] [--broker-ws URL] [--http-upstream URL]
                         [--cluster NAME=URL]... [--workers N] [--log-level LEVEL] [--grace DURATION]
-                        [--max-connections N] [--lambda-endpoint URL]
+                        [--max-connections N] [--lambda-endpoint URL] [--admin ADDR]
 
 Runs the plugin (iotauthz.wasm) without Envoy: the embedded gateway of package host/gateway, on the
 host package (wazero). One TLS listener serves, as an Envoy listener on 443 would:
@@ -66,6 +66,17 @@ What one client may hold, enforced by the gateway itself, whatever the plugin do
 Each refusal writes one decision line ("gateway: {...}", the plugin's field names; at most 20
 per reason and second).
 
+--admin ADDR (e.g. 127.0.0.1:9901, Envoy's admin address in envoy/envoy.yaml) serves plain HTTP,
+for scrapers and health checks; bind it to loopback or a private address:
+
+  GET /stats/prometheus  the plugin's metrics as Envoy's /stats/prometheus shows them
+                         (iotauthz_decisions_allowed..., envoy/grafana-dashboard.json uses them)
+  GET /stats             the counters and gauges as Envoy's /stats: wasmcustom.iotauthz...: N
+  GET /ready             200 LIVE once the TLS listener is served; 503 DRAINING while stopping
+
+The network filter (MQTT over TLS) and the HTTP filter (HTTPS, WSS) run as two plugins in one VM
+per worker, as envoy/envoy.yaml configures Envoy (same vm_id and code, two root contexts).
+
 The plugin's log lines (decision logs included) go to stderr. SIGINT or SIGTERM stop it cleanly:
 no new connections; requests and MQTT publishes already read finish (up to --grace); then every
 connection is closed.
@@ -86,8 +97,9 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	return untilSignal(func(ctx context.Context) int { return serveGateway(ctx, args, stdout, stderr, nil) })
 }
 
-// serveGateway runs the gateway until ctx ends. ready, if set, receives the listening address.
-func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) int {
+// serveGateway runs the gateway until ctx ends. ready, if set, receives the listening address and
+// the admin listener's ("" without --admin).
+func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr, admin string)) int {
 	fs := newFlagSet("gateway", gatewayHelp, stdout, stderr)
 	wasmPath := fs.String("wasm", "dist/iotauthz.wasm", "the plugin module")
 	configPath := fs.String("config", "", "the plugin configuration JSON file (required)")
@@ -104,6 +116,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	grace := fs.Duration("grace", 10*time.Second, "how long a shutdown waits for work in flight")
 	lambdaEndpoint := fs.String("lambda-endpoint", "", "Lambda API endpoint URL for authorizerFunctionArn authorizers (default: the ARN's regional endpoint)")
 	maxConns := fs.Int("max-connections", 0, "most simultaneous client connections; more are closed at once (0: no cap)")
+	adminAddr := fs.String("admin", "", "admin listener, HOST:PORT (plain HTTP: /stats/prometheus, /stats, /ready), e.g. 127.0.0.1:9901")
 	if code := parseNoArgs(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -187,11 +200,32 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "iotauthz gateway: %v\n", err)
 		return 1
 	}
-	served := make(chan error, 1)
+	var adminLn net.Listener
+	if *adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", *adminAddr); err != nil {
+			ln.Close()
+			gw.Close()
+			fmt.Fprintf(stderr, "iotauthz gateway: --admin: %v\n", err)
+			return 1
+		}
+	}
+	served := make(chan error, 2)
 	go func() { served <- gw.Serve(ln) }()
+	admin := ""
+	if adminLn != nil {
+		admin = adminLn.Addr().String()
+		go func() {
+			if err := gw.ServeAdmin(adminLn); !errors.Is(err, gateway.ErrServerClosed) {
+				served <- fmt.Errorf("admin listener: %w", err)
+			}
+		}()
+	}
 	fmt.Fprintf(stdout, "iotauthz gateway: listening on %s (MQTT over TLS with ALPN mqtt, HTTPS, WSS), %d workers\n", ln.Addr(), *workers)
+	if admin != "" {
+		fmt.Fprintf(stdout, "iotauthz gateway: admin on http://%s (/stats/prometheus, /stats, /ready)\n", admin)
+	}
 	if ready != nil {
-		ready(ln.Addr().String())
+		ready(ln.Addr().String(), admin)
 	}
 	select {
 	case err := <-served:

@@ -68,13 +68,21 @@ type Config struct {
 	// episode. Zero: no cap (the process's file-descriptor limit is the bound; accept errors
 	// such as EMFILE are retried with a backoff, never fatal).
 	MaxConnections int
+	// SeparateVMs gives the HTTP filter VMs of its own (vm_id "iotauthz.http"), as an Envoy
+	// configuration whose two wasm filters name different vm_ids would. The default is what
+	// envoy/envoy.yaml configures: the network filter (MQTT over TLS) and the HTTP filter (HTTPS
+	// publish, MQTT over WSS) are two plugins with one vm_id and one code, so each worker runs one
+	// module instance with two root contexts (host.Plugin.Join), sharing the module's globals and
+	// the vm_id's shared data.
+	SeparateVMs bool
 }
 
 // Gateway serves MQTT over TLS, HTTPS and MQTT over WSS through the plugin. It is safe for
 // concurrent use.
 type Gateway struct {
 	cfg          Config
-	plugin       *host.Plugin
+	plugin       *host.Plugin // the network filter's plugin (MQTT over TLS)
+	httpPlugin   *host.Plugin // the HTTP filter's: joined to plugin's VMs, or its own (SeparateVMs)
 	tls          *tls.Config
 	broker       string
 	brokerWS     *url.URL
@@ -88,19 +96,23 @@ type Gateway struct {
 	next    atomic.Uint64 // round-robin worker counter
 	connSeq atomic.Uint64 // connection ids (connection.id), one per TCP connection
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*serverConn]struct{}
-	shutting  bool
-	done      chan struct{}
-	wg        sync.WaitGroup
+	mu           sync.Mutex
+	listeners    map[net.Listener]struct{}
+	admins       map[*http.Server]struct{} // ServeAdmin's servers
+	adminsClosed bool
+	conns        map[*serverConn]struct{}
+	shutting     bool
+	done         chan struct{}
+	wg           sync.WaitGroup
 }
 
 // ErrServerClosed is what Serve returns after Shutdown or Close.
 var ErrServerClosed = errors.New("gateway: server closed")
 
-// New loads the plugin (host.New with the real clock, one VM per worker) and returns a gateway
-// ready to Serve. A plugin configuration the plugin refuses is an error here, as Envoy refuses it.
+// New loads the plugin (host.New with the real clock, one VM per worker) as the network filter,
+// joins the HTTP filter's plugin to the same VMs (or gives it VMs of its own with SeparateVMs),
+// and returns a gateway ready to Serve. A plugin configuration the plugin refuses is an error
+// here, as Envoy refuses it.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.TLS == nil || (len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil) {
 		return nil, errors.New("gateway: Config.TLS needs a certificate")
@@ -113,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, broker: broker, listeners: map[net.Listener]struct{}{},
-		conns: map[*serverConn]struct{}{}, done: make(chan struct{})}
+		admins: map[*http.Server]struct{}{}, conns: map[*serverConn]struct{}{}, done: make(chan struct{})}
 	if cfg.BrokerWS != "" {
 		if g.brokerWS, err = url.Parse(cfg.BrokerWS); err != nil || (g.brokerWS.Scheme != "ws" && g.brokerWS.Scheme != "http") || g.brokerWS.Host == "" {
 			return nil, fmt.Errorf("gateway: BrokerWS %q: want ws://host:port/path", cfg.BrokerWS)
@@ -145,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		clusters[name] = host.Cluster{Handler: h}
 	}
-	p, err := host.New(ctx, host.Config{
+	hcfg := host.Config{
 		Module:       cfg.Module,
 		PluginConfig: cfg.PluginConfig,
 		VMID:         "iotauthz",
@@ -156,11 +168,25 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		Clusters:     clusters,
 		LogLevel:     cfg.LogLevel,
 		LogSink:      cfg.LogSink,
-	})
+	}
+	p, err := host.New(ctx, hcfg)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	g.plugin = p
+	// The HTTP filter: the same plugin name, root id and configuration (envoy.yaml's &iotauthz
+	// anchor), a second root context in each worker's instance.
+	var hp *host.Plugin
+	if cfg.SeparateVMs {
+		hcfg.VMID = "iotauthz.http"
+		hp, err = host.New(ctx, hcfg)
+	} else {
+		hp, err = p.Join(ctx, host.Config{RootID: "iotauthz", PluginName: "iotauthz", PluginConfig: cfg.PluginConfig})
+	}
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("gateway: HTTP filter: %w", err)
+	}
+	g.plugin, g.httpPlugin = p, hp
 	g.tls = cfg.TLS.Clone()
 	g.tls.NextProtos = []string{"mqtt", "http/1.1"}
 	if g.tls.MinVersion == 0 {
@@ -205,8 +231,13 @@ func brokerAddr(s string) (string, error) {
 	return s, nil
 }
 
-// Plugin is the loaded plugin: its metrics and logs.
+// Plugin is the network filter's plugin (MQTT over TLS): its metrics and logs. By default the
+// HTTP filter's plugin shares its VMs, so these are both filters' metrics and logs; with
+// SeparateVMs see HTTPPlugin, and WritePrometheus for both.
 func (g *Gateway) Plugin() *host.Plugin { return g.plugin }
+
+// HTTPPlugin is the HTTP filter's plugin (HTTPS publish, MQTT over WSS).
+func (g *Gateway) HTTPPlugin() *host.Plugin { return g.httpPlugin }
 
 // ListenAndServe listens on addr ("127.0.0.1:8443", ":8443") and serves.
 func (g *Gateway) ListenAndServe(addr string) error {
@@ -342,10 +373,15 @@ func (g *Gateway) untrack(sc *serverConn) {
 	g.wg.Done()
 }
 
-// vm picks the next worker, round-robin.
-func (g *Gateway) vm() *host.VM {
-	n := g.plugin.Workers()
-	return g.plugin.Worker(int((g.next.Add(1) - 1) % uint64(n)))
+// vm picks the next worker, round-robin, and returns the network filter's VM on it (MQTT over
+// TLS), or the HTTP filter's (httpFilter). Both filters count in one sequence, as Envoy hands
+// each connection to one worker whatever its filter chain.
+func (g *Gateway) vm(httpFilter bool) *host.VM {
+	p := g.plugin
+	if httpFilter {
+		p = g.httpPlugin
+	}
+	return p.Worker(int((g.next.Add(1) - 1) % uint64(p.Workers())))
 }
 
 func (g *Gateway) logf(format string, args ...any) {
@@ -396,10 +432,21 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		<-finished
 	}
 	g.transport.CloseIdleConnections()
-	if cerr := g.plugin.Close(); err == nil {
+	g.closeAdmins()
+	if cerr := g.closePlugins(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// closePlugins closes the HTTP filter's plugin, then the network filter's (the VMs they share
+// close with the last).
+func (g *Gateway) closePlugins() error {
+	herr := g.httpPlugin.Close()
+	if err := g.plugin.Close(); err != nil {
+		return err
+	}
+	return herr
 }
 
 // Close closes the listeners, every connection and the plugin at once.
@@ -420,7 +467,8 @@ func (g *Gateway) Close() error {
 	g.mu.Unlock()
 	g.wg.Wait()
 	g.transport.CloseIdleConnections()
-	return g.plugin.Close()
+	g.closeAdmins()
+	return g.closePlugins()
 }
 
 // serverConn is one accepted TCP connection.

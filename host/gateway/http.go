@@ -38,7 +38,7 @@ type httpConn struct {
 }
 
 func serveHTTP(sc *serverConn, c net.Conn, props host.Properties) {
-	hc := &httpConn{sc: sc, c: c, lim: &headLimit{r: c, n: -1}, props: props, vm: sc.g.vm()}
+	hc := &httpConn{sc: sc, c: c, lim: &headLimit{r: c, n: -1}, props: props, vm: sc.g.vm(true)}
 	hc.br = bufio.NewReaderSize(hc.lim, 16<<10)
 	if !sc.setHandlers(hc.drain, hc.abort) {
 		return

@@ -42,7 +42,7 @@ func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
 	if !sc.setHandlers(m.drain, m.abort) {
 		return
 	}
-	m.conn = sc.g.vm().NewConnectionSink(props, m)
+	m.conn = sc.g.vm(false).NewConnectionSink(props, m)
 	runDone := make(chan struct{})
 	go func() { m.q.run(m.closedCh); close(runDone) }()
 

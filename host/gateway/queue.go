@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iotauthz/iotauthz/host"
 )
 
 // queue hands work from the VM's goroutine (host sinks must not block it or call back into the VM)
@@ -118,9 +120,11 @@ func waitQuiet(g *Gateway, q *queue, act *activity, closed <-chan struct{}) {
 func vmsIdle(g *Gateway) bool {
 	ctx, cancel := contextWithTimeout(20 * time.Millisecond)
 	defer cancel()
-	for i := 0; i < g.plugin.Workers(); i++ {
-		if g.plugin.Worker(i).Settle(ctx) != nil {
-			return false
+	for _, p := range []*host.Plugin{g.plugin, g.httpPlugin} {
+		for i := 0; i < p.Workers(); i++ {
+			if p.Worker(i).Settle(ctx) != nil {
+				return false
+			}
 		}
 	}
 	return true
