@@ -26,15 +26,19 @@ func ParseQuery(raw string) Query { return Query{raw: raw} }
 // NextPair cuts the first pair off a query string: its key and value, still escaped, and what
 // follows the '&'. Query reads through it; a filter scanning for a few keys in one pass may too.
 func NextPair(raw string) (k, v, rest string) {
-	seg := raw
-	if i := strings.IndexByte(raw, '&'); i >= 0 {
-		seg, rest = raw[:i], raw[i+1:]
-	}
+	seg, rest := cutPair(raw)
 	k = seg
 	if i := strings.IndexByte(seg, '='); i >= 0 {
 		k, v = seg[:i], seg[i+1:]
 	}
 	return k, v, rest
+}
+
+// cutPair cuts the first '&'-separated segment off a query string: the segment and what follows
+// the '&' ("" when there is none).
+func cutPair(raw string) (seg, rest string) {
+	seg, rest, _ = strings.Cut(raw, "&")
+	return seg, rest
 }
 
 // Get returns the value of the first pair named key and whether there was one.
@@ -47,35 +51,6 @@ func (q Query) Get(key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// Len returns the number of pairs, duplicates included.
-func (q Query) Len() int {
-	n := 0
-	for raw := q.raw; raw != ""; {
-		var k string
-		k, _, raw = NextPair(raw)
-		if k != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// At returns the i-th pair, 0 ≤ i < Len().
-func (q Query) At(i int) (key, value string) {
-	for raw := q.raw; raw != ""; {
-		var k, v string
-		k, v, raw = NextPair(raw)
-		if k == "" {
-			continue
-		}
-		if i == 0 {
-			return Unescape(k), Unescape(v)
-		}
-		i--
-	}
-	panic("credentials: Query.At out of range")
 }
 
 // unescapedIs reports whether Unescape(enc) == want, without allocating.
@@ -165,12 +140,8 @@ func StripUsername(username string, keys ...string) string {
 	prefix, raw := username[:i], username[i+1:]
 	removed := false
 	for rest := raw; rest != ""; {
-		seg := rest
-		if j := strings.IndexByte(rest, '&'); j >= 0 {
-			seg, rest = rest[:j], rest[j+1:]
-		} else {
-			rest = ""
-		}
+		var seg string
+		seg, rest = cutPair(rest)
 		if isKey(seg, keys) {
 			removed = true
 			break
@@ -184,12 +155,8 @@ func StripUsername(username string, keys ...string) string {
 	b.WriteString(prefix)
 	n := 0
 	for rest := raw; rest != ""; {
-		seg := rest
-		if j := strings.IndexByte(rest, '&'); j >= 0 {
-			seg, rest = rest[:j], rest[j+1:]
-		} else {
-			rest = ""
-		}
+		var seg string
+		seg, rest = cutPair(rest)
 		if seg == "" || isKey(seg, keys) {
 			continue
 		}

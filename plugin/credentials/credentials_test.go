@@ -28,16 +28,31 @@ func TestParseQuery(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			q := ParseQuery(tc.raw)
-			if q.Len() != len(tc.want) {
-				t.Fatalf("Len() = %d, want %d (%q)", q.Len(), len(tc.want), q.raw)
+			got := pairs(q)
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d pairs, want %d (%q)", len(got), len(tc.want), q.raw)
 			}
 			for i, p := range tc.want {
-				if k, v := q.At(i); k != p[0] || v != p[1] {
-					t.Fatalf("At(%d) = %q=%q, want %q=%q", i, k, v, p[0], p[1])
+				if k, v := got[i][0], got[i][1]; k != p[0] || v != p[1] {
+					t.Fatalf("pair %d = %q=%q, want %q=%q", i, k, v, p[0], p[1])
 				}
 			}
 		})
 	}
+}
+
+// pairs lists q's pairs in order, decoded, empty keys skipped: the view of Query that Get
+// searches, read through NextPair as a filter scanning the query does.
+func pairs(q Query) [][2]string {
+	var out [][2]string
+	for raw := q.raw; raw != ""; {
+		var k, v string
+		k, v, raw = NextPair(raw)
+		if k != "" {
+			out = append(out, [2]string{Unescape(k), Unescape(v)})
+		}
+	}
+	return out
 }
 
 func TestQuery_Get(t *testing.T) {
@@ -97,8 +112,8 @@ func TestSplitUsername(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix, q, has := SplitUsername(tc.username)
-			if prefix != tc.prefix || has != tc.has || q.Len() != len(tc.pairs) {
-				t.Fatalf("= %q, %d pairs, %v", prefix, q.Len(), has)
+			if prefix != tc.prefix || has != tc.has || len(pairs(q)) != len(tc.pairs) {
+				t.Fatalf("= %q, %d pairs, %v", prefix, len(pairs(q)), has)
 			}
 			for k, want := range tc.pairs {
 				if v, ok := q.Get(k); !ok || v != want {
@@ -173,17 +188,18 @@ func FuzzParseQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		q := ParseQuery(raw)
 		ref := refPairs(raw)
-		if q.Len() != len(ref) {
-			t.Fatalf("Len() = %d, reference %d", q.Len(), len(ref))
+		got := pairs(q)
+		if len(got) != len(ref) {
+			t.Fatalf("%d pairs, reference %d", len(got), len(ref))
 		}
 		for i, p := range ref {
-			if k, v := q.At(i); k != p[0] || v != p[1] {
-				t.Fatalf("At(%d) = %q=%q, reference %q=%q", i, k, v, p[0], p[1])
+			if k, v := got[i][0], got[i][1]; k != p[0] || v != p[1] {
+				t.Fatalf("pair %d = %q=%q, reference %q=%q", i, k, v, p[0], p[1])
 			}
 		}
 		seen := map[string]bool{}
-		for i := 0; i < q.Len(); i++ {
-			k, v := q.At(i)
+		for _, p := range got {
+			k, v := p[0], p[1]
 			if k == "" {
 				t.Fatal("empty key kept")
 			}
@@ -194,9 +210,9 @@ func FuzzParseQuery(f *testing.F) {
 				}
 			}
 		}
-		if !strings.Contains(raw, "%") && q.Len() > 0 {
+		if !strings.Contains(raw, "%") && len(got) > 0 {
 			// Without escapes the pairs are substrings of raw.
-			k, v := q.At(0)
+			k, v := got[0][0], got[0][1]
 			if !strings.Contains(raw, k) || !strings.Contains(raw, v) {
 				t.Fatalf("pair %q=%q not from %q", k, v, raw)
 			}

@@ -27,8 +27,8 @@ func FuzzPick(f *testing.F) {
 			}
 		}
 		others := false
-		for i := 0; i < q.Len(); i++ {
-			k, _ := q.At(i)
+		for _, p := range pairs(q) {
+			k := p[0]
 			known := false
 			for _, name := range keys {
 				known = known || k == name

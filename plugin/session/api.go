@@ -56,7 +56,7 @@ const (
 	DenyReject
 )
 
-// Options configure a Session. The zero value is usable once a Policy arrives (Authorize).
+// Options configure a Session. The zero value is usable once a Policy arrives (Resume).
 type Options struct {
 	// MaxPacketBytes bounds every MQTT packet in both directions (fixed header included). A larger
 	// one closes the connection. 0 means DefaultMaxPacketBytes.
@@ -147,7 +147,8 @@ const (
 	Continue Status = iota
 	// NeedAuth: a CONNECT waits for the authorizer. Out holds what precedes it (nothing, since
 	// CONNECT comes first); the CONNECT and whatever follows are held. Call Connect for the
-	// credentials, then Authorize with the resulting policy (or close the connection on a denial).
+	// credentials, then PendingConnect and Resume with the resulting policy (or close the
+	// connection on a denial).
 	NeedAuth
 	// Close: close the connection. Out holds the allowed packets that came before the cause and
 	// may be forwarded first (from FromBroker it may end with a DISCONNECT for the client, which

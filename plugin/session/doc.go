@@ -14,15 +14,13 @@
 // # Flow
 //
 //   - CONNECT: FromClient returns NeedAuth and holds the CONNECT and what follows. The glue reads
-//     Connect (client id, user name, password) for the authorizer, then calls Authorize with the
-//     policy: iot:Connect is checked on the client id; Out is the CONNECT (user name rewritten by
-//     Options.RewriteUsername) and the held packets after it, already processed. With
+//     Connect (client id, user name, password) for the authorizer. A proxy-wasm glue cannot write
+//     bytes when the authorizer answers, so the answer is an in-place hand-off: PendingConnect
+//     gives the CONNECT (user name rewritten by Options.RewriteUsername) to leave in the paused
+//     buffer, and Resume, given the policy, checks iot:Connect on the client id and queues the
+//     output of the packets held since for the next FromClient (see handoff.go). With
 //     Options.Preauthorized (WebSocket upgrades that carried credentials) the CONNECT is checked
 //     at once instead. MQTT 3.1 (protocol level 3) is refused, as AWS IoT Core does.
-//     A glue that cannot write bytes when the authorizer answers (proxy-wasm) uses the in-place
-//     hand-off instead of Authorize: PendingConnect gives the CONNECT to leave in the paused
-//     buffer, and Resume checks iot:Connect and queues the output of the packets held since for
-//     the next FromClient (see handoff.go).
 //   - Client PUBLISH: iot:Publish on the topic, and iot:RetainPublish when RETAIN is set.
 //   - SUBSCRIBE: iot:Subscribe on each topic filter.
 //   - Broker PUBLISH: iot:Receive on the topic; a denied one is dropped, and the acknowledgement

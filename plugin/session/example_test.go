@@ -9,7 +9,7 @@ import (
 )
 
 // The glue's view of a connection with mqtt.denyAction "reject": the CONNECT waits for the
-// authorizer, a denied QoS 1 PUBLISH becomes a PINGREQ toward the broker, and the broker's PINGRESP
+// authorizer (in-place hand-off), a denied QoS 1 PUBLISH becomes a PINGREQ toward the broker, and the broker's PINGRESP
 // becomes the PUBACK the client expects.
 func ExampleSession() {
 	policy := session.PolicyFunc(func(a session.Action, name []byte) bool {
@@ -21,8 +21,9 @@ func ExampleSession() {
 	r := s.FromClient(connect)
 	fmt.Println(r.Status, string(s.Connect().ClientID))
 
-	r = s.Authorize(policy)
-	fmt.Printf("%v % x\n", r.Status, r.Out[:2])
+	pending := s.PendingConnect() // left in the paused buffer, in place of the input
+	r = s.Resume(policy)
+	fmt.Printf("%v % x\n", r.Status, pending[:2])
 
 	r = s.FromBroker([]byte{0x20, 0x02, 0x00, 0x00}) // CONNACK
 	fmt.Println("CONNACK unchanged:", r.Unchanged)

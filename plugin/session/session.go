@@ -10,7 +10,7 @@ type phase uint8
 
 const (
 	phaseConnect phase = iota // waiting for the CONNECT
-	phaseAuth                 // CONNECT held, waiting for Authorize
+	phaseAuth                 // CONNECT held, waiting for Resume
 	phaseOpen                 // CONNECT forwarded
 	phaseClosing              // MQTT 5 protocol error: waiting for the PINGRESP to answer with DISCONNECT
 	phaseClosed
@@ -167,24 +167,9 @@ func (s *Session) FromBroker(in []byte) Result {
 	return s.run(in, false, s.bOut[:0], true, false)
 }
 
-// Authorize resumes a session that returned NeedAuth: p is the connection's policy. It checks
-// iot:Connect on the client id; allowed, Out is the CONNECT (user name rewritten if asked) followed
-// by the held packets that came after it, processed under p. Denied, the Status is Close.
-func (s *Session) Authorize(p Policy) Result {
-	if !s.answered(p, "Authorize") {
-		return s.closedResult()
-	}
-	s.src, s.out, s.pass, s.mark = nil, s.cOut[:0], false, 0
-	if s.authorizeConnect(s.connect) == Close {
-		return s.closedResult()
-	}
-	s.phase = phaseOpen
-	return s.run(s.cHeld, true, s.out, false, true)
-}
-
-// answered starts Authorize or Resume (caller): it applies p if a CONNECT waits for the
-// authorizer's answer, and reports false if the session is closed or closes it now with a server
-// error (no CONNECT waits).
+// answered starts Resume (or the tests' Authorize; caller names it): it applies p if a CONNECT
+// waits for the authorizer's answer, and reports false if the session is closed or closes it now
+// with a server error (no CONNECT waits).
 func (s *Session) answered(p Policy, caller string) bool {
 	if s.phase == phaseClosed {
 		return false

@@ -68,17 +68,6 @@ func (w *WSSession) FromClient(in []byte) Result { return w.process(&w.c, in) }
 // FromBroker processes WebSocket bytes from the broker toward the client.
 func (w *WSSession) FromBroker(in []byte) Result { return w.process(&w.b, in) }
 
-// Authorize resumes after NeedAuth; see Session.Authorize. Out is framed toward the broker.
-func (w *WSSession) Authorize(p Policy) Result {
-	r := w.s.Authorize(p)
-	w.src, w.out, w.pass, w.mark = nil, w.c.outBuf[:0], false, 0
-	w.emit(&w.c, r.Out)
-	r.Out, r.Unchanged = w.out, false
-	w.c.outBuf = w.out[:0]
-	w.out = nil
-	return r
-}
-
 func (w *WSSession) inner(d *wsDir, b []byte) Result {
 	if d.client {
 		return w.s.FromClient(b)
