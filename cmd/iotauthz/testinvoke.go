@@ -63,8 +63,10 @@ on stderr and exits 1; so do a non-200 status and a call that fails (timeout, re
 Usage errors exit 2.
 
 The event: "protocols" is ["tls","mqtt"] when an --mqtt-* flag is given, ["tls","http","mqtt"]
-when --http-header or --query-string is given too (MQTT over WebSocket), ["tls","http"] otherwise
-(an HTTPS publish). protocolData.tls is present with --server-name; the password is sent base64,
+when --http-header or --query-string is given too (MQTT over WebSocket), ["tls","http"] with
+only --http-header, --query-string or --server-name (an HTTPS publish). With none of these flags
+the event has no "protocolData" and an empty "protocols", as AWS's TestInvokeAuthorizer without
+contexts (its tutorial's function tests for that). protocolData.tls is present with --server-name; the password is sent base64,
 as AWS does. signatureVerified is true only when --signature verifies with one of the
 --public-key files (RSA-SHA256, PKCS#1 v1.5, over the token); a signature that does not verify
 is an error, since the plugin would deny the device without calling the authorizer.
@@ -165,9 +167,17 @@ func runTestInvoke(args []string, stdout, stderr io.Writer) int {
 		ev.Protocols = []string{"tls", "http", "mqtt"}
 	case hasMQTT:
 		ev.Protocols = []string{"tls", "mqtt"}
-	default:
+	case hasHTTP || *sni != "":
 		ev.Protocols = []string{"tls", "http"}
 		hasHTTP = true
+	default:
+		// No context at all: AWS's TestInvokeAuthorizer without httpContext, mqttContext or
+		// tlsContext gives the function no protocolData (AWS's custom authorizer tutorial,
+		// https://docs.aws.amazon.com/iot/latest/developerguide/custom-auth-tutorial.html:
+		// "protocolData data will be undefined if testing is done via CLI"), and the tutorial's
+		// function takes its test branch on exactly that. AWS documents no "protocols" for
+		// this case; an empty list keeps event.protocols an array for functions that read it.
+		ev.Protocols = []string{}
 	}
 	if *sni != "" {
 		ev.TLS = &authorizer.TLSData{ServerName: *sni}

@@ -99,13 +99,23 @@ func TestTestInvoke_ValidAnswer(t *testing.T) {
 		t.Errorf("event %+v mqtt %+v", ev, mq)
 	}
 
-	// Without MQTT flags it is an HTTPS publish; isAuthenticated false is still a valid answer.
-	code, out, errs = runCLI(t, "test-invoke-authorizer", "--url", ts.URL, "--token", "other", "--print-event")
+	// With only HTTP or TLS flags it is an HTTPS publish; isAuthenticated false is still a valid
+	// answer.
+	code, out, errs = runCLI(t, "test-invoke-authorizer", "--url", ts.URL, "--token", "other", "--server-name", "iot.example.com", "--print-event")
 	if code != 0 || !strings.Contains(out, `"isAuthenticated": false`) {
 		t.Fatalf("deny answer: exit %d %s %s", code, out, errs)
 	}
-	if !strings.Contains(errs, `"protocols":["tls","http"]`) || strings.Contains(errs, `"mqtt"`) {
+	if !strings.Contains(errs, `"protocols":["tls","http"],"protocolData":{"tls":{"serverName":"iot.example.com"},"http":{"headers":{}}}`) || strings.Contains(errs, `"mqtt"`) {
 		t.Errorf("--print-event: %s", errs)
+	}
+	// No context flag at all: AWS's TestInvokeAuthorizer without contexts sends no protocolData
+	// (https://docs.aws.amazon.com/iot/latest/developerguide/custom-auth-tutorial.html).
+	code, _, errs = runCLI(t, "test-invoke-authorizer", "--url", ts.URL, "--token", "other", "--print-event")
+	if code != 0 {
+		t.Fatalf("no contexts: exit %d %s", code, errs)
+	}
+	if !regexp.MustCompile(`event: \{"token":"other","signatureVerified":false,"protocols":\[\],"connectionMetadata":\{"id":"[0-9a-f-]{36}"\}\}\n`).MatchString(errs) {
+		t.Errorf("no contexts: --print-event: %s", errs)
 	}
 	// MQTT only.
 	runCLI(t, "test-invoke-authorizer", "--url", ts.URL, "--mqtt-client-id", "")
