@@ -14,6 +14,9 @@ import (
 // the expected error.
 type testCase struct {
 	Note string `json:"note"`
+	// Source is the AWS documentation the expected behaviour comes from (a URL), when the case
+	// checks a statement of AWS's.
+	Source string `json:"source"`
 	// Documents are JSON values given to Parse as their text (objects, or strings holding one).
 	Documents []json.RawMessage `json:"documents"`
 	// RawDocuments are texts given to Parse verbatim, for documents that are not valid JSON.
@@ -101,6 +104,9 @@ func TestCases(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if c.Note == "" {
 				t.Error("case has no note")
+			}
+			if c.Source != "" && !strings.HasPrefix(c.Source, "https://docs.aws.amazon.com/") {
+				t.Errorf("source %q is not an AWS documentation URL", c.Source)
 			}
 			set, err := CompileJSON(c.docs())
 			if c.WantError != "" {

@@ -3,6 +3,7 @@ package policy
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/iotauthz/iotauthz/internal/jsonv"
 )
@@ -15,6 +16,8 @@ const (
 	famBool
 	famIP
 	famNull
+	famNumeric
+	famDate
 )
 
 type setKind uint8
@@ -30,6 +33,7 @@ type opInfo struct {
 	neg    bool
 	like   bool // '*' and '?' are wildcards
 	fold   bool // ignore case
+	cmp    cmpOp
 }
 
 // operators are the condition operators a device policy can use.
@@ -49,20 +53,36 @@ var operators = map[string]opInfo{
 	"IpAddress":    {family: famIP},
 	"NotIpAddress": {family: famIP, neg: true},
 	"Null":         {family: famNull},
+
+	"NumericEquals":            {family: famNumeric, cmp: cmpEq},
+	"NumericNotEquals":         {family: famNumeric, neg: true, cmp: cmpEq},
+	"NumericLessThan":          {family: famNumeric, cmp: cmpLt},
+	"NumericLessThanEquals":    {family: famNumeric, cmp: cmpLe},
+	"NumericGreaterThan":       {family: famNumeric, cmp: cmpGt},
+	"NumericGreaterThanEquals": {family: famNumeric, cmp: cmpGe},
+	"DateEquals":               {family: famDate, cmp: cmpEq},
+	"DateNotEquals":            {family: famDate, neg: true, cmp: cmpEq},
+	"DateLessThan":             {family: famDate, cmp: cmpLt},
+	"DateLessThanEquals":       {family: famDate, cmp: cmpLe},
+	"DateGreaterThan":          {family: famDate, cmp: cmpGt},
+	"DateGreaterThanEquals":    {family: famDate, cmp: cmpGe},
 }
 
-const operatorList = "StringEquals, StringNotEquals, StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike, StringNotLike, ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, Bool, IpAddress, NotIpAddress, Null"
+const operatorList = "StringEquals, StringNotEquals, StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike, StringNotLike, NumericEquals, NumericNotEquals, NumericLessThan[Equals], NumericGreaterThan[Equals], DateEquals, DateNotEquals, DateLessThan[Equals], DateGreaterThan[Equals], ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, Bool, IpAddress, NotIpAddress, Null"
 
 // cond is one compiled condition: one operator applied to one key.
 type cond struct {
 	family   opFamily
 	neg      bool
+	cmp      cmpOp // famNumeric, famDate
 	ifExists bool
 	set      setKind
 	key      varRef
 	pats     []*pattern    // famString, famBool
 	arns     [][6]*pattern // famArn: the six ARN components
 	nets     []ipNet       // famIP
+	nums     []float64     // famNumeric
+	times    []time.Time   // famDate
 }
 
 func (p *parser) conditions(s *stmt, st *Statement, v jsonv.Value, path, sid string) {
@@ -88,8 +108,8 @@ func (p *parser) conditions(s *stmt, st *Statement, v jsonv.Value, path, sid str
 		if !ok {
 			msg := "unknown condition operator " + strconv.Quote(om.Key)
 			switch {
-			case strings.HasPrefix(name, "Numeric"), strings.HasPrefix(name, "Date"), strings.HasPrefix(name, "Binary"):
-				msg += " (not supported: no key of an AWS IoT custom-authorizer request holds numbers, dates or binary data)"
+			case strings.HasPrefix(name, "Binary"):
+				msg += " (not supported: no key of an AWS IoT custom-authorizer request holds binary data)"
 			default:
 				msg += caseHintMap(name)
 			}
@@ -115,7 +135,7 @@ func (p *parser) conditions(s *stmt, st *Statement, v jsonv.Value, path, sid str
 				p.errAt(km.KeyOffset, kPath, sid, "condition key "+strconv.Quote(km.Key)+" holds a list of values; IAM requires a set operator for such keys: write \"ForAllValues:"+om.Key+"\" (every value in the request must match) or \"ForAnyValue:"+om.Key+"\" (at least one must)")
 				return
 			}
-			c := cond{family: info.family, neg: info.neg, ifExists: ifExists, set: set, key: key}
+			c := cond{family: info.family, neg: info.neg, cmp: info.cmp, ifExists: ifExists, set: set, key: key}
 			vals := p.condValues(km.Value, kPath, sid, set != setNone)
 			if p.err != nil {
 				return
@@ -221,6 +241,20 @@ func (p *parser) condValue(c *cond, info opInfo, val strAt, path, sid string) {
 		}
 		pat, _, _ := parsePattern(strings.ToLower(val.str), patternOptions{fold: true})
 		c.pats = append(c.pats, pat)
+	case famNumeric:
+		f, ok := parseNumber(val.str)
+		if !ok {
+			p.errAt(val.off, path, sid, strconv.Quote(val.str)+" is not a number; Numeric conditions take decimal numbers such as \"10\", \"-2.5\" or \"1e3\" (policy variables are not allowed here)")
+			return
+		}
+		c.nums = append(c.nums, f)
+	case famDate:
+		t, ok := parseDate(val.str)
+		if !ok {
+			p.errAt(val.off, path, sid, strconv.Quote(val.str)+" is not a date; Date conditions take ISO 8601 (\"2026-12-05T06:00:00Z\", \"2026-12-05\") or epoch seconds (\"1733378400\") (policy variables are not allowed here)")
+			return
+		}
+		c.times = append(c.times, t)
 	case famIP:
 		n, ok := parseCIDR(val.str)
 		if !ok {
@@ -286,6 +320,8 @@ func (c *cond) eval(v *Vars) bool {
 		// are what costs most inside WebAssembly.
 		h := c.neg
 		switch c.family {
+		case famNumeric, famDate:
+			h = c.evalCompare(val)
 		case famIP:
 			in := false
 			if a, ok := parseV4(val); ok {
