@@ -42,7 +42,7 @@ would send), POSTs it to URL with content-type application/json, and validates t
 DESIGN contract 2: HTTP 200; a JSON object; isAuthenticated a boolean; principalId 1 to 128
 letters and digits; refreshAfterInSeconds and disconnectAfterInSeconds integers from 300 to 86400;
 policyDocuments at most 10, each an object or a JSON string of at most 2048 characters and a valid
-policy; context (ours) an object of strings.
+policy; context (ours) an object of strings, numbers, booleans (kept as their text) or nulls (left out).
 
 A valid answer is printed in TestInvokeAuthorizer's shape, policy documents as strings:
 

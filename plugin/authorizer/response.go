@@ -72,6 +72,10 @@ type Response struct {
 	// Context: "context" (our extension; AWS's Lambda "other information"), an optional object
 	// of string values: at most 32 members, keys of 1–128 characters, values of at most 1024
 	// characters. Exposed to policies as variables and written to decision logs. nil when absent.
+	// As API Gateway's Lambda authorizer context (string, number and boolean values; objects and
+	// arrays refused: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html),
+	// numbers and booleans are kept as their JSON text ("42", "true"); a null member is left
+	// out (the key is absent).
 	Context map[string]string
 }
 
@@ -84,7 +88,7 @@ type Response struct {
 //	principalId: must match [a-zA-Z0-9]{1,128}
 //	refreshAfterInSeconds: 100 out of range [300, 86400]
 //	policyDocuments[1]: 2051 characters, at most 2048 allowed
-//	context.tenant: must be a string, got number
+//	context.tenant: must be a string, number, boolean or null, got object
 //
 // Fields present in a response with isAuthenticated false are validated too; missing ones are
 // only required when it is true. body is not retained.
@@ -241,9 +245,10 @@ func policyDocuments(v jsonv.Value) ([][]byte, error) {
 func contextMap(v jsonv.Value) (map[string]string, error) {
 	const field = "context"
 	if v.Kind() != jsonv.Object {
-		return nil, errorf(field, "must be an object of strings, got "+kind(v))
+		return nil, errorf(field, "must be an object of strings, numbers or booleans, got "+kind(v))
 	}
 	m := make(map[string]string)
+	var nulls map[string]bool // keys given as null, for the duplicate check
 	var err error
 	for mem := range v.RangeMembers {
 		key, val := mem.Key, mem.Value
@@ -253,15 +258,29 @@ func contextMap(v jsonv.Value) (map[string]string, error) {
 			err = errorf(field, "empty key")
 		case utf8.RuneCountInString(key) > MaxContextKeyChars:
 			err = errorf(field, "key of "+strconv.Itoa(utf8.RuneCountInString(key))+" characters, at most "+strconv.Itoa(MaxContextKeyChars)+" allowed")
-		case len(m) == MaxContextKeys:
+		case len(m)+len(nulls) == MaxContextKeys:
 			err = errorf(field, "more than "+strconv.Itoa(MaxContextKeys)+" keys")
-		case val.Kind() != jsonv.String:
-			err = errorf(path, "must be a string, got "+kind(val))
+		case val.Kind() == jsonv.Null:
+			// null: the key is absent (a policy's Null condition holds on it), as a JSON
+			// serializer writes an unset optional value.
+			if _, dup := m[key]; dup || nulls[key] {
+				err = errorf(path, "duplicate key")
+			} else {
+				if nulls == nil {
+					nulls = map[string]bool{}
+				}
+				nulls[key] = true
+			}
+		case val.Kind() != jsonv.String && val.Kind() != jsonv.Number && val.Kind() != jsonv.Bool:
+			err = errorf(path, "must be a string, number, boolean or null, got "+kind(val))
 		default:
 			s := val.Str()
+			if val.Kind() != jsonv.String {
+				s = val.Raw() // numbers and booleans as written: 42, 1.5e3, true
+			}
 			if n := utf8.RuneCountInString(s); n > MaxContextValueChars {
 				err = errorf(path, strconv.Itoa(n)+" characters, at most "+strconv.Itoa(MaxContextValueChars)+" allowed")
-			} else if _, dup := m[key]; dup {
+			} else if _, dup := m[key]; dup || nulls[key] {
 				err = errorf(path, "duplicate key")
 			} else {
 				m[strings.Clone(key)] = strings.Clone(s) // not views of the body

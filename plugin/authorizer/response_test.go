@@ -27,6 +27,28 @@ func TestParseResponse_Valid(t *testing.T) {
 		t.Fatalf("context %v", r.Context)
 	}
 
+	// Context values: numbers and booleans as their JSON text, null leaves the key out (as API
+	// Gateway's Lambda authorizer context:
+	// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html).
+	r, err = ParseResponse([]byte(`{"isAuthenticated":true,"principalId":"a","disconnectAfterInSeconds":300,"refreshAfterInSeconds":300,"policyDocuments":[],
+		"context":{"n":42,"f":-1.5e3,"t":true,"no":false,"z":null,"s":"x"}}`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"n": "42", "f": "-1.5e3", "t": "true", "no": "false", "s": "x"}; len(r.Context) != len(want) || func() bool {
+		for k, v := range want {
+			if got, ok := r.Context[k]; !ok || got != v {
+				return true
+			}
+		}
+		return false
+	}() {
+		t.Fatalf("context %q", r.Context)
+	}
+	if _, ok := r.Context["z"]; ok {
+		t.Fatal("a null context value is present")
+	}
+
 	// A deny needs only isAuthenticated.
 	r, err = ParseResponse([]byte(` {"isAuthenticated":false} `), Limits{})
 	if err != nil || r.IsAuthenticated {
@@ -88,6 +110,7 @@ func TestParseResponse_Invalid(t *testing.T) {
 		manyKeys += `"k` + strings.Repeat("x", i) + `":"v"`
 	}
 	manyKeys += "}"
+	manyNulls := strings.Replace(manyKeys, `"v"`, `null`, 20) // 13 values, 20 nulls: still 33 members
 	tests := []struct{ name, body, err string }{
 		{"not json", `{"isAuthenticated":true`, "body: not valid JSON"},
 		{"empty body", ``, "body: not valid JSON"},
@@ -128,10 +151,12 @@ func TestParseResponse_Invalid(t *testing.T) {
 		{"policy string array", with("policyDocuments", `["[]"]`), "policyDocuments[0]: string does not hold a JSON object"},
 		{"policy too long", with("policyDocuments", `[`+bigDoc+`]`), "policyDocuments[0]: 2142 characters, at most 2048 allowed"},
 		{"policy string too long", with("policyDocuments", `[`+quote(bigDoc)+`]`), "policyDocuments[0]: 2142 characters, at most 2048 allowed"},
-		{"context array", with("context", `[]`), "context: must be an object of strings, got array"},
-		{"context number value", with("context", `{"a":"x","n":1}`), "context.n: must be a string, got number"},
-		{"context object value", with("context", `{"o":{}}`), "context.o: must be a string, got object"},
-		{"context null value", with("context", `{"z":null}`), "context.z: must be a string, got null"},
+		{"context array", with("context", `[]`), "context: must be an object of strings, numbers or booleans, got array"},
+		{"context object value", with("context", `{"o":{}}`), "context.o: must be a string, number, boolean or null, got object"},
+		{"context array value", with("context", `{"a":[1]}`), "context.a: must be a string, number, boolean or null, got array"},
+		{"context duplicate null", with("context", `{"z":null,"z":"x"}`), "context.z: duplicate key"},
+		{"context duplicate after null", with("context", `{"z":"x","z":null}`), "context.z: duplicate key"},
+		{"context many keys with nulls", with("context", manyNulls), "context: more than 32 keys"},
 		{"context empty key", with("context", `{"":"x"}`), "context: empty key"},
 		{"context long key", with("context", `{"`+strings.Repeat("k", 129)+`":"x"}`), "context: key of 129 characters, at most 128 allowed"},
 		{"context long value", with("context", `{"k":"`+strings.Repeat("v", 1025)+`"}`), "context.k: 1025 characters, at most 1024 allowed"},
