@@ -97,6 +97,22 @@ func (vm *VM) readArgs(s []uint64, idx ...int) (out [][]byte, ok bool) {
 	return out, true
 }
 
+// typedArg reads the type at stack position 0, BadArgument above max, then
+// the (pointer, size) pair at position i, InvalidMemoryAccess outside the
+// guest's memory: the two checks, in Envoy's order, that open
+// proxy_set_buffer_bytes, proxy_define_metric and the header-map calls.
+func (vm *VM) typedArg(s []uint64, max uint32, i int) (t uint32, data []byte, st abi.Status) {
+	t = uint32(s[0])
+	if t > max {
+		return t, nil, abi.StatusBadArgument
+	}
+	data, good := vm.read(uint32(s[i]), uint32(s[i+1]))
+	if !good {
+		return t, nil, abi.StatusInvalidMemoryAccess
+	}
+	return t, data, abi.StatusOK
+}
+
 // readStringArg reads the (pointer, size) pair at stack position i as a
 // string.
 func (vm *VM) readStringArg(s []uint64, i int) (string, bool) {

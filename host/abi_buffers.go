@@ -64,14 +64,11 @@ func proxyGetBufferStatus(vm *VM, s []uint64) abi.Status {
 // bytes and prepends the data; start at or past the end appends; anything
 // else is BadArgument.
 func proxySetBufferBytes(vm *VM, s []uint64) abi.Status {
-	t, start, size := uint32(s[0]), uint32(s[1]), uint32(s[2])
-	if t > abi.BufferMax {
-		return abi.StatusBadArgument
+	t, data, st := vm.typedArg(s, abi.BufferMax, 3)
+	if st != abi.StatusOK {
+		return st
 	}
-	data, good := vm.read(uint32(s[3]), uint32(s[4]))
-	if !good {
-		return abi.StatusInvalidMemoryAccess
-	}
+	start, size := uint32(s[1]), uint32(s[2])
 	b, found := vm.buffer(vm.active(), t)
 	if !found {
 		return abi.StatusNotFound
@@ -110,22 +107,14 @@ func (vm *VM) buffer(c *vmContext, t uint32) (bufferRef, bool) {
 	switch t {
 	case abi.BufferHTTPRequestBody, abi.BufferHTTPResponseBody:
 		if st := c.stream; st != nil {
-			d := &st.req
-			if t == abi.BufferHTTPResponseBody {
-				d = &st.resp
-			}
-			if d.bodyAvail {
+			if d := st.dir(t == abi.BufferHTTPResponseBody); d.bodyAvail {
 				return bufferRef{data: d.body, set: func(b []byte) { d.body = b }}, true
 			}
 		}
 		return bufferRef{}, true
 	case abi.BufferDownstreamData, abi.BufferUpstreamData:
 		if cn := c.conn; cn != nil {
-			d := &cn.down
-			if t == abi.BufferUpstreamData {
-				d = &cn.up
-			}
-			if d.avail {
+			if d := cn.dir(t == abi.BufferUpstreamData); d.avail {
 				return bufferRef{data: d.buf, set: func(b []byte) { d.buf = b }}, true
 			}
 		}

@@ -47,13 +47,9 @@ func proxyGetHeaderMapPairs(vm *VM, s []uint64) abi.Status {
 }
 
 func proxySetHeaderMapPairs(vm *VM, s []uint64) abi.Status {
-	t := uint32(s[0])
-	if t > abi.MapMax {
-		return abi.StatusBadArgument
-	}
-	raw, good := vm.read(uint32(s[1]), uint32(s[2]))
-	if !good {
-		return abi.StatusInvalidMemoryAccess
+	t, raw, st := vm.typedArg(s, abi.MapMax, 1)
+	if st != abi.StatusOK {
+		return st
 	}
 	m, mutable := vm.headerMap(vm.active(), t)
 	if m == nil || !mutable {
@@ -80,19 +76,15 @@ func proxyGetHeaderMapSize(vm *VM, s []uint64) abi.Status {
 }
 
 func proxyGetHeaderMapValue(vm *VM, s []uint64) abi.Status {
-	t := uint32(s[0])
-	if t > abi.MapMax {
-		return abi.StatusBadArgument
-	}
-	key, good := vm.readStringArg(s, 1)
-	if !good {
-		return abi.StatusInvalidMemoryAccess
+	t, key, st := vm.typedArg(s, abi.MapMax, 1)
+	if st != abi.StatusOK {
+		return st
 	}
 	m, _ := vm.headerMap(vm.active(), t)
 	if m == nil {
 		return abi.StatusBadArgument
 	}
-	v, found := m.Get(key)
+	v, found := m.Get(string(key))
 	if !found {
 		return abi.StatusNotFound
 	}
@@ -116,23 +108,23 @@ func proxyRemoveHeaderMapValue(vm *VM, s []uint64) abi.Status {
 // mutateHeaderMap is the common part of add, replace and remove: map id,
 // key (and value), a mutable map, the key lowercased.
 func (vm *VM) mutateHeaderMap(s []uint64, withValue bool, f func(m *Headers, key, value string)) abi.Status {
-	t := uint32(s[0])
-	if t > abi.MapMax {
-		return abi.StatusBadArgument
+	t, key, st := vm.typedArg(s, abi.MapMax, 1)
+	if st != abi.StatusOK {
+		return st
 	}
-	key, good := vm.readStringArg(s, 1)
 	value := ""
-	if good && withValue {
-		value, good = vm.readStringArg(s, 3)
-	}
-	if !good {
-		return abi.StatusInvalidMemoryAccess
+	if withValue {
+		v, good := vm.readStringArg(s, 3)
+		if !good {
+			return abi.StatusInvalidMemoryAccess
+		}
+		value = v
 	}
 	m, mutable := vm.headerMap(vm.active(), t, true)
 	if m == nil || !mutable {
 		return abi.StatusBadArgument
 	}
-	f(m, strings.ToLower(key), value)
+	f(m, strings.ToLower(string(key)), value)
 	return abi.StatusOK
 }
 
@@ -152,10 +144,7 @@ func (vm *VM) headerMap(c *vmContext, t uint32, create ...bool) (m *Headers, mut
 		if st.accessLog {
 			return st.accessLogMap(t), false
 		}
-		d := &st.req
-		if t == abi.MapResponseHeaders || t == abi.MapResponseTrailers {
-			d = &st.resp
-		}
+		d := st.dir(t == abi.MapResponseHeaders || t == abi.MapResponseTrailers)
 		if t == abi.MapRequestHeaders || t == abi.MapResponseHeaders {
 			if d.headersAvail {
 				return &d.headers, true

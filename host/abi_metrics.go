@@ -36,17 +36,13 @@ func metricFuncs() []hostFunc {
 // proxyDefineMetric names the stat "wasmcustom.<name>"; each definition gets
 // a new id of the VM (low two bits: the type) for the same stat.
 func proxyDefineMetric(vm *VM, s []uint64) abi.Status {
-	typ := uint32(s[0])
-	if typ > abi.MetricHistogram {
-		return abi.StatusBadArgument
-	}
-	name, good := vm.readStringArg(s, 1)
-	if !good {
-		return abi.StatusInvalidMemoryAccess
+	typ, name, st := vm.typedArg(s, abi.MetricHistogram, 1)
+	if st != abi.StatusOK {
+		return st
 	}
 	vm.nextMetricID[typ] += abi.MetricIDStep
 	id := vm.nextMetricID[typ]
-	vm.metricIDs[id] = vm.p.metrics.define(int(typ), "wasmcustom."+name)
+	vm.metricIDs[id] = vm.p.metrics.define(int(typ), "wasmcustom."+string(name))
 	if !vm.writeU32(uint32(s[3]), id) {
 		return abi.StatusInvalidMemoryAccess
 	}

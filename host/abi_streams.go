@@ -89,10 +89,7 @@ func (vm *VM) continueStream(t uint32) abi.Status {
 	switch t {
 	case abi.StreamHTTPRequest, abi.StreamHTTPResponse:
 		if st := c.stream; st != nil {
-			d := &st.req
-			if t == abi.StreamHTTPResponse {
-				d = &st.resp
-			}
+			d := st.dir(t == abi.StreamHTTPResponse)
 			vm.defer_(func() { st.resume(d) })
 			st.req.headersAvail, st.req.bodyAvail, st.req.trailersAvail = false, false, false
 		}

@@ -202,15 +202,7 @@ func (c *Connection) UpstreamData(b []byte, endStream bool) FilterStatus {
 // Close is the client closing the connection (RemoteClose):
 // proxy_on_downstream_connection_close(Remote), then proxy_on_done,
 // proxy_on_log, proxy_on_delete.
-func (c *Connection) Close() {
-	_ = c.vm.run(func() {
-		if c.state.Done {
-			return
-		}
-		c.state.Closed = true
-		c.downstreamEvent(abi.PeerRemote)
-	})
-}
+func (c *Connection) Close() { c.closeBy(abi.PeerRemote) }
 
 // CloseLocal is the proxy closing the client's connection itself
 // (LocalClose), as Envoy's tcp_proxy does once the upstream has ended:
@@ -220,14 +212,25 @@ func (c *Connection) Close() {
 // Remote (Context::onEvent in source/extensions/common/wasm/context.cc).
 // The sink is not told: the caller closes its own sockets. After Close or
 // CloseLocal, either is a no-op.
-func (c *Connection) CloseLocal() {
+func (c *Connection) CloseLocal() { c.closeBy(abi.PeerLocal) }
+
+// closeBy is Close (peer Remote) and CloseLocal (peer Local).
+func (c *Connection) closeBy(peer uint64) {
 	_ = c.vm.run(func() {
 		if c.state.Done {
 			return
 		}
 		c.state.Closed = true
-		c.downstreamEvent(abi.PeerLocal)
+		c.downstreamEvent(peer)
 	})
+}
+
+// dir is the upstream side if up, else the downstream one.
+func (c *Connection) dir(up bool) *connDir {
+	if up {
+		return &c.up
+	}
+	return &c.down
 }
 
 // closeLocal is the plugin closing the connection (deferred

@@ -155,11 +155,7 @@ func keyDER(der, pemText []byte) ([]byte, bool) {
 // EVP_DigestVerify does with default parameters. A message that does not
 // parse, or a key missing, given twice or unreadable, is BadArgument.
 func foreignVerifySignature(_ *VM, args []byte) ([]byte, abi.Status) {
-	m, ok := pbFields(args, 1, 5)
-	if !ok {
-		return nil, abi.StatusBadArgument
-	}
-	der, ok := keyDER(m[2], m[5])
+	m, der, ok := keyArgs(args, 5)
 	if !ok {
 		return nil, abi.StatusBadArgument
 	}
@@ -167,14 +163,10 @@ func foreignVerifySignature(_ *VM, args []byte) ([]byte, abi.Status) {
 	if err != nil {
 		return nil, abi.StatusBadArgument
 	}
-	name := string(m[1])
-	h, ok := hashFor(name)
+	h, sum, ok := digest(m[1], m[4])
 	if !ok {
-		return verifyResult(name + " is not supported."), abi.StatusOK
+		return verifyResult(string(m[1]) + " is not supported."), abi.StatusOK
 	}
-	d := h.New()
-	d.Write(m[4])
-	sum := d.Sum(nil)
 	var verr error
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
@@ -204,11 +196,7 @@ func verifyResult(msg string) []byte {
 // keys ASN.1 ECDSA. A message that does not parse, or a key missing, given
 // twice or unreadable, is BadArgument.
 func foreignSign(_ *VM, args []byte) ([]byte, abi.Status) {
-	m, ok := pbFields(args, 1, 4)
-	if !ok {
-		return nil, abi.StatusBadArgument
-	}
-	der, ok := keyDER(m[2], m[4])
+	m, der, ok := keyArgs(args, 4)
 	if !ok {
 		return nil, abi.StatusBadArgument
 	}
@@ -222,14 +210,10 @@ func foreignSign(_ *VM, args []byte) ([]byte, abi.Status) {
 	if err != nil {
 		return nil, abi.StatusBadArgument
 	}
-	name := string(m[1])
-	h, ok := hashFor(name)
+	h, sum, ok := digest(m[1], m[3])
 	if !ok {
-		return signFailure(name + " is not supported."), abi.StatusOK
+		return signFailure(string(m[1]) + " is not supported."), abi.StatusOK
 	}
-	d := h.New()
-	d.Write(m[3])
-	sum := d.Sum(nil)
 	var sig []byte
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
@@ -245,6 +229,32 @@ func foreignSign(_ *VM, args []byte) ([]byte, abi.Status) {
 	}
 	out := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 1)
 	return protowire.AppendBytes(protowire.AppendTag(out, 2, protowire.BytesType), sig), abi.StatusOK
+}
+
+// keyArgs parses the SignArguments or VerifySignatureArguments message args
+// (hash_function 1 and the key's PEM field pemField are strings) and returns
+// its fields and the key's DER, from key 2 or from PEM field pemField;
+// ok is false when the message does not parse or the key is missing, given
+// twice or unreadable.
+func keyArgs(args []byte, pemField protowire.Number) (m map[protowire.Number][]byte, der []byte, ok bool) {
+	if m, ok = pbFields(args, 1, pemField); !ok {
+		return nil, nil, false
+	}
+	if der, ok = keyDER(m[2], m[pemField]); !ok {
+		return nil, nil, false
+	}
+	return m, der, true
+}
+
+// digest hashes text with the hash function named name (hashFor); ok is
+// false when the name is not supported.
+func digest(name, text []byte) (h crypto.Hash, sum []byte, ok bool) {
+	if h, ok = hashFor(string(name)); !ok {
+		return 0, nil, false
+	}
+	d := h.New()
+	d.Write(text)
+	return h, d.Sum(nil), true
 }
 
 func signFailure(msg string) []byte {

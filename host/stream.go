@@ -264,9 +264,7 @@ func (s *HTTPStream) Upstream() UpstreamRequest {
 	var u UpstreamRequest
 	_ = s.vm.run(func() {
 		u = s.upstream
-		u.Headers = u.Headers.Clone()
-		u.Body = append([]byte(nil), u.Body...)
-		u.Trailers = u.Trailers.Clone()
+		detach(&u.Headers, &u.Body, &u.Trailers)
 	})
 	return u
 }
@@ -276,11 +274,17 @@ func (s *HTTPStream) Client() ClientResponse {
 	var c ClientResponse
 	_ = s.vm.run(func() {
 		c = s.client
-		c.Headers = c.Headers.Clone()
-		c.Body = append([]byte(nil), c.Body...)
-		c.Trailers = c.Trailers.Clone()
+		detach(&c.Headers, &c.Body, &c.Trailers)
 	})
 	return c
+}
+
+// detach replaces a copied message's headers, body and trailers with copies
+// of their own, so that the caller's value no longer shares the stream's.
+func detach(headers *Headers, body *[]byte, trailers *Headers) {
+	*headers = headers.Clone()
+	*body = append([]byte(nil), *body...)
+	*trailers = trailers.Clone()
 }
 
 // Done reports whether the stream's context has ended.
@@ -291,6 +295,14 @@ func (s *HTTPStream) Done() bool {
 }
 
 // ---- filter-manager logic (runs inside a VM task) ----
+
+// dir is the response direction if resp, else the request one.
+func (s *HTTPStream) dir(resp bool) *direction {
+	if resp {
+		return &s.resp
+	}
+	return &s.req
+}
 
 func (s *HTTPStream) fns(d *direction) (hdr, body, trl api.Function) {
 	e := &s.vm.ex

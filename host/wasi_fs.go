@@ -87,16 +87,7 @@ func fdClose(vm *VM, _ []uint64) uint32 {
 
 // fdFdstatGet describes fds 1 and 2: filetype and flags zero,
 // fs_rights_base FD_WRITE (64), inheriting 0.
-func fdFdstatGet(vm *VM, s []uint64) uint32 {
-	if !isStdio(s[0]) {
-		return errnoBadf
-	}
-	ptr := uint32(s[1])
-	if !vm.writeU64(ptr, 0) || !vm.writeU64(ptr+8, 64) || !vm.writeU64(ptr+16, 0) {
-		return errnoFault
-	}
-	return errnoSuccess
-}
+func fdFdstatGet(vm *VM, s []uint64) uint32 { return vm.stdioResult(s, 0, 64, 0) }
 
 func fdReaddir(vm *VM, s []uint64) uint32 {
 	if !vm.writeU32(uint32(s[4]), 0) {
@@ -112,12 +103,21 @@ func fdRenumber(_ *VM, s []uint64) uint32 {
 	return errnoNotsup
 }
 
-func fdTell(vm *VM, s []uint64) uint32 {
+// fdTell: fds 1 and 2 are at offset 0.
+func fdTell(vm *VM, s []uint64) uint32 { return vm.stdioResult(s, 0) }
+
+// stdioResult answers a call on fd s[0] that returns a struct of u64 fields
+// at s[1]: EBADF unless the fd is 1 or 2, else the fields vals written in
+// order, EFAULT if they fall outside the guest's memory.
+func (vm *VM) stdioResult(s []uint64, vals ...uint64) uint32 {
 	if !isStdio(s[0]) {
 		return errnoBadf
 	}
-	if !vm.writeU64(uint32(s[1]), 0) {
-		return errnoFault
+	ptr := uint32(s[1])
+	for i, v := range vals {
+		if !vm.writeU64(ptr+uint32(8*i), v) {
+			return errnoFault
+		}
 	}
 	return errnoSuccess
 }
