@@ -156,8 +156,7 @@ func TestProperties_HTTP(t *testing.T) {
 		"request.nope,nope,response.code,connection.id.extra"
 	s.RequestHeaders(reqHeaders("props", "x-props", paths, "referer", "https://r.example/",
 		"user-agent", "ua/1", "x-request-id", "rid-1"), true)
-	got := string(s.Client().Body)
-	want := strings.Join([]string{
+	wantLines(t, "properties", string(s.Client().Body),
 		"connection.requested_server_name=0:device.example",
 		"source.address=0:10.1.2.3:4567",
 		"source.port=0:0xd711000000000000",
@@ -175,7 +174,7 @@ func TestProperties_HTTP(t *testing.T) {
 		"request.host=0:example.com",
 		"request.scheme=0:https",
 		"request.protocol=0:HTTP/1.1",
-		"request.headers.x-props=0:" + paths,
+		"request.headers.x-props=0:"+paths,
 		"connection.tls_version=0:TLSv1.3",
 		"request.referer=0:https://r.example/",
 		"request.useragent=0:ua/1",
@@ -186,15 +185,11 @@ func TestProperties_HTTP(t *testing.T) {
 		"response.code=1:",
 		"connection.id.extra=1:",
 		"",
-	}, "\n")
-	if got != want {
-		t.Fatalf("properties\n got %s\nwant %s", got, want)
-	}
+	)
 }
 
 func TestProperties_Set(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	s.RequestHeaders(reqHeaders("setprop", "x-key", "authz_decision", "x-value", "allow"), true)
 	if b := string(s.Client().Body); b != "set=0 get=0 val=allow" {
 		t.Fatalf("%s", b)

@@ -21,42 +21,35 @@ import (
 // and a write answers BadArgument.
 // See https://github.com/envoyproxy/envoy/blob/main/source/extensions/common/wasm/context.cc
 func TestHTTPStream_OnLogReadsHeaders(t *testing.T) {
-	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
-		t.Run(string(profile), func(t *testing.T) {
-			p, _ := newPlugin(t, host.Config{Profile: profile})
+	eachEnvoy(t, func(t *testing.T, profile host.Profile) {
+		p, _ := newPlugin(t, host.Config{Profile: profile})
+		// onLog runs a stream with request action, ended after the request
+		// headers if endRequest, through respond, closes it, checks the one
+		// access_log line proxy_on_log wrote and clears the logs.
+		onLog := func(what, action string, endRequest bool, respond func(*host.HTTPStream), want string) {
+			t.Helper()
 			s := p.Worker(0).NewHTTPStream(host.Properties{})
-			s.RequestHeaders(reqHeaders("pass"), true)
+			s.RequestHeaders(reqHeaders(action), endRequest)
+			respond(s)
+			s.Close()
+			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
+				t.Fatalf("on_log%s: %q, want suffix %q", what, got, want)
+			}
+			p.ResetLogs()
+		}
+		// 5 request headers; the pair count shows the whole map was read.
+		onLog("", "pass", true, func(s *host.HTTPStream) {
 			s.ResponseHeaders(host.Headers{{":status", "201"}}, false)
 			s.ResponseBody([]byte("ok"), false)
 			s.ResponseTrailers(host.Headers{{"x-resp-trailer", "t1"}})
-			s.Close()
-			// 5 request headers; the pair count shows the whole map was read.
-			want := "action=pass:0 status=201:0 trailer=t1:0 pairs=5:0 add=2"
-			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
-				t.Fatalf("on_log: %q, want suffix %q", got, want)
-			}
-
-			// A local reply: the response headers are the reply's.
-			p.ResetLogs()
-			s = p.Worker(0).NewHTTPStream(host.Properties{})
-			s.RequestHeaders(reqHeaders("local"), true)
-			s.Close()
-			want = "action=local:0 status=403:0 trailer=:2 pairs=5:0 add=2"
-			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
-				t.Fatalf("on_log after a local reply: %q, want suffix %q", got, want)
-			}
-
-			// A stream reset before any response: no response headers.
-			p.ResetLogs()
-			s = p.Worker(0).NewHTTPStream(host.Properties{})
-			s.RequestHeaders(reqHeaders("pass"), false)
-			s.Close()
-			want = "action=pass:0 status=:2 trailer=:2 pairs=5:0 add=2"
-			if got := logsContaining(p, "access_log "); len(got) != 1 || !strings.HasSuffix(got[0], want) {
-				t.Fatalf("on_log after a reset: %q, want suffix %q", got, want)
-			}
-		})
-	}
+		}, "action=pass:0 status=201:0 trailer=t1:0 pairs=5:0 add=2")
+		// A local reply: the response headers are the reply's.
+		onLog(" after a local reply", "local", true, func(*host.HTTPStream) {},
+			"action=local:0 status=403:0 trailer=:2 pairs=5:0 add=2")
+		// A stream reset before any response: no response headers.
+		onLog(" after a reset", "pass", false, func(*host.HTTPStream) {},
+			"action=pass:0 status=:2 trailer=:2 pairs=5:0 add=2")
+	})
 }
 
 // A local reply to a gRPC request is Envoy's trailers-only gRPC response:
@@ -65,53 +58,51 @@ func TestHTTPStream_OnLogReadsHeaders(t *testing.T) {
 // no body (source/common/http/utility.cc sendLocalReply, is_grpc_;
 // source/common/grpc/status.cc httpToGrpcStatus).
 func TestHTTPStream_GRPCLocalReply(t *testing.T) {
-	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
-		t.Run(string(profile), func(t *testing.T) {
-			p, _ := newPlugin(t, host.Config{Profile: profile})
-			for _, tc := range []struct {
-				name, action, ct, method, grpc string
-				want                           host.Headers
-			}{
-				{name: "mapped 403, extra headers", action: "local", ct: "application/grpc",
-					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"x-extra", "1"}, {"grpc-status", "7"}, {"grpc-message", "nope"}}},
-				{name: "mapped 503, percent-encoded", action: "local-grpc", ct: "application/grpc+proto",
-					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}, {"grpc-message", "busy: 50%25%0A"}}},
-				{name: "plugin's grpc_status", action: "local-grpc", ct: "application/grpc;charset=utf-8", grpc: "3",
-					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "3"}, {"grpc-message", "busy: 50%25%0A"}}},
-				{name: "out of range grpc_status", action: "local-grpc", ct: "application/grpc", grpc: "17",
-					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}, {"grpc-message", "busy: 50%25%0A"}}},
-				{name: "HEAD: no grpc-message", action: "local-grpc", ct: "application/grpc", method: "HEAD",
-					want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}}},
-				{name: "not gRPC", action: "local-grpc", ct: "application/grpcx",
-					want: host.Headers{{":status", "503"}, {"content-length", "10"}, {"content-type", "text/plain"}}},
-			} {
-				t.Run(tc.name, func(t *testing.T) {
-					h := reqHeaders(tc.action, "content-type", tc.ct)
-					if tc.grpc != "" {
-						h = append(h, [2]string{"x-grpc", tc.grpc})
+	eachEnvoy(t, func(t *testing.T, profile host.Profile) {
+		p, _ := newPlugin(t, host.Config{Profile: profile})
+		for _, tc := range []struct {
+			name, action, ct, method, grpc string
+			want                           host.Headers
+		}{
+			{name: "mapped 403, extra headers", action: "local", ct: "application/grpc",
+				want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"x-extra", "1"}, {"grpc-status", "7"}, {"grpc-message", "nope"}}},
+			{name: "mapped 503, percent-encoded", action: "local-grpc", ct: "application/grpc+proto",
+				want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}, {"grpc-message", "busy: 50%25%0A"}}},
+			{name: "plugin's grpc_status", action: "local-grpc", ct: "application/grpc;charset=utf-8", grpc: "3",
+				want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "3"}, {"grpc-message", "busy: 50%25%0A"}}},
+			{name: "out of range grpc_status", action: "local-grpc", ct: "application/grpc", grpc: "17",
+				want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}, {"grpc-message", "busy: 50%25%0A"}}},
+			{name: "HEAD: no grpc-message", action: "local-grpc", ct: "application/grpc", method: "HEAD",
+				want: host.Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}}},
+			{name: "not gRPC", action: "local-grpc", ct: "application/grpcx",
+				want: host.Headers{{":status", "503"}, {"content-length", "10"}, {"content-type", "text/plain"}}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h := reqHeaders(tc.action, "content-type", tc.ct)
+				if tc.grpc != "" {
+					h = append(h, [2]string{"x-grpc", tc.grpc})
+				}
+				if tc.method != "" {
+					h[0][1] = tc.method
+				}
+				s := p.Worker(0).NewHTTPStream(host.Properties{})
+				s.RequestHeaders(h, true)
+				c := s.Client()
+				got := host.Headers{}
+				for _, kv := range c.Headers {
+					if kv[0] != "x-wasm" && kv[0] != "x-req-map" { // the guest's response callback adds these
+						got = append(got, kv)
 					}
-					if tc.method != "" {
-						h[0][1] = tc.method
-					}
-					s := p.Worker(0).NewHTTPStream(host.Properties{})
-					s.RequestHeaders(h, true)
-					c := s.Client()
-					got := host.Headers{}
-					for _, kv := range c.Headers {
-						if kv[0] != "x-wasm" && kv[0] != "x-req-map" { // the guest's response callback adds these
-							got = append(got, kv)
-						}
-					}
-					if fmt.Sprint(got) != fmt.Sprint(tc.want) || !c.End {
-						t.Fatalf("headers %v end=%v\nwant    %v", got, c.End, tc.want)
-					}
-					if tc.want[0][1] == "200" && len(c.Body) != 0 {
-						t.Fatalf("trailers-only reply has a body: %q", c.Body)
-					}
-				})
-			}
-		})
-	}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tc.want) || !c.End {
+					t.Fatalf("headers %v end=%v\nwant    %v", got, c.End, tc.want)
+				}
+				if tc.want[0][1] == "200" && len(c.Body) != 0 {
+					t.Fatalf("trailers-only reply has a body: %q", c.Body)
+				}
+			})
+		}
+	})
 }
 
 // Property paths are NUL-separated segments, walked one by one (Envoy's
@@ -121,35 +112,29 @@ func TestHTTPStream_GRPCLocalReply(t *testing.T) {
 // when the next segment would start at the path's end). A header whose name
 // has a "." is request.headers' third segment, not two more.
 func TestProperties_PathSegments(t *testing.T) {
-	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
-		t.Run(string(profile), func(t *testing.T) {
-			p, _ := newPlugin(t, host.Config{Profile: profile})
-			s := p.Worker(0).NewHTTPStream(host.Properties{Extra: map[string][]byte{
-				host.PropertyPath("a.b", "c"):    []byte("two-segments"),
-				host.PropertyPath("a", "b", "c"): []byte("three-segments"),
-				host.PropertyPath("x.y"):         []byte("one-segment"),
-			}})
-			// "|" separates the guest's segments when present, else ".".
-			paths := "a.b|c,a.b.c,a|b.c,x.y|,x.y||,x|y,x.y,request|headers|x.dot,request.headers.x.dot"
-			s.RequestHeaders(reqHeaders("props", "x-props", paths, "x.dot", "dotted"), true)
-			got := string(s.Client().Body)
-			want := strings.Join([]string{
-				"a.b|c=0:two-segments",
-				"a.b.c=0:three-segments",
-				"a|b.c=1:",
-				"x.y|=0:one-segment", // one trailing NUL ends the segment
-				"x.y||=1:",           // ["x.y",""]
-				"x|y=1:",
-				"x.y=1:", // ["x","y"]
-				"request|headers|x.dot=0:dotted",
-				"request.headers.x.dot=1:",
-				"",
-			}, "\n")
-			if got != want {
-				t.Fatalf("properties\n got %s\nwant %s", got, want)
-			}
-		})
-	}
+	eachEnvoy(t, func(t *testing.T, profile host.Profile) {
+		p, _ := newPlugin(t, host.Config{Profile: profile})
+		s := p.Worker(0).NewHTTPStream(host.Properties{Extra: map[string][]byte{
+			host.PropertyPath("a.b", "c"):    []byte("two-segments"),
+			host.PropertyPath("a", "b", "c"): []byte("three-segments"),
+			host.PropertyPath("x.y"):         []byte("one-segment"),
+		}})
+		// "|" separates the guest's segments when present, else ".".
+		paths := "a.b|c,a.b.c,a|b.c,x.y|,x.y||,x|y,x.y,request|headers|x.dot,request.headers.x.dot"
+		s.RequestHeaders(reqHeaders("props", "x-props", paths, "x.dot", "dotted"), true)
+		wantLines(t, "properties", string(s.Client().Body),
+			"a.b|c=0:two-segments",
+			"a.b.c=0:three-segments",
+			"a|b.c=1:",
+			"x.y|=0:one-segment", // one trailing NUL ends the segment
+			"x.y||=1:",           // ["x.y",""]
+			"x|y=1:",
+			"x.y=1:", // ["x","y"]
+			"request|headers|x.dot=0:dotted",
+			"request.headers.x.dot=1:",
+			"",
+		)
+	})
 }
 
 // A close the proxy makes itself is reported as local: Envoy's network
@@ -159,48 +144,46 @@ func TestProperties_PathSegments(t *testing.T) {
 // when it closes the client's connection after the upstream ended. The
 // upstream's end itself is CloseType::Unknown (Context::onUpstreamData).
 func TestConnection_CloseLocal(t *testing.T) {
-	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
-		t.Run(string(profile), func(t *testing.T) {
-			p, _ := newPlugin(t, host.Config{Profile: profile})
-			sink := &connSink{}
-			c := p.Worker(0).NewConnectionSink(l4("none"), sink)
-			c.DownstreamData([]byte("hi"), false)
-			c.UpstreamData([]byte("bye"), true)
-			c.CloseLocal()
-			want := "create, new_connection, downstream_data len=2, upstream_data len=3, upstream_close peer=0, " +
-				"downstream_close peer=1, done, log, delete"
-			if got := ctxEvents(p, c.ContextID()); got != want {
-				t.Fatalf("events\n got %s\nwant %s", got, want)
-			}
-			if s := c.State(); !s.Closed || !s.Done || s.CloseDetails != "" {
-				t.Fatalf("state %+v", s)
-			}
-			// The caller closed its sockets: the sink hears no close.
-			if got := strings.Join(sink.events, "|"); got != "up hi -|client bye eos" {
-				t.Fatalf("sink %s", got)
-			}
-			// Whatever comes after is not the plugin's any more.
-			c.Close()
-			c.CloseLocal()
-			if st := c.DownstreamData([]byte("late"), false); st != host.Continue {
-				t.Fatal(st)
-			}
-			if got := ctxEvents(p, c.ContextID()); got != want {
-				t.Fatalf("events after a late close\n got %s\nwant %s", got, want)
-			}
-			if got := strings.Join(sink.events, "|"); got != "up hi -|client bye eos" {
-				t.Fatalf("late bytes reached the sink: %s", got)
-			}
+	eachEnvoy(t, func(t *testing.T, profile host.Profile) {
+		p, _ := newPlugin(t, host.Config{Profile: profile})
+		sink := &connSink{}
+		c := p.Worker(0).NewConnectionSink(l4("none"), sink)
+		c.DownstreamData([]byte("hi"), false)
+		c.UpstreamData([]byte("bye"), true)
+		c.CloseLocal()
+		want := "create, new_connection, downstream_data len=2, upstream_data len=3, upstream_close peer=0, " +
+			"downstream_close peer=1, done, log, delete"
+		if got := ctxEvents(p, c.ContextID()); got != want {
+			t.Fatalf("events\n got %s\nwant %s", got, want)
+		}
+		if s := c.State(); !s.Closed || !s.Done || s.CloseDetails != "" {
+			t.Fatalf("state %+v", s)
+		}
+		// The caller closed its sockets: the sink hears no close.
+		if got := strings.Join(sink.events, "|"); got != "up hi -|client bye eos" {
+			t.Fatalf("sink %s", got)
+		}
+		// Whatever comes after is not the plugin's any more.
+		c.Close()
+		c.CloseLocal()
+		if st := c.DownstreamData([]byte("late"), false); st != host.Continue {
+			t.Fatal(st)
+		}
+		if got := ctxEvents(p, c.ContextID()); got != want {
+			t.Fatalf("events after a late close\n got %s\nwant %s", got, want)
+		}
+		if got := strings.Join(sink.events, "|"); got != "up hi -|client bye eos" {
+			t.Fatalf("late bytes reached the sink: %s", got)
+		}
 
-			// A client that hangs up is remote; a CloseLocal after it changes nothing.
-			c = p.Worker(0).NewConnection(l4("none"))
-			c.Close()
-			c.CloseLocal()
-			if got := ctxEvents(p, c.ContextID()); got != "create, new_connection, downstream_close peer=2, done, log, delete" {
-				t.Fatalf("remote close: %s", got)
-			}
-		})
-	}
+		// A client that hangs up is remote; a CloseLocal after it changes nothing.
+		c = p.Worker(0).NewConnection(l4("none"))
+		c.Close()
+		c.CloseLocal()
+		if got := ctxEvents(p, c.ContextID()); got != "create, new_connection, downstream_close peer=2, done, log, delete" {
+			t.Fatalf("remote close: %s", got)
+		}
+	})
 }
 
 // Routes and clusters from the host's configuration, served as Envoy's
@@ -256,37 +239,35 @@ func TestProperties_RoutesAndClusters(t *testing.T) {
 		}
 		return req, resp
 	}
-	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
-		t.Run(string(profile), func(t *testing.T) {
-			p, _ := newPlugin(t, cfgFor(profile))
-			req, resp := run(p, "/api/things")
-			wantReq := "route_name=0:r-api route_metadata=0:" + wire(routeMeta) + " cluster_name=0:backend " +
-				"cluster_metadata=1: upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
-			if req != wantReq {
-				t.Fatalf("request phase\n got %s\nwant %s", req, wantReq)
-			}
-			wantResp := "route_name=0:r-api route_metadata=0:" + wire(routeMeta) + " cluster_name=0:backend " +
-				"cluster_metadata=0:" + wire(clusterMeta) + " upstream.address=0:10.0.0.5:8443 " +
-				"upstream.port=0:0xfb20000000000000 route_name.x=1: upstream.tls_version=1:"
-			if resp != wantResp {
-				t.Fatalf("response phase\n got %s\nwant %s", resp, wantResp)
-			}
-			// A route whose cluster the host does not know: a name, no upstream host.
-			req, resp = run(p, "/other")
-			want := "route_name=0:r-other route_metadata=0: cluster_name=0:elsewhere cluster_metadata=1: " +
-				"upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
-			if req != want || resp != want {
-				t.Fatalf("unknown cluster\n got %s\n     %s\nwant %s", req, resp, want)
-			}
-			// No route: route_name is "", the rest NotFound.
-			req, resp = run(p, "/nowhere")
-			want = "route_name=0: route_metadata=1: cluster_name=1: cluster_metadata=1: " +
-				"upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
-			if req != want || resp != want {
-				t.Fatalf("no route\n got %s\n     %s\nwant %s", req, resp, want)
-			}
-		})
-	}
+	eachEnvoy(t, func(t *testing.T, profile host.Profile) {
+		p, _ := newPlugin(t, cfgFor(profile))
+		req, resp := run(p, "/api/things")
+		wantReq := "route_name=0:r-api route_metadata=0:" + wire(routeMeta) + " cluster_name=0:backend " +
+			"cluster_metadata=1: upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
+		if req != wantReq {
+			t.Fatalf("request phase\n got %s\nwant %s", req, wantReq)
+		}
+		wantResp := "route_name=0:r-api route_metadata=0:" + wire(routeMeta) + " cluster_name=0:backend " +
+			"cluster_metadata=0:" + wire(clusterMeta) + " upstream.address=0:10.0.0.5:8443 " +
+			"upstream.port=0:0xfb20000000000000 route_name.x=1: upstream.tls_version=1:"
+		if resp != wantResp {
+			t.Fatalf("response phase\n got %s\nwant %s", resp, wantResp)
+		}
+		// A route whose cluster the host does not know: a name, no upstream host.
+		req, resp = run(p, "/other")
+		want := "route_name=0:r-other route_metadata=0: cluster_name=0:elsewhere cluster_metadata=1: " +
+			"upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
+		if req != want || resp != want {
+			t.Fatalf("unknown cluster\n got %s\n     %s\nwant %s", req, resp, want)
+		}
+		// No route: route_name is "", the rest NotFound.
+		req, resp = run(p, "/nowhere")
+		want = "route_name=0: route_metadata=1: cluster_name=1: cluster_metadata=1: " +
+			"upstream.address=1: upstream.port=1: route_name.x=1: upstream.tls_version=1:"
+		if req != want || resp != want {
+			t.Fatalf("no route\n got %s\n     %s\nwant %s", req, resp, want)
+		}
+	})
 	// Configuration errors are reported by New.
 	for name, cfg := range map[string]host.Config{
 		"prefix":  {Routes: []host.Route{{Prefix: "api"}}},

@@ -39,6 +39,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// eachEnvoy runs f as one subtest per Envoy profile the host models, named
+// after it.
+func eachEnvoy(t *testing.T, f func(t *testing.T, profile host.Profile)) {
+	t.Helper()
+	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
+		t.Run(string(profile), func(t *testing.T) { f(t, profile) })
+	}
+}
+
+// wantLines fails t unless got is lines joined by "\n" (end them with "" for
+// a final newline); what names the text in the failure.
+func wantLines(t *testing.T, what, got string, lines ...string) {
+	t.Helper()
+	if want := strings.Join(lines, "\n"); got != want {
+		t.Fatalf("%s\n got %s\nwant %s", what, got, want)
+	}
+}
+
 func guest(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := buildGuest(name)
@@ -111,6 +129,14 @@ func uniqueVMID(t testing.TB) string {
 
 // newPlugin loads the conformance guest with a virtual clock unless cfg says
 // otherwise.
+// newStream is a plugin of the conformance guest with the default config
+// and an HTTP stream on its first worker.
+func newStream(t testing.TB) (*host.Plugin, *host.HTTPStream) {
+	t.Helper()
+	p, _ := newPlugin(t, host.Config{})
+	return p, p.Worker(0).NewHTTPStream(host.Properties{})
+}
+
 func newPlugin(t testing.TB, cfg host.Config) (*host.Plugin, *host.VirtualClock) {
 	t.Helper()
 

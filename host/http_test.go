@@ -9,8 +9,7 @@ import (
 )
 
 func TestHTTPStream_PassThrough(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	p, s := newStream(t)
 	if st := s.RequestHeaders(reqHeaders("pass"), true); st != host.Continue {
 		t.Fatalf("request headers: %v", st)
 	}
@@ -49,8 +48,7 @@ func TestHTTPStream_PassThrough(t *testing.T) {
 }
 
 func TestHTTPStream_HeaderMaps(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	s.RequestHeaders(reqHeaders("headers", "x-rep", "old", "x-rep", "old2", "x-rem", "gone", "x-keep", "k"), true)
 	u := s.Upstream()
 	got := u.Headers
@@ -81,8 +79,7 @@ func byteSize(h host.Headers) int {
 }
 
 func TestHTTPStream_LocalReply(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	if st := s.RequestHeaders(reqHeaders("local"), false); st != host.StopAllIteration {
 		t.Fatalf("callback result forced to stop; got %v", st)
 	}
@@ -145,8 +142,7 @@ func TestHTTPStream_PauseHeadersContinueOnTick(t *testing.T) {
 }
 
 func TestHTTPStream_BodyBuffering(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	p, s := newStream(t)
 	s.RequestHeaders(reqHeaders("pass", "x-body", "pause-until-end"), false)
 	if st := s.RequestBody([]byte("hello "), false); st != host.StopIterationAndBuffer {
 		t.Fatalf("first chunk %v", st)
@@ -174,8 +170,7 @@ func TestHTTPStream_BodyBuffering(t *testing.T) {
 }
 
 func TestHTTPStream_BufferEdit(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	p, s := newStream(t)
 	s.RequestHeaders(reqHeaders("pass", "x-body", "edit"), false)
 	s.RequestBody([]byte("abcdef"), true)
 	if u := s.Upstream(); string(u.Body) != "<<cdef>>" {
@@ -187,8 +182,7 @@ func TestHTTPStream_BufferEdit(t *testing.T) {
 }
 
 func TestHTTPStream_Trailers(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	s.RequestHeaders(reqHeaders("pass", "x-body", "pause-once"), false)
 	if st := s.RequestBody([]byte("abc"), false); st != host.StopIterationAndBuffer {
 		t.Fatal(st)
@@ -206,8 +200,7 @@ func TestHTTPStream_Trailers(t *testing.T) {
 }
 
 func TestHTTPStream_CloseStream(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	s.RequestHeaders(reqHeaders("close"), true)
 	c := s.Client()
 	if !c.Reset || c.Details != "wasm_close_stream" || !s.Done() {
@@ -216,8 +209,7 @@ func TestHTTPStream_CloseStream(t *testing.T) {
 }
 
 func TestHTTPStream_ContinueInsideCallback(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	// The guest mutates, continues (deferred), and answers Pause: the
 	// continuation runs after the call returns.
 	s.RequestHeaders(reqHeaders("continue-now"), true)
@@ -228,8 +220,7 @@ func TestHTTPStream_ContinueInsideCallback(t *testing.T) {
 }
 
 func TestHTTPStream_ResponseBuffering(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	s.RequestHeaders(reqHeaders("resp-buffer"), true)
 	s.ResponseHeaders(host.Headers{{":status", "200"}}, false)
 	if st := s.ResponseBody([]byte("ab"), false); st != host.StopIterationAndBuffer {
@@ -245,8 +236,7 @@ func TestHTTPStream_ResponseBuffering(t *testing.T) {
 }
 
 func TestHTTPStream_WebSocket(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	_, s := newStream(t)
 	s.RequestHeaders(reqHeaders("pass", "upgrade", "websocket", "connection", "Upgrade"), false)
 	s.ResponseHeaders(host.Headers{{":status", "101"}, {"upgrade", "websocket"}}, false)
 	frame := []byte{0x82, 0x83, 1, 2, 3, 4, 'a' ^ 1, 'b' ^ 2, 'c' ^ 3}
@@ -311,8 +301,7 @@ func TestHTTPStream_Sink(t *testing.T) {
 }
 
 func TestHTTPStream_AddTrailersAtEndOfBody(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	p, s := newStream(t)
 	s.RequestHeaders(reqHeaders("pass", "x-body", "add-trailers"), false)
 	s.RequestBody([]byte("ab"), false)
 	s.RequestBody([]byte("cd"), true)

@@ -59,8 +59,7 @@ func TestHTTPCall_Handler(t *testing.T) {
 }
 
 func TestHTTPCall_UnknownCluster(t *testing.T) {
-	p, _ := newPlugin(t, host.Config{})
-	s := p.Worker(0).NewHTTPStream(host.Properties{})
+	p, s := newStream(t)
 	s.RequestHeaders(callHeaders("nope"), true)
 	settle(t, p)
 	if b := string(s.Client().Body); b != "call-st=2" {

@@ -22,49 +22,47 @@ func whoami(t *testing.T, vm *host.VM) string {
 // ContextBase::onStart/onConfigure; Envoy source/extensions/common/wasm/wasm.cc
 // createWasm keys VMs by makeVmKey(vm_id, vm configuration, code)).
 func TestPlugin_Join(t *testing.T) {
-	for _, profile := range []host.Profile{host.Envoy133, host.Envoy139} {
-		t.Run(string(profile), func(t *testing.T) {
-			net, _ := newPlugin(t, host.Config{Module: guest(t, "multiplugin"), Profile: profile, Workers: 2,
-				RootID: "net", PluginName: "iotauthz-net", PluginConfig: []byte("A")})
-			httpP, err := net.Join(context.Background(), host.Config{RootID: "http", PluginName: "iotauthz-http", PluginConfig: []byte("B")})
-			if err != nil {
-				t.Fatal(err)
+	eachEnvoy(t, func(t *testing.T, profile host.Profile) {
+		net, _ := newPlugin(t, host.Config{Module: guest(t, "multiplugin"), Profile: profile, Workers: 2,
+			RootID: "net", PluginName: "iotauthz-net", PluginConfig: []byte("A")})
+		httpP, err := net.Join(context.Background(), host.Config{RootID: "http", PluginName: "iotauthz-http", PluginConfig: []byte("B")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { httpP.Close() })
+		for i := 0; i < 2; i++ {
+			if a, b := net.Worker(i).RootContextID(), httpP.Worker(i).RootContextID(); a != 1 || b != 2 {
+				t.Fatalf("worker %d: root ids %d, %d; want 1, 2", i, a, b)
 			}
-			t.Cleanup(func() { httpP.Close() })
-			for i := 0; i < 2; i++ {
-				if a, b := net.Worker(i).RootContextID(), httpP.Worker(i).RootContextID(); a != 1 || b != 2 {
-					t.Fatalf("worker %d: root ids %d, %d; want 1, 2", i, a, b)
-				}
-				if net.Worker(i).MemorySize() != httpP.Worker(i).MemorySize() {
-					t.Fatalf("worker %d: two memories: not one instance", i)
-				}
+			if net.Worker(i).MemorySize() != httpP.Worker(i).MemorySize() {
+				t.Fatalf("worker %d: two memories: not one instance", i)
 			}
-			// Both configure calls ran in the same instance: the second saw two vm_starts.
-			if !hasLog(net, "configure root=2 config=B vm_starts=2") {
-				t.Fatalf("logs: %v", net.Logs())
-			}
-			// One Go global, two plugins: the counter goes on across them.
-			got := whoami(t, net.Worker(0))
-			if !strings.Contains(got, "root=1 config=A counter=1 name=iotauthz-net root_id=net") {
-				t.Fatalf("plugin 1: %q", got)
-			}
-			got = whoami(t, httpP.Worker(0))
-			if !strings.Contains(got, "root=2 config=B counter=2 name=iotauthz-http root_id=http") {
-				t.Fatalf("plugin 2: %q", got)
-			}
-			// Worker 1 is another instance: its own globals.
-			got = whoami(t, httpP.Worker(1))
-			if !strings.Contains(got, "root=2 config=B counter=1") {
-				t.Fatalf("plugin 2, worker 1: %q", got)
-			}
-			// Closing one plugin leaves the other running in the same instance.
-			net.Close()
-			got = whoami(t, httpP.Worker(0))
-			if !strings.Contains(got, "root=2 config=B counter=3") {
-				t.Fatalf("after closing plugin 1: %q", got)
-			}
-		})
-	}
+		}
+		// Both configure calls ran in the same instance: the second saw two vm_starts.
+		if !hasLog(net, "configure root=2 config=B vm_starts=2") {
+			t.Fatalf("logs: %v", net.Logs())
+		}
+		// One Go global, two plugins: the counter goes on across them.
+		got := whoami(t, net.Worker(0))
+		if !strings.Contains(got, "root=1 config=A counter=1 name=iotauthz-net root_id=net") {
+			t.Fatalf("plugin 1: %q", got)
+		}
+		got = whoami(t, httpP.Worker(0))
+		if !strings.Contains(got, "root=2 config=B counter=2 name=iotauthz-http root_id=http") {
+			t.Fatalf("plugin 2: %q", got)
+		}
+		// Worker 1 is another instance: its own globals.
+		got = whoami(t, httpP.Worker(1))
+		if !strings.Contains(got, "root=2 config=B counter=1") {
+			t.Fatalf("plugin 2, worker 1: %q", got)
+		}
+		// Closing one plugin leaves the other running in the same instance.
+		net.Close()
+		got = whoami(t, httpP.Worker(0))
+		if !strings.Contains(got, "root=2 config=B counter=3") {
+			t.Fatalf("after closing plugin 1: %q", got)
+		}
+	})
 }
 
 func TestPlugin_JoinRefusesAnotherVMKey(t *testing.T) {
