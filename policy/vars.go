@@ -68,7 +68,7 @@ func (k varKind) multivalued() bool { return k == varConnectAttributes }
 // varRef is a resolved reference to a policy variable or condition key.
 type varRef struct {
 	kind   varKind
-	key    string // context key
+	key    string // context key; for varNever, the name as written
 	def    string // default value: ${name, 'default'}
 	hasDef bool
 }
@@ -134,8 +134,9 @@ func lookupName(name string) (varRef, string) {
 		return varRef{kind: varDomainName}, ""
 	case strings.EqualFold(ns, "iot"), strings.EqualFold(ns, "aws"):
 		// Known to AWS but never set for a custom-authorizer connection (thing and certificate
-		// variables need a registry thing or a certificate), or unknown: never resolves.
-		return varRef{kind: varNever}, ""
+		// variables need a registry thing or a certificate), or unknown: never resolves. key
+		// keeps the name for Set.MissingKeys.
+		return varRef{kind: varNever, key: name}, ""
 	}
 	return varRef{}, "unknown variable namespace \"" + ns + "\" in \"" + name + "\"; use iot:, aws: or context:"
 }
