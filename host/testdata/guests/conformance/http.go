@@ -6,13 +6,16 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/iotauthz/iotauthz/host/internal/abi"
+	"github.com/iotauthz/iotauthz/host/testdata/guests/internal/guestmem"
 )
 
 func st(v uint32) string { return u32(v) }
 
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(ctx, n, eos uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	s := streams[ctx]
 	s.action, _ = header(0, "x-action")
 	s.body, _ = header(0, "x-body")
@@ -180,11 +183,11 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 		allocHeavy()
 		return 0
 	case "malloc-restricted":
-		mallocHook = func() { getProperty("plugin_name") }
+		guestmem.Hook = func() { getProperty("plugin_name") }
 		pairs(0)
 		return 0
 	case "malloc-allowed":
-		mallocHook = func() {
+		guestmem.Hook = func() {
 			logf(2, "inside malloc")
 			_ = time.Now()
 		}
@@ -248,8 +251,8 @@ func httpCallAction(ctx uint32) uint32 {
 			keep = append(keep, h)
 		}
 	}
-	h := marshalPairs(keep)
-	tr := marshalPairs([][2]string{{"x-trailer", "t1"}})
+	h := abi.AppendPairs(nil, keep)
+	tr := abi.AppendPairs(nil, [][2]string{{"x-trailer", "t1"}})
 	var token uint32
 	s := proxyHTTPCall(sp(cluster), uint32(len(cluster)), bp(h), uint32(len(h)), sp(body), uint32(len(body)), bp(tr), uint32(len(tr)), uint32(ms), unsafe.Pointer(&token))
 	logf(2, "http_call st="+st(s)+" token="+u32(token))
@@ -263,7 +266,7 @@ func httpCallAction(ctx uint32) uint32 {
 
 //go:wasmexport proxy_on_http_call_response
 func onHTTPCallResponse(ctx, token, nh, nb, nt uint32) {
-	enter()
+	guestmem.Enter()
 	stream := callCtx[token]
 	delete(callCtx, token)
 	hs, _, _ := pairs(6)
@@ -299,7 +302,7 @@ func onHTTPCallResponse(ctx, token, nh, nb, nt uint32) {
 
 //go:wasmexport proxy_on_request_body
 func onRequestBody(ctx, size, eos uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	s := streams[ctx]
 	logf(1, "request_body ctx="+u32(ctx)+" len="+u32(size)+" eos="+u32(eos))
 	var bl, bf uint32
@@ -338,7 +341,7 @@ func onRequestBody(ctx, size, eos uint32) uint32 {
 
 //go:wasmexport proxy_on_request_trailers
 func onRequestTrailers(ctx, n uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	addHeader(1, "x-trailer-added", "1")
 	logf(1, "request_trailers ctx="+u32(ctx)+" n="+u32(n))
 	return 0
@@ -346,7 +349,7 @@ func onRequestTrailers(ctx, n uint32) uint32 {
 
 //go:wasmexport proxy_on_response_headers
 func onResponseHeaders(ctx, n, eos uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	logf(1, "response_headers ctx="+u32(ctx)+" n="+u32(n)+" eos="+u32(eos))
 	addHeader(2, "x-wasm", "on")
 	_, reqSt := header(0, "x-action")
@@ -362,7 +365,7 @@ func onResponseHeaders(ctx, n, eos uint32) uint32 {
 
 //go:wasmexport proxy_on_response_body
 func onResponseBody(ctx, size, eos uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	logf(1, "response_body ctx="+u32(ctx)+" len="+u32(size)+" eos="+u32(eos))
 	if s := streams[ctx]; s != nil && s.action == "resp-buffer" && eos == 0 {
 		return 1
@@ -372,7 +375,7 @@ func onResponseBody(ctx, size, eos uint32) uint32 {
 
 //go:wasmexport proxy_on_response_trailers
 func onResponseTrailers(ctx, n uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	return 0
 }
 

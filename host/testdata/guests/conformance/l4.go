@@ -1,10 +1,14 @@
 package main
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/iotauthz/iotauthz/host/testdata/guests/internal/guestmem"
+)
 
 //go:wasmexport proxy_on_new_connection
 func onNewConnection(ctx uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	mode, _ := getProperty("l4_mode")
 	streams[ctx].l4 = string(mode)
 	sni, _ := getProperty("connection\x00requested_server_name")
@@ -15,7 +19,7 @@ func onNewConnection(ctx uint32) uint32 {
 
 //go:wasmexport proxy_on_downstream_data
 func onDownstreamData(ctx, size, eos uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	s := streams[ctx]
 	b, _ := getBuffer(2, 0, size)
 	logf(2, "downstream_data ctx="+u32(ctx)+" len="+u32(size)+" eos="+u32(eos)+" data="+string(b))
@@ -48,7 +52,7 @@ func onDownstreamData(ctx, size, eos uint32) uint32 {
 
 //go:wasmexport proxy_on_upstream_data
 func onUpstreamData(ctx, size, eos uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	b, _ := getBuffer(3, 0, size)
 	r := proxyContinueStream(3)
 	logf(2, "upstream_data ctx="+u32(ctx)+" len="+u32(size)+" eos="+u32(eos)+" data="+string(b)+" continue_upstream="+u32(r))
@@ -60,12 +64,12 @@ func onUpstreamData(ctx, size, eos uint32) uint32 {
 
 //go:wasmexport proxy_on_downstream_connection_close
 func onDownstreamClose(ctx, peer uint32) {
-	enter()
+	guestmem.Enter()
 	logf(2, "downstream_close ctx="+u32(ctx)+" peer="+u32(peer))
 }
 
 //go:wasmexport proxy_on_upstream_connection_close
 func onUpstreamClose(ctx, peer uint32) {
-	enter()
+	guestmem.Enter()
 	logf(2, "upstream_close ctx="+u32(ctx)+" peer="+u32(peer))
 }

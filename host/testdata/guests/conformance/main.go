@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/iotauthz/iotauthz/host/internal/abi"
+	"github.com/iotauthz/iotauthz/host/testdata/guests/internal/guestmem"
 )
 
 func main() {}
@@ -29,29 +32,8 @@ func init() {
 
 // ---- memory ----
 
-var live [][]byte // memory handed to the host, kept until the next callback
-
-func enter() { live = live[:0] }
-
-var mallocHook func()
-
-//go:wasmexport proxy_on_memory_allocate
-func onMemoryAllocate(size uint32) uint32 {
-	if mallocHook != nil {
-		h := mallocHook
-		mallocHook = nil
-		h()
-	}
-	if size == 0 {
-		size = 1
-	}
-	b := make([]byte, size)
-	live = append(live, b)
-	return uint32(uintptr(unsafe.Pointer(&b[0])))
-}
-
-//go:wasmexport proxy_abi_version_0_2_1
-func abiVersion() {}
+// proxy_on_memory_allocate and proxy_abi_version_0_2_1 are guestmem's; each
+// callback starts with guestmem.Enter.
 
 func sp(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
 func bp(b []byte) unsafe.Pointer {
@@ -120,21 +102,6 @@ func parsePairs(b []byte) [][2]string {
 	return out
 }
 
-func marshalPairs(ps [][2]string) []byte {
-	b := binary.LittleEndian.AppendUint32(nil, uint32(len(ps)))
-	for _, p := range ps {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(p[0])))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(p[1])))
-	}
-	for _, p := range ps {
-		b = append(b, p[0]...)
-		b = append(b, 0)
-		b = append(b, p[1]...)
-		b = append(b, 0)
-	}
-	return b
-}
-
 func getProperty(path string) ([]byte, uint32) {
 	var ptr, size uint32
 	st := proxyGetProperty(sp(path), uint32(len(path)), unsafe.Pointer(&ptr), unsafe.Pointer(&size))
@@ -154,7 +121,7 @@ func getMetric(id uint32) (uint64, uint32) {
 }
 
 func localReply(status uint32, details, body string, hdrs [][2]string) uint32 {
-	h := marshalPairs(hdrs)
+	h := abi.AppendPairs(nil, hdrs)
 	return proxySendLocalResponse(status, sp(details), uint32(len(details)), sp(body), uint32(len(body)), bp(h), uint32(len(h)), -1)
 }
 
@@ -194,7 +161,7 @@ var callCtx = map[uint32]uint32{} // http call token -> stream context
 
 //go:wasmexport proxy_on_context_create
 func onContextCreate(ctx, parent uint32) {
-	enter()
+	guestmem.Enter()
 	if parent == 0 {
 		rootID = ctx
 	} else {
@@ -205,7 +172,7 @@ func onContextCreate(ctx, parent uint32) {
 
 //go:wasmexport proxy_on_vm_start
 func onVMStart(root, size uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	b, _ := getBuffer(6, 0, size)
 	logf(2, "vm_start vm_config="+string(b))
 	return 1
@@ -213,7 +180,7 @@ func onVMStart(root, size uint32) uint32 {
 
 //go:wasmexport proxy_on_configure
 func onConfigure(root, size uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	b, st := getBuffer(7, 0, size)
 	pluginConf = string(b)
 	logf(2, "configure root="+u32(root)+" config="+pluginConf+" st="+u32(st))
@@ -242,7 +209,7 @@ func onConfigure(root, size uint32) uint32 {
 
 //go:wasmexport proxy_on_tick
 func onTick(root uint32) {
-	enter()
+	guestmem.Enter()
 	tickCount++
 	proxyIncrementMetric(tickMetric, 1)
 	var now uint64
@@ -262,14 +229,14 @@ func onTick(root uint32) {
 
 //go:wasmexport proxy_on_done
 func onDone(ctx uint32) uint32 {
-	enter()
+	guestmem.Enter()
 	logf(1, "done ctx="+u32(ctx))
 	return 1
 }
 
 //go:wasmexport proxy_on_log
 func onLog(ctx uint32) {
-	enter()
+	guestmem.Enter()
 	logf(1, "log ctx="+u32(ctx))
 	// In the access-log phase the final maps are readable, not writable.
 	action, as := header(0, "x-action")
@@ -283,7 +250,7 @@ func onLog(ctx uint32) {
 
 //go:wasmexport proxy_on_delete
 func onDelete(ctx uint32) {
-	enter()
+	guestmem.Enter()
 	delete(streams, ctx)
 	logf(1, "delete ctx="+u32(ctx))
 }

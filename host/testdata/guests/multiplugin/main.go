@@ -11,6 +11,8 @@ import (
 	"encoding/binary"
 	"strconv"
 	"unsafe"
+
+	"github.com/iotauthz/iotauthz/host/testdata/guests/internal/guestmem"
 )
 
 func main() {}
@@ -42,20 +44,8 @@ func proxyEnqueueSharedQueue(id uint32, v unsafe.Pointer, vl uint32) uint32
 //go:wasmimport env proxy_dequeue_shared_queue
 func proxyDequeueSharedQueue(id uint32, retPtr, retSize unsafe.Pointer) uint32
 
-var live [][]byte
-
-//go:wasmexport proxy_on_memory_allocate
-func onMemoryAllocate(size uint32) uint32 {
-	if size == 0 {
-		size = 1
-	}
-	b := make([]byte, size)
-	live = append(live, b)
-	return uint32(uintptr(unsafe.Pointer(&b[0])))
-}
-
-//go:wasmexport proxy_abi_version_0_2_1
-func abiVersion() {}
+// proxy_on_memory_allocate and proxy_abi_version_0_2_1 are guestmem's; each
+// callback starts with guestmem.Enter.
 
 func sp(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
 
@@ -100,7 +90,7 @@ var (
 
 //go:wasmexport proxy_on_context_create
 func onContextCreate(ctx, parent uint32) {
-	live = live[:0]
+	guestmem.Enter()
 	parents[ctx] = parent
 }
 
@@ -112,7 +102,7 @@ func onVMStart(root, size uint32) uint32 {
 
 //go:wasmexport proxy_on_configure
 func onConfigure(root, size uint32) uint32 {
-	live = live[:0]
+	guestmem.Enter()
 	var ptr, n uint32
 	proxyGetBufferBytes(7, 0, size, unsafe.Pointer(&ptr), unsafe.Pointer(&n))
 	config[root] = string(hostBytes(ptr, n))
@@ -126,7 +116,7 @@ func onConfigure(root, size uint32) uint32 {
 
 //go:wasmexport proxy_on_queue_ready
 func onQueueReady(root, token uint32) {
-	live = live[:0]
+	guestmem.Enter()
 	var got string
 	for {
 		var ptr, size uint32
@@ -143,7 +133,7 @@ func onQueueReady(root, token uint32) {
 
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(ctx, n, eos uint32) uint32 {
-	live = live[:0]
+	guestmem.Enter()
 	root := parents[ctx]
 	switch header("x-action") {
 	case "whoami":
