@@ -9,7 +9,6 @@ package main
 // ABI crossings) and the engine (wazero).
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -21,14 +20,7 @@ import (
 // mutate; logs are discarded.
 func nativeEngine(b *testing.B, mutate func(map[string]any)) (*authz.Engine, *authztest.Host) {
 	b.Helper()
-	c := baseConfig()
-	if mutate != nil {
-		mutate(c)
-	}
-	raw, err := json.Marshal(c)
-	if err != nil {
-		b.Fatal(err)
-	}
+	raw := configJSON(b, mutate)
 	h := authztest.NewHost(time.Now().UnixNano())
 	h.DiscardLogs = true
 	e, err := authz.New(raw, h)
@@ -117,14 +109,7 @@ func BenchmarkColdAuthorizationNative(b *testing.B) {
 		s.Done()
 	}
 	op(b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		op(i)
-	}
-	b.StopTimer()
-	reportCPU(b, c0, 1, "")
+	measureOps(b, op)
 }
 
 // nativeMQTTConnect opens an MQTT over TLS connection on the engine and authorizes it the way

@@ -204,6 +204,12 @@ func workers(n int) envOption { return func(c *host.Config) { c.Workers = n } }
 
 func newEnv(t testing.TB, mutate func(map[string]any), opts ...envOption) *env {
 	t.Helper()
+	return newEnvRaw(t, configJSON(t, mutate), opts...)
+}
+
+// configJSON is the test configuration (baseConfig) changed by mutate, as JSON.
+func configJSON(t testing.TB, mutate func(map[string]any)) []byte {
+	t.Helper()
 	c := baseConfig()
 	if mutate != nil {
 		mutate(c)
@@ -212,7 +218,7 @@ func newEnv(t testing.TB, mutate func(map[string]any), opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnvRaw(t, raw, opts...)
+	return raw
 }
 
 func newEnvRaw(t testing.TB, raw []byte, opts ...envOption) *env {
@@ -301,17 +307,21 @@ func httpProps(conn uint64) host.Properties {
 	return host.Properties{SNI: "iot.example.com", SourceAddress: "203.0.113.7:52311", DestinationAddress: "10.0.0.1:443", ConnectionID: conn}
 }
 
-// publishHeaders is a POST /topics/{topic} with a signed token in headers.
-func publishHeaders(topic, token, sig string, extra ...string) host.Headers {
-	h := host.Headers{
+// openHeaders is an HTTPS publish for the signing-disabled authorizer: token only.
+func openHeaders(topic, token string) host.Headers {
+	return host.Headers{
 		{":method", "POST"},
 		{":path", "/topics/" + topic + "?qos=1"},
 		{":authority", "iot.example.com"},
 		{":scheme", "https"},
 		{"content-type", "application/json"},
 		{"x-device-token", token},
-		{"x-amz-customauthorizer-signature", sig},
 	}
+}
+
+// publishHeaders is a POST /topics/{topic} with a signed token in headers.
+func publishHeaders(topic, token, sig string, extra ...string) host.Headers {
+	h := append(openHeaders(topic, token), [2]string{"x-amz-customauthorizer-signature", sig})
 	for i := 0; i+1 < len(extra); i += 2 {
 		h = append(h, [2]string{extra[i], extra[i+1]})
 	}

@@ -165,6 +165,17 @@ func connect(t *testing.T, e *env, p pipe, version byte, clientID string) {
 	}
 }
 
+// openConnected is a new environment whose authorizer answers mqttPolicy, and an MQTT
+// connection over tr on which client "c1" has connected with the given protocol version.
+func openConnected(t *testing.T, tr carrier, version byte) (*env, pipe) {
+	t.Helper()
+	e := newEnv(t, nil)
+	e.auth.setAnswer(respond(200, mqttPolicy()))
+	p := tr.open(e, 0)
+	connect(t, e, p, version, "c1")
+	return e, p
+}
+
 type carrier struct {
 	name string
 	open func(*env, int) pipe
@@ -311,8 +322,8 @@ func lastDecision(e *env, event string) map[string]any {
 	return nil
 }
 
-// TestMQTT_ConnectDenied: every way a CONNECT is refused closes the connection before anything
-// reaches the broker.
+// TestMQTT_ConnectDenied: every way a CONNECT is refused answers CONNACK "not authorized" (through
+// the refusal CONNECT, see refused) and closes; nothing of the client reaches the broker.
 func TestMQTT_ConnectDenied(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -340,13 +351,10 @@ func TestMQTT_ConnectDenied(t *testing.T) {
 				p := tr.open(e, 1)
 				p.client(connectPkt(4, tc.clientID, tc.username))
 				e.settle()
-				if !p.closed() {
+				f := e.lastFailure()
+				if !refused(t, e, p, 4) {
 					t.Fatalf("connection left open\n%s", e.logs())
 				}
-				if len(p.toBroker()) != 0 {
-					t.Fatalf("bytes reached the broker: %x", p.toBroker())
-				}
-				f := e.lastFailure()
 				if f == nil || f["reason"] != tc.reason || f["eventType"] != "Connect" {
 					t.Fatalf("failure line %v, want reason %s\n%s", f, tc.reason, e.logs())
 				}
@@ -542,10 +550,7 @@ func TestWS_UpgradeWithCredentials(t *testing.T) {
 func TestMQTT_AllowedBeforeDeniedStillForwarded(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			e := newEnv(t, nil)
-			e.auth.setAnswer(respond(200, mqttPolicy()))
-			p := tr.open(e, 0)
-			connect(t, e, p, 4, "c1")
+			e, p := openConnected(t, tr, 4)
 			b0 := len(p.toBroker())
 			ok := publishPkt(4, "device/c1/a", 0, false, 0, "first")
 			p.client(append(append([]byte(nil), ok...), publishPkt(4, "other/x", 0, false, 0, "denied")...))
