@@ -22,7 +22,7 @@ func writePolicy(t *testing.T, name, text string) string {
 }
 
 // runTestAuth runs test-authorization with args, wants exit 0, and returns the output, which must
-// have the JSON shape of testAuthOutput and no other field.
+// have the JSON shape of testAuthOutput (AWS's TestAuthorization response) and no other field.
 func runTestAuth(t *testing.T, args []string) testAuthOutput {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -37,6 +37,36 @@ func runTestAuth(t *testing.T, args []string) testAuthOutput {
 		t.Fatalf("output is not the JSON shape: %v", err)
 	}
 	return out
+}
+
+// runTestAuth1 is runTestAuth for a single request: it wants one auth result and returns it.
+func runTestAuth1(t *testing.T, args []string) authResult {
+	t.Helper()
+	out := runTestAuth(t, args)
+	if len(out.AuthResults) != 1 {
+		t.Fatalf("%d auth results, want 1", len(out.AuthResults))
+	}
+	return out.AuthResults[0]
+}
+
+// decidingPolicies returns the names of the policies listed under the result's decision, and
+// checks that the other two lists are empty.
+func decidingPolicies(t *testing.T, r authResult) []string {
+	t.Helper()
+	lists := map[string][]policyRef{"ALLOWED": r.Allowed.Policies, "EXPLICIT_DENY": r.Denied.ExplicitDeny.Policies, "IMPLICIT_DENY": r.Denied.ImplicitDeny.Policies}
+	names := []string{}
+	for decision, l := range lists {
+		if l == nil {
+			t.Errorf("%s policies: null, want a list", decision)
+		}
+		if decision != r.AuthDecision && len(l) > 0 {
+			t.Errorf("authDecision %s but %s lists %+v", r.AuthDecision, decision, l)
+		}
+	}
+	for _, p := range lists[r.AuthDecision] {
+		names = append(names, p.PolicyName)
+	}
+	return names
 }
 
 // checkTestAuthUsage runs test-authorization with args and wants a usage error: exit 2, nothing
@@ -70,57 +100,56 @@ func TestTestAuthorization(t *testing.T) {
 	// The second document is a JSON string holding the policy, as TestInvokeAuthorizer returns.
 	deny := writePolicy(t, "deny.json", `"{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"NoAdmin\",\"Effect\":\"Deny\",\"Action\":\"iot:*\",\"Resource\":\"`+testAuthARN+`topic/*/admin/*\"}}"`)
 
-	type stmt = matchedStatement
 	tests := []struct {
-		name    string
-		args    []string
-		want    string
-		matched []stmt
+		name     string
+		args     []string
+		want     string
+		policies []string // the policies listed under the decision
 	}{
 		{
 			name: "allowed by the variable statement",
 			args: []string{"--policy", device, "--policy", deny, "--action", "iot:Publish", "--resource", testAuthARN + "topic/acme/dev1/t", "--client-id", "dev1", "--context", "tenant=acme"},
-			want: "ALLOWED", matched: []stmt{{Policy: device, Statement: "Statement[1]", Sid: "Own", Effect: "Allow"}},
+			want: "ALLOWED", policies: []string{"device"},
 		},
 		{
 			name: "explicit deny from the string document",
 			args: []string{"--policy", device, "--policy", deny, "--action", "iot:Publish", "--resource", testAuthARN + "topic/acme/admin/x", "--client-id", "admin", "--context", "tenant=acme", "--source-ip", "10.1.1.1"},
-			want: "EXPLICIT_DENY", matched: []stmt{{Policy: deny, Statement: "Statement", Sid: "NoAdmin", Effect: "Deny"}},
+			want: "EXPLICIT_DENY", policies: []string{"deny"},
 		},
 		{
 			name: "implicit deny without the context key",
 			args: []string{"--policy", device, "--action", "iot:Publish", "--resource", testAuthARN + "topic/acme/dev1/t", "--client-id", "dev1"},
-			want: "IMPLICIT_DENY", matched: []stmt{},
+			want: "IMPLICIT_DENY", policies: []string{"device"},
 		},
 		{
 			name: "source ip condition, flags after each other in any order",
 			args: []string{"--action", "iot:publish", "--source-ip", "10.2.3.4", "--resource", testAuthARN + "topic/x", "--policy", device},
-			want: "ALLOWED", matched: []stmt{{Policy: device, Statement: "Statement[2]", Effect: "Allow"}},
+			want: "ALLOWED", policies: []string{"device"},
 		},
 		{
 			name: "no client id means ${iot:ClientId} does not resolve",
 			args: []string{"--policy", device, "--action", "iot:Connect", "--resource", testAuthARN + "client/"},
-			want: "IMPLICIT_DENY", matched: []stmt{},
+			want: "IMPLICIT_DENY", policies: []string{"device"},
 		},
 		{
 			name: "an empty client id is a client id",
 			args: []string{"--policy", device, "--action", "iot:Connect", "--resource", testAuthARN + "client/", "--client-id", ""},
-			want: "ALLOWED", matched: []stmt{{Policy: device, Statement: "Statement[0]", Sid: "Connect", Effect: "Allow"}},
+			want: "ALLOWED", policies: []string{"device"},
 		},
 		{
 			name: "a context value may contain '='",
 			args: []string{"--policy", device, "--action", "iot:Receive", "--resource", testAuthARN + "topic/a=b/d/x", "--client-id", "d", "--context", "tenant=a=b"},
-			want: "ALLOWED", matched: []stmt{{Policy: device, Statement: "Statement[1]", Sid: "Own", Effect: "Allow"}},
+			want: "ALLOWED", policies: []string{"device"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out := runTestAuth(t, tc.args)
+			out := runTestAuth1(t, tc.args)
 			if out.AuthDecision != tc.want {
 				t.Errorf("authDecision %s, want %s", out.AuthDecision, tc.want)
 			}
-			if !reflect.DeepEqual(out.MatchedStatements, tc.matched) {
-				t.Errorf("matchedStatements %+v, want %+v", out.MatchedStatements, tc.matched)
+			if got := decidingPolicies(t, out); !reflect.DeepEqual(got, tc.policies) {
+				t.Errorf("policies %q, want %q", got, tc.policies)
 			}
 		})
 	}
@@ -212,7 +241,7 @@ func TestTestAuthorization_connectKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if out := runTestAuth(t, tc.args); out.AuthDecision != tc.want {
+			if out := runTestAuth1(t, tc.args); out.AuthDecision != tc.want {
 				t.Errorf("authDecision %s, want %s", out.AuthDecision, tc.want)
 			}
 		})
@@ -253,5 +282,99 @@ func TestTestAuthorization_badConnectKeys(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(append([]string{"test-authorization", "--connect-attributes", "PersistentConnect"}, conn...), &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), `"ALLOWED"`) {
 		t.Fatalf("good request: exit %d, stdout %s, stderr %s", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestTestAuthorization_awsShape checks the output against AWS TestAuthorization's response
+// shape, field by field and in AWS's order, for several auth infos given as the AWS CLI takes
+// them (https://docs.aws.amazon.com/iot/latest/apireference/API_TestAuthorization.html).
+func TestTestAuthorization_awsShape(t *testing.T) {
+	device := writePolicy(t, "device.json", `{"Version": "2012-10-17", "Statement": [
+	  {"Effect": "Allow", "Action": "iot:Connect", "Resource": "`+testAuthARN+`client/${iot:ClientId}"},
+	  {"Effect": "Allow", "Action": "iot:Publish", "Resource": "`+testAuthARN+`topic/${context:tenant}/*"}]}`)
+	deny := writePolicy(t, "deny.json", `{"Version": "2012-10-17", "Statement": [
+	  {"Effect": "Deny", "Action": "iot:Publish", "Resource": "`+testAuthARN+`topic/*/admin"},
+	  {"Effect": "Allow", "Action": "iot:Publish", "Resource": "`+testAuthARN+`topic/acme/*",
+	   "Condition": {"StringEquals": {"iot:Connection.Thing.ThingName": "t"}}}]}`)
+	infos := `[{"actionType": "CONNECT", "resources": ["` + testAuthARN + `client/dev1"]},
+	  {"actionType": "PUBLISH", "resources": ["` + testAuthARN + `topic/acme/a", "` + testAuthARN + `topic/acme/admin"]},
+	  {"actionType": "iot:Subscribe", "resources": ["*"]}]`
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"test-authorization", "--policy", device, "--policy", deny, "--client-id", "dev1", "--context", "tenant=acme", "--auth-infos", infos}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	p := func(name string) string {
+		return `{"policyName":"` + name + `","policyArn":"` + testAuthARN + `policy/` + name + `"}`
+	}
+	want := `{"authResults":[` +
+		`{"authInfo":{"actionType":"CONNECT","resources":["` + testAuthARN + `client/dev1"]},"allowed":{"policies":[` + p("device") + `]},` +
+		`"denied":{"implicitDeny":{"policies":[]},"explicitDeny":{"policies":[]}},"authDecision":"ALLOWED","missingContextValues":[]},` +
+		`{"authInfo":{"actionType":"PUBLISH","resources":["` + testAuthARN + `topic/acme/a","` + testAuthARN + `topic/acme/admin"]},"allowed":{"policies":[]},` +
+		`"denied":{"implicitDeny":{"policies":[]},"explicitDeny":{"policies":[` + p("deny") + `]}},"authDecision":"EXPLICIT_DENY","missingContextValues":["iot:Connection.Thing.ThingName"]},` +
+		`{"authInfo":{"actionType":"iot:Subscribe","resources":["*"]},"allowed":{"policies":[]},` +
+		`"denied":{"implicitDeny":{"policies":[{"policyName":"device"},{"policyName":"deny"}]},"explicitDeny":{"policies":[]}},"authDecision":"IMPLICIT_DENY","missingContextValues":[]}]}`
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, stdout.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if compact.String() != want {
+		t.Errorf("output\n got: %s\nwant: %s", compact.String(), want)
+	}
+
+	// The same requests as the AWS CLI's shorthand and as file://, one result each, in order.
+	file := writePolicy(t, "infos.json", `{"actionType": "RECEIVE", "resources": ["`+testAuthARN+`topic/acme/x"]}`)
+	out := runTestAuth(t, []string{"--policy", device, "--client-id", "dev1",
+		"--auth-infos", "actionType=PUBLISH,resources=" + testAuthARN + "topic/acme/a," + testAuthARN + "topic/acme/b",
+		"--auth-infos", "file://" + file})
+	if len(out.AuthResults) != 2 {
+		t.Fatalf("%d results", len(out.AuthResults))
+	}
+	if r := out.AuthResults[0]; r.AuthDecision != "IMPLICIT_DENY" || len(r.AuthInfo.Resources) != 2 || !reflect.DeepEqual(r.MissingContextValues, []string{"context:tenant"}) {
+		t.Errorf("shorthand result %+v", r)
+	}
+	if r := out.AuthResults[1]; r.AuthInfo.ActionType != "RECEIVE" || r.AuthDecision != "IMPLICIT_DENY" {
+		t.Errorf("file:// result %+v", r)
+	}
+	// Every resource must be allowed: one implicit deny among allowed ones decides.
+	r := runTestAuth1(t, []string{"--policy", device, "--context", "tenant=acme", "--auth-infos",
+		"actionType=PUBLISH,resources=" + testAuthARN + "topic/acme/a," + testAuthARN + "topic/other/b"})
+	if r.AuthDecision != "IMPLICIT_DENY" || len(r.Denied.ImplicitDeny.Policies) != 1 || len(r.Allowed.Policies) != 0 {
+		t.Errorf("mixed resources %+v", r)
+	}
+	// --action maps to AWS's actionType where one exists.
+	if r := runTestAuth1(t, []string{"--policy", device, "--action", "iot:retainpublish", "--resource", testAuthARN + "topic/x"}); r.AuthInfo.ActionType != "iot:retainpublish" {
+		t.Errorf("actionType %q", r.AuthInfo.ActionType)
+	}
+	if r := runTestAuth1(t, []string{"--policy", device, "--action", "iot:publish", "--resource", testAuthARN + "topic/x"}); r.AuthInfo.ActionType != "PUBLISH" {
+		t.Errorf("actionType %q", r.AuthInfo.ActionType)
+	}
+}
+
+func TestTestAuthorization_authInfosErrors(t *testing.T) {
+	good := writePolicy(t, "good.json", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)
+	good2 := filepath.Join(t.TempDir(), "good.json")
+	os.WriteFile(good2, []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`), 0o644)
+	eleven := "[" + strings.TrimSuffix(strings.Repeat(`{"actionType":"PUBLISH","resources":["*"]},`, 11), ",") + "]"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"both forms", []string{"--policy", good, "--action", "iot:Publish", "--auth-infos", "actionType=PUBLISH,resources=*"}, "give one form, not both"},
+		{"bad JSON", []string{"--policy", good, "--auth-infos", `[{"actionType":"PUBLISH","resource":["*"]}]`}, "not AWS's authInfos JSON"},
+		{"trailing text", []string{"--policy", good, "--auth-infos", `[{"actionType":"PUBLISH","resources":["*"]}] x`}, "text after the JSON value"},
+		{"no action type", []string{"--policy", good, "--auth-infos", `{"resources":["*"]}`}, "auth info 1 has no actionType"},
+		{"unknown action type", []string{"--policy", good, "--auth-infos", `{"actionType":"PUBLSH","resources":["*"]}`}, `unknown action "PUBLSH"`},
+		{"no resources", []string{"--policy", good, "--auth-infos", `{"actionType":"PUBLISH","resources":[]}`}, "auth info 1 has no resources"},
+		{"empty resource", []string{"--policy", good, "--auth-infos", `actionType=PUBLISH,resources=`}, "auth info 1 has an empty resource"},
+		{"bad shorthand", []string{"--policy", good, "--auth-infos", `action=PUBLISH`}, `unknown key "action"`},
+		{"empty array", []string{"--policy", good, "--auth-infos", `[]`}, "0 auth infos; AWS takes 1 to 10"},
+		{"eleven", []string{"--policy", good, "--auth-infos", eleven}, "11 auth infos; AWS takes 1 to 10"},
+		{"missing file", []string{"--policy", good, "--auth-infos", "file:///nonexistent/infos.json"}, "nonexistent"},
+		{"same policy name", []string{"--policy", good, "--policy", good2, "--action", "iot:Publish", "--resource", "*"}, `are both named "good"`},
+		{"connect keys without a connect", []string{"--policy", good, "--connect-attributes", "", "--auth-infos", "actionType=PUBLISH,resources=*"}, "--connect-attributes applies only"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkTestAuthUsage(t, tc.args, tc.want) })
 	}
 }
