@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -148,5 +149,66 @@ func TestStats_AdminHandler(t *testing.T) {
 	}
 	if code, _ := get("POST", "/stats"); code != 405 {
 		t.Fatalf("POST /stats: %d", code)
+	}
+}
+
+// Plugins in separate VMs show one stat per name, as Envoy's stat store
+// keeps it: counters and gauges add up, histograms pool their samples; a
+// plugin joined to another's VMs shares its stats and counts once.
+func TestStats_Merged(t *testing.T) {
+	a, _ := newPlugin(t, host.Config{})
+	b, _ := newPlugin(t, host.Config{})
+	joined, err := a.Join(context.Background(), host.Config{RootID: "second", PluginName: "second"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { joined.Close() })
+	op := func(p *host.Plugin, kind, name string, extra ...string) {
+		t.Helper()
+		h := append([]string{"x-kind", kind, "x-name", name}, extra...)
+		if body := localBody(t, p.Worker(0), reqHeaders("metric-op", h...)); !strings.HasPrefix(body, "def=0") {
+			t.Fatalf("%s: %s", name, body)
+		}
+	}
+	op(a, "0", "iot.connects", "x-inc", "2")
+	op(b, "0", "iot.connects", "x-inc", "3")
+	op(joined, "0", "iot.connects", "x-inc", "4") // a's stat
+	op(a, "1", "open", "x-inc", "5")
+	op(b, "1", "open", "x-inc", "-1")
+	op(a, "2", "lat_ms", "x-rec", "1 700")
+	op(b, "2", "lat_ms", "x-rec", "3")
+
+	var out bytes.Buffer
+	if err := host.WritePrometheusMerged(&out, a, b, joined); err != nil {
+		t.Fatal(err)
+	}
+	fams, err := (&expfmt.TextParser{}).TextToMetricFamilies(strings.NewReader(out.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if v := fams["iot_connects"].GetMetric()[0].GetCounter().GetValue(); v != 9 {
+		t.Errorf("iot_connects = %v, want 2+4 (a and the plugin joined to it) + 3 (b) = 9\n%s", v, out.String())
+	}
+	if v := fams["open"].GetMetric()[0].GetGauge().GetValue(); v != 4 {
+		t.Errorf("open = %v, want 5-1 = 4", v)
+	}
+	h := fams["lat_ms"].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() != 3 || h.GetSampleSum() != 704 {
+		t.Errorf("lat_ms: %d samples, sum %v; want 3, 704", h.GetSampleCount(), h.GetSampleSum())
+	}
+	if v := fams["ticks"].GetMetric()[0].GetCounter().GetValue(); v != 0 || len(fams["ticks"].GetMetric()) != 1 {
+		t.Errorf("ticks: %v", fams["ticks"])
+	}
+	out.Reset()
+	if err := host.WriteStatsMerged(&out, a, b, joined); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "wasmcustom.iot.connects: 9\nwasmcustom.open: 4\n") {
+		t.Errorf("/stats merged:\n%s", out.String())
+	}
+	rec := httptest.NewRecorder()
+	host.MergedAdminHandler(nil, a, b).ServeHTTP(rec, httptest.NewRequest("GET", "/stats/prometheus", nil))
+	if !strings.Contains(rec.Body.String(), "iot_connects{} 9\n") {
+		t.Errorf("MergedAdminHandler /stats/prometheus:\n%s", rec.Body.String())
 	}
 }
