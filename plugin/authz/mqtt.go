@@ -25,6 +25,7 @@ type processor interface {
 	Connect() *session.ConnectInfo
 	PendingConnect() []byte
 	Resume(p session.Policy) session.Result
+	Refuse() []byte
 	SetPolicy(p session.Policy)
 	TakeAllowedCount() uint64
 	WillAllowed() bool
@@ -70,6 +71,10 @@ type Conn struct {
 	closeOnTick bool
 	// clientSentDisconnect: the client ended with an MQTT DISCONNECT before closing.
 	clientSentDisconnect bool
+	// refusing: the CONNECT was refused (logged, state stClosed); the refusal CONNECT went to
+	// the broker and its CONNACK, rewritten to "not authorized", goes to the client before the
+	// close (session.Refusing). closingAt bounds the wait.
+	refusing bool
 }
 
 // OpenMQTT starts an MQTT over TLS connection whose source is src. A connection whose SNI is
@@ -178,6 +183,11 @@ func (c *Conn) FromClient(size int) Action {
 		}
 		c.closeForSession(res)
 		return Pause
+	case session.Refusing:
+		// A WebSocket authorized at the upgrade whose CONNECT the policy refuses: Out is the
+		// refusal CONNECT, in place of the client's bytes.
+		c.closeForSession(res)
+		return c.refuse(res.Out, true)
 	case session.NeedAuth:
 		// The buffer becomes the CONNECT as it goes upstream if the authorizer allows it; the
 		// pause holds it there until the answer (see session's in-place hand-off).
@@ -203,6 +213,9 @@ func (c *Conn) FromClient(size int) Action {
 // upstream direction of a network filter).
 func (c *Conn) FromBroker(size int) Action {
 	if c.state == stClosed {
+		if c.refusing {
+			c.refusalAnswer(size)
+		}
 		return Continue
 	}
 	data, err := c.t.BrokerData(size)
@@ -288,12 +301,16 @@ func (c *Conn) finishAuth(o outcome, inCallback bool) Action {
 		e.emit(&logLine{traceID: c.traceID, eventType: evConnect, protocol: "MQTT", status: statusFailure,
 			clientID: c.clientID, sourceIP: c.src.IP, sourcePort: c.src.Port, authorizerName: c.authName,
 			reason: o.den.reason, details: o.den.details})
-		c.closeWith("AUTH_ERROR", "", "")
-		return Pause
+		c.end("AUTH_ERROR", "", "")
+		return c.refuse(c.sess.Refuse(), inCallback)
 	}
 	c.d = o.d
 	c.eval = newEvaluator(e, o.d, c.clientID, true, c.src.IP, c.src.domain)
 	res := c.sess.Resume(c.eval)
+	if res.Status == session.Refusing {
+		c.closeForSession(res)
+		return c.refuse(res.Out, inCallback)
+	}
 	if res.Status == session.Close {
 		c.closeForSession(res)
 		return Pause
@@ -309,6 +326,49 @@ func (c *Conn) finishAuth(o outcome, inCallback bool) Action {
 	return Continue
 }
 
+// refuse answers a refused CONNECT (already logged, the state closed) with a CONNACK: out, the
+// refusal CONNECT, replaces the paused client bytes and goes to the broker, whose CONNACK
+// refusalAnswer rewrites (see session.Refusing). inCallback as for finishAuth. When the bytes
+// cannot be placed, the connection closes without a CONNACK.
+func (c *Conn) refuse(out []byte, inCallback bool) Action {
+	if len(out) == 0 || c.t.SetClientData(out) != nil {
+		_ = c.t.Close()
+		return Pause
+	}
+	c.refusing = true
+	c.closingAt = c.e.h.Now()
+	if inCallback {
+		return Continue
+	}
+	if err := c.t.Resume(); err != nil {
+		c.refusing = false
+		_ = c.t.Close()
+	}
+	return Continue
+}
+
+// refusalAnswer passes the broker's answer to the refusal CONNECT on as the client's CONNACK
+// "not authorized", then closes.
+func (c *Conn) refusalAnswer(size int) {
+	data, err := c.t.BrokerData(size)
+	if err != nil {
+		c.refusing = false
+		_ = c.t.Close()
+		return
+	}
+	res := c.sess.FromBroker(data)
+	if res.Status == session.Refusing {
+		_ = c.t.SetBrokerData(res.Out) // an incomplete answer: nothing reaches the client yet
+		return
+	}
+	c.refusing = false
+	if c.t.SetBrokerData(res.Out) == nil && len(res.Out) > 0 && c.ws {
+		c.closeOnTick = true // the CONNACK must leave before the stream is reset
+		return
+	}
+	_ = c.t.Close()
+}
+
 func (c *Conn) startTimers(now int64) {
 	c.refreshAt = now + int64(c.d.refreshSecs)*1e9
 	c.disconnectAt = now + int64(c.d.disconnectSecs)*1e9
@@ -319,6 +379,14 @@ func (c *Conn) startTimers(now int64) {
 func (c *Conn) onTick(now int64) {
 	if c.closeOnTick {
 		c.closeOnTick = false
+		if c.t.Enter() == nil {
+			_ = c.t.Close()
+		}
+		return
+	}
+	if c.refusing && now-c.closingAt >= closingGrace {
+		// The broker never answered the refusal CONNECT: close without the CONNACK.
+		c.refusing = false
 		if c.t.Enter() == nil {
 			_ = c.t.Close()
 		}
@@ -472,20 +540,32 @@ func (c *Conn) onDecision(d session.Decision) {
 // "disconnect" (FORBIDDEN_ACCESS, already logged as a failed decision), a DISCONNECT from either
 // side, or a protocol violation.
 func (c *Conn) closeForSession(res session.Result) {
+	var closing bool
 	switch res.Reason {
 	case session.ReasonForbidden, "":
-		c.closeWith(session.ReasonForbidden, "", res.Details)
+		closing = c.end(session.ReasonForbidden, "", res.Details)
 	case session.ReasonClientDisconnect, session.ReasonServerDisconnect:
-		c.closeWith(res.Reason, "", res.Details)
+		closing = c.end(res.Reason, "", res.Details)
 	default:
-		c.closeWith(res.Reason, reasonProtocol, res.Details)
+		closing = c.end(res.Reason, reasonProtocol, res.Details)
+	}
+	if closing && res.Status != session.Refusing {
+		_ = c.t.Close()
 	}
 }
 
 // closeWith closes the connection from the plugin and logs the Disconnect.
 func (c *Conn) closeWith(disconnectReason, reason, details string) {
+	if c.end(disconnectReason, reason, details) {
+		_ = c.t.Close()
+	}
+}
+
+// end marks the connection closed and logs the Disconnect, unless it already was; the caller
+// closes the transport (now, or after a last packet: refuse).
+func (c *Conn) end(disconnectReason, reason, details string) bool {
 	if c.state == stClosed {
-		return
+		return false
 	}
 	c.state = stClosed
 	status := statusSuccess
@@ -493,7 +573,7 @@ func (c *Conn) closeWith(disconnectReason, reason, details string) {
 		status = statusFailure
 	}
 	c.logDisconnect(status, disconnectReason, reason, details)
-	_ = c.t.Close()
+	return true
 }
 
 // Closed records a close that the plugin did not cause; disconnectReason is the host's

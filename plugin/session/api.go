@@ -161,9 +161,17 @@ const (
 	// FromBroker. The glue should close anyway if the broker has not answered within a few
 	// seconds. Reason and Details say why.
 	Closing
+	// Refusing: the CONNECT is refused and the client must get a CONNACK "not authorized" before
+	// the close, but the glue can write to the client only in the broker's direction. Out is the
+	// refusal CONNECT (see Session.Refuse): put it in place of the client's bytes (the paused
+	// buffer) and let it go to the broker, which must answer it with a CONNACK; FromBroker turns
+	// that CONNACK into the client's "not authorized" and returns Close. Later client bytes are
+	// dropped (FromClient returns Refusing with no Out). The glue should close anyway if the
+	// broker has not answered within a few seconds. Reason and Details say why.
+	Refusing
 )
 
-var statusNames = [...]string{"Continue", "NeedAuth", "Close", "Closing"}
+var statusNames = [...]string{"Continue", "NeedAuth", "Close", "Closing", "Refusing"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {

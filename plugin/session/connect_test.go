@@ -85,7 +85,7 @@ func TestSession_Will(t *testing.T) {
 					if !marked {
 						t.Fatalf("v%d %s: Decision.Will must mark exactly the Will checks", v, mode)
 					}
-					if c.allow != (r.Status != Close) {
+					if c.allow != (r.Status != Close && r.Status != Refusing) {
 						t.Fatalf("v%d %s: status %v, allow %v", v, mode, r.Status, c.allow)
 					}
 					if !c.allow && !strings.Contains(r.Details, "Will") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
+	"github.com/iotauthz/iotauthz/plugin/websocket"
 )
 
 // The in-place hand-off, for a glue that can write the client's bytes only inside the callback
@@ -57,7 +58,9 @@ func (s *Session) Resume(p Policy) Result {
 		return s.closedResult()
 	}
 	if s.checkConnect() != Continue {
-		return s.closedResult()
+		s.startRefusal()
+		s.cOut = append(s.cOut[:0], refusalConnect...)
+		return Result{Out: s.cOut, Status: Refusing, Reason: s.reason, Details: s.details}
 	}
 	s.phase = phaseOpen
 	if n := s.preSent; n > 0 {
@@ -99,9 +102,28 @@ func (w *WSSession) PendingConnect() []byte {
 	return out
 }
 
-// Resume is Session.Resume; the queued output is framed by the next FromClient.
+// Resume is Session.Resume; the queued output is framed by the next FromClient. When the
+// CONNECT is refused (Status Refusing), Out is the refusal CONNECT framed (see Refuse).
 func (w *WSSession) Resume(p Policy) Result {
 	r := w.s.Resume(p)
+	if r.Status == Refusing {
+		r.Out = w.refusalFrame()
+		return r
+	}
 	r.Out = nil
 	return r
+}
+
+// Refuse is Session.Refuse: the refusal CONNECT in one final binary frame, masked as a client's.
+func (w *WSSession) Refuse() []byte {
+	if w.s.Refuse() == nil {
+		return nil
+	}
+	return w.refusalFrame()
+}
+
+func (w *WSSession) refusalFrame() []byte {
+	f := websocket.Frame{Fin: true, Opcode: websocket.OpBinary, Payload: refusalConnect, Masked: true, MaskKey: w.nextKey()}
+	w.c.outOpen = false
+	return websocket.AppendFrame(w.pend[:0], &f)
 }

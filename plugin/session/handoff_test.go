@@ -44,7 +44,7 @@ func TestSession_Handoff(t *testing.T) {
 	if got := denied.PendingConnect(); !bytes.Equal(got, connectPkt(mqtt.V5, "intruder", "")) {
 		t.Fatalf("unchanged CONNECT % x", got)
 	}
-	if r := denied.Resume(testPolicy{Connect: {"dev1"}}); r.Status != Close || r.Reason != ReasonForbidden {
+	if r := denied.Resume(testPolicy{Connect: {"dev1"}}); r.Status != Refusing || r.Reason != ReasonForbidden || !bytes.Equal(r.Out, refusalConnect) {
 		t.Fatalf("iot:Connect denied: %+v", r)
 	}
 	if r := New(Options{}).Resume(matrixPolicy); r.Status != Close {

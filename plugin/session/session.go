@@ -9,10 +9,11 @@ import (
 type phase uint8
 
 const (
-	phaseConnect phase = iota // waiting for the CONNECT
-	phaseAuth                 // CONNECT held, waiting for Resume
-	phaseOpen                 // CONNECT forwarded
-	phaseClosing              // MQTT 5 protocol error: waiting for the PINGRESP to answer with DISCONNECT
+	phaseConnect  phase = iota // waiting for the CONNECT
+	phaseAuth                  // CONNECT held, waiting for Resume
+	phaseOpen                  // CONNECT forwarded
+	phaseClosing               // MQTT 5 protocol error: waiting for the PINGRESP to answer with DISCONNECT
+	phaseRefusing              // CONNECT refused: the refusal CONNECT went to the broker, waiting for its CONNACK
 	phaseClosed
 )
 
@@ -126,6 +127,9 @@ func (s *Session) FromClient(in []byte) Result {
 	case phaseClosing:
 		// The client already broke the protocol: nothing more of it reaches the broker.
 		return Result{Out: s.cOut[:0], Status: Closing, Reason: s.reason, Details: s.details}
+	case phaseRefusing:
+		// The CONNECT was refused: nothing more of the client reaches the broker.
+		return Result{Out: s.cOut[:0], Status: Refusing, Reason: s.reason, Details: s.details}
 	case phaseAuth:
 		if len(s.cHeld)+len(in) > 2*s.max {
 			s.closeWith(ReasonClientError, "protocol error: too much data before the CONNECT was authorized")
@@ -153,6 +157,8 @@ func (s *Session) FromBroker(in []byte) Result {
 	switch s.phase {
 	case phaseClosed:
 		return s.closedResult()
+	case phaseRefusing:
+		return s.refusalAnswer(in)
 	case phaseConnect, phaseAuth:
 		if len(in) == 0 {
 			return Result{Out: in, Unchanged: true}
@@ -243,7 +249,7 @@ func (s *Session) result(client bool, st Status, off int, held bool) Result {
 		r.Out = s.out
 	}
 	rest := s.src[off:]
-	if st == Close || st == Closing {
+	if st == Close || st == Closing || st == Refusing {
 		rest = nil
 		r.Reason, r.Details = s.reason, s.details
 	}
@@ -431,7 +437,11 @@ func (s *Session) onConnect(p *mqtt.Packet, raw []byte) Status {
 	if s.o.Preauthorized != nil {
 		s.SetPolicy(s.o.Preauthorized)
 		if s.authorizeConnect(raw) == Close {
-			return Close
+			// The CONNECT is in the caller's buffer: the refusal CONNECT takes its place.
+			s.startRefusal()
+			s.materialize()
+			s.out = append(s.out, refusalConnect...)
+			return Refusing
 		}
 		s.phase = phaseOpen
 		return Continue

@@ -277,7 +277,7 @@ func TestSession_Preauthorized(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	r = New(o).FromClient(connectPkt(mqtt.V5, "other", ""))
-	if r.Status != Close || r.Reason != ReasonForbidden {
+	if r.Status != Refusing || r.Reason != ReasonForbidden || !bytes.Equal(r.Out, refusalConnect) {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -93,7 +93,7 @@ func (w *WSSession) finish(d *wsDir, st Status) Result {
 		r.Out = w.out
 		d.outBuf = w.out[:0]
 	}
-	if st == Close || st == Closing {
+	if st == Close || st == Closing || st == Refusing {
 		r.Reason, r.Details = w.s.reason, w.s.details
 	}
 	w.src, w.out = nil, nil
@@ -143,16 +143,17 @@ func (w *WSSession) handle(d *wsDir, r Result, status *Status) bool {
 	case Close:
 		*status = Close
 		return true
-	case Closing:
-		// The PINGREQ that asks the broker for a turn toward the client ends the output: finish
-		// its message so the broker reads it, and drop the rest of the client's bytes.
+	case Closing, Refusing:
+		// The PINGREQ that asks the broker for a turn toward the client (Closing), or the refusal
+		// CONNECT (Refusing), ends the output: finish its message so the broker reads it, and
+		// drop the rest of the client's bytes.
 		if d.outOpen {
 			open := d.inMessage
 			d.inMessage = false
 			w.emit(d, nil)
 			d.inMessage = open
 		}
-		*status = Closing
+		*status = r.Status
 		return true
 	case NeedAuth:
 		*status = NeedAuth
