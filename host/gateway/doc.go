@@ -18,8 +18,19 @@
 //     plugin (403) are written to the client. A client that speaks MQTT without ALPN gets
 //     HTTP/1.1 400 and a close.
 //
-// Connections are assigned to the plugin's worker VMs round-robin; time is the real clock. The
-// plugin's clusters (authorizerFunction.cluster) map to base URLs.
+// The plugin runs as envoy/envoy.yaml configures it in Envoy: its network filter (MQTT over TLS)
+// and its HTTP filter (HTTPS, WSS) are two plugins with one vm_id and one code, so each worker
+// runs one module instance with two root contexts (host.Plugin.Join); they share the module's
+// globals, the vm_id's shared data and one set of stats. Config.SeparateVMs gives the HTTP filter
+// VMs of its own instead. Connections are assigned to the workers round-robin; time is the real
+// clock. The plugin's clusters (authorizerFunction.cluster) map to base URLs.
+//
+// ServeAdmin serves the part of Envoy's admin interface that scrapers and health checks use, on
+// its own listener (iotauthz gateway --admin 127.0.0.1:9901): GET /stats/prometheus and /stats
+// show the plugin's metrics as Envoy's admin shows them (package host renders Envoy's names and
+// types), and GET /ready answers 200 LIVE while a listener is served, 503 INITIALIZING before
+// and 503 DRAINING once Shutdown or Close began. envoy/grafana-dashboard.json reads these
+// metrics from Envoy or from the gateway alike.
 //
 // Use it to run iotauthz.wasm without Envoy (iotauthz gateway, iotauthz demo, the end-to-end
 // tests), or as the starting point of a Go gateway that embeds the plugin.
@@ -32,6 +43,7 @@
 //		HTTPUpstream: "http://127.0.0.1:8081",
 //	})
 //	go gw.ListenAndServe(":8443")
+//	go gw.ServeAdmin(adminListener) // optional: /stats/prometheus, /stats, /ready
 //	...
 //	gw.Shutdown(ctx) // stop accepting, finish what is in flight, close
 //
@@ -57,5 +69,7 @@
 //     doubling up to 1 s, as net/http does.
 //
 // Subpackage gatewaytest makes throwaway credentials (CA, server certificate, token-signing key)
-// and an embedded MQTT broker for demos and tests.
+// and an embedded MQTT broker for demos and tests; subpackage demostack runs the demo's whole
+// stack (the plugin built from source, the reference authorizer, broker, gateway) and its
+// traffic for tests.
 package gateway
