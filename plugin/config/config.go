@@ -549,8 +549,8 @@ func authorizers(v jsonv.Value) (map[string]*Authorizer, error) {
 }
 
 func parseAuthorizer(p string, v jsonv.Value) (*Authorizer, error) {
-	m, err := object(p, p, v, "authorizerName", "authorizerFunction", "authorizerFunctionArn", "tokenKeyName",
-		"tokenSigningPublicKeys", "signingDisabled", "status", "enableCachingForHttp")
+	m, err := object(p, p, v, append([]string{"authorizerName", "authorizerFunction", "authorizerFunctionArn", "tokenKeyName",
+		"tokenSigningPublicKeys", "signingDisabled", "status", "enableCachingForHttp"}, describeOnlyFields...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -566,6 +566,9 @@ func parseAuthorizer(p string, v jsonv.Value) (*Authorizer, error) {
 	}
 	if !matches(a.Name, 128, "_=,@-") {
 		return nil, errorf(f("authorizerName"), "must match [\\w=,@-]{1,128}, got "+strconv.Quote(a.Name))
+	}
+	if err := describeFields(a.Name, p, m); err != nil { // aws.go
+		return nil, err
 	}
 
 	if v, ok := m["signingDisabled"]; ok {
