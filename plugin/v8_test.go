@@ -133,15 +133,7 @@ func sortedPairs(h [][2]string) [][2]string {
 
 // v8Scenarios builds the scenarios; cold scenarios get pool distinct tokens.
 func v8Scenarios(t testing.TB, pool int) []v8Scenario {
-	cfg := func(mutate func(map[string]any)) string {
-		c := baseConfig()
-		mutate(c)
-		raw, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(raw)
-	}
+	cfg := func(mutate func(map[string]any)) string { return string(configJSON(t, mutate)) }
 	httpStep := func(h host.Headers) v8Step {
 		p := httpProps(1)
 		return v8Step{Do: "http", Conn: p.ConnectionID, SNI: p.SNI, Source: p.SourceAddress, Destination: p.DestinationAddress, Headers: h, EOS: true}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: every benchmark of the project, BENCH_COUNT runs each (default 6), then
 # BENCHMARKS.md is regenerated from the raw output (medians, goals, ratios against the native
-# baselines measured in the same run). The raw output stays in dist/bench.txt and a benchstat
+# baselines measured in the same run). The V8 figures (bench/v8) run in node, after the check
+# that V8 and host/ decide alike on their scenarios. The raw output stays in dist/bench.txt and a benchstat
 # summary in dist/benchstat.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,17 @@ for pkg in ./policy ./plugin/token ./plugin/session ./host ./plugin; do
   echo "== $pkg" >&2
   go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$benchtime" -timeout 60m "$pkg" | tee -a "$out"
 done
+# V8: the same scenarios through dist/iotauthz.wasm in node's V8 (bench/v8/host.mjs). The Go test
+# first proves that V8 and host/ reach the same decisions on them, and writes them out.
+if command -v node >/dev/null 2>&1; then
+  echo "== bench/v8 (node $(node --version))" >&2
+  secs="${benchtime%s}"
+  case "$secs" in ''|*[!0-9.]*) secs=1 ;; esac
+  go test -count=1 -run '^TestV8SameDecisions$' ./plugin -args -v8.scenarios "$PWD/dist/v8-scenarios.json" >&2
+  node bench/v8/host.mjs bench dist/iotauthz.wasm dist/v8-scenarios.json -count "$count" -benchtime "$secs" | tee -a "$out"
+else
+  echo "node is not on PATH: BENCHMARKS.md gets no V8 figures (make deps installs nodejs)" >&2
+fi
 go run golang.org/x/perf/cmd/benchstat@v0.0.0-20251208221838-04cf7a2dca90 "$out" > dist/benchstat.txt || true
 go run ./scripts/benchreport -wasm dist/iotauthz.wasm "$out" > BENCHMARKS.md
 echo "wrote BENCHMARKS.md (raw: $out, benchstat: dist/benchstat.txt)" >&2
