@@ -12,7 +12,8 @@ import (
 // checkClusters is the gateway's start-up check that every cluster the plugin configuration
 // calls is mapped by a --cluster flag (mapped: name to URL). Without it each request to that
 // authorizer would fail closed at run time, silently for the operator. Lambda authorizers
-// (authorizerFunctionArn) are called through the SDK and need no --cluster. The error names each
+// (authorizerFunctionArn) are called through the SDK and need no --cluster, nor do INACTIVE
+// authorizers, which are never called. The error names each
 // missing cluster and the authorizers that call it. A configuration that does not parse is left
 // to the plugin, which reports it: checkClusters returns nil then.
 func checkClusters(pluginConfig []byte, mapped map[string]string) error {
@@ -22,8 +23,8 @@ func checkClusters(pluginConfig []byte, mapped map[string]string) error {
 	}
 	users := map[string][]string{} // unmapped cluster → authorizer names
 	for name, a := range c.Authorizers {
-		if a.Function != nil {
-			continue
+		if a.Function != nil || a.Status == config.StatusInactive {
+			continue // called through the SDK; or never called
 		}
 		if _, ok := mapped[a.Cluster]; !ok {
 			users[a.Cluster] = append(users[a.Cluster], name)

@@ -10,13 +10,14 @@ func TestCheckClusters(t *testing.T) {
 	  {"authorizerName":"tokens","authorizerFunction":{"cluster":"authz"},"signingDisabled":true},
 	  {"authorizerName":"second","authorizerFunction":{"cluster":"authz"},"signingDisabled":true},
 	  {"authorizerName":"other","authorizerFunction":{"cluster":"b-cluster"},"signingDisabled":true},
+	  {"authorizerName":"off","authorizerFunction":{"cluster":"off-cluster"},"signingDisabled":true,"status":"INACTIVE"},
 	  {"authorizerName":"lambda","authorizerFunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:f","signingDisabled":true}]}`
 	for _, tc := range []struct {
 		name   string
 		mapped map[string]string
 		want   string
 	}{
-		{"all mapped; the Lambda needs none", map[string]string{"authz": "http://a", "b-cluster": "http://b"}, ""},
+		{"all mapped; the Lambda and the INACTIVE one need none", map[string]string{"authz": "http://a", "b-cluster": "http://b"}, ""},
 		{"one missing", map[string]string{"authz": "http://a"},
 			`the configuration calls cluster "b-cluster" (authorizer "other"), which no --cluster maps; add --cluster b-cluster=http://HOST:PORT for each`},
 		{"none mapped", nil,
