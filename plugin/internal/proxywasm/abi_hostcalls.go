@@ -240,7 +240,8 @@ func AppendUpstreamData(b []byte) error { return appendBuffer(BufferTypeUpstream
 // PrependUpstreamData prepends b to the buffered upstream data.
 func PrependUpstreamData(b []byte) error { return prependBuffer(BufferTypeUpstreamData, b) }
 
-// Header maps.
+// Header maps. The exported accessors are those the filter uses; the helpers below serve
+// any MapType, so another map's accessor is one line.
 
 func getMapPairs(mt MapType) ([][2]string, error) { return getMapPairsInto(mt, nil) }
 
@@ -317,94 +318,14 @@ func SetHttpRequestHeaders(headers [][2]string) error {
 	return setMapPairs(MapTypeHttpRequestHeaders, headers)
 }
 
-// GetHttpResponseHeaders returns all response headers.
-func GetHttpResponseHeaders() ([][2]string, error) {
-	return getMapPairs(MapTypeHttpResponseHeaders)
-}
-
 // GetHttpResponseHeader returns one response header's value; ErrNotFound when absent.
 func GetHttpResponseHeader(key string) (string, error) {
 	return getMapValue(MapTypeHttpResponseHeaders, key)
 }
 
-// ReplaceHttpResponseHeader sets key to value, replacing any existing values.
-func ReplaceHttpResponseHeader(key, value string) error {
-	return replaceMapValue(MapTypeHttpResponseHeaders, key, value)
-}
-
-// RemoveHttpResponseHeader removes every value of key.
-func RemoveHttpResponseHeader(key string) error {
-	return removeMapValue(MapTypeHttpResponseHeaders, key)
-}
-
 // AddHttpResponseHeader adds a value for key, keeping existing ones.
 func AddHttpResponseHeader(key, value string) error {
 	return addMapValue(MapTypeHttpResponseHeaders, key, value)
-}
-
-// SetHttpResponseHeaders replaces all response headers with headers.
-func SetHttpResponseHeaders(headers [][2]string) error {
-	return setMapPairs(MapTypeHttpResponseHeaders, headers)
-}
-
-// GetHttpRequestTrailers returns all request trailers.
-func GetHttpRequestTrailers() ([][2]string, error) {
-	return getMapPairs(MapTypeHttpRequestTrailers)
-}
-
-// GetHttpRequestTrailer returns one request trailer's value; ErrNotFound when absent.
-func GetHttpRequestTrailer(key string) (string, error) {
-	return getMapValue(MapTypeHttpRequestTrailers, key)
-}
-
-// ReplaceHttpRequestTrailer sets key to value.
-func ReplaceHttpRequestTrailer(key, value string) error {
-	return replaceMapValue(MapTypeHttpRequestTrailers, key, value)
-}
-
-// RemoveHttpRequestTrailer removes key.
-func RemoveHttpRequestTrailer(key string) error {
-	return removeMapValue(MapTypeHttpRequestTrailers, key)
-}
-
-// AddHttpRequestTrailer adds a value for key.
-func AddHttpRequestTrailer(key, value string) error {
-	return addMapValue(MapTypeHttpRequestTrailers, key, value)
-}
-
-// SetHttpRequestTrailers replaces all request trailers.
-func SetHttpRequestTrailers(trailers [][2]string) error {
-	return setMapPairs(MapTypeHttpRequestTrailers, trailers)
-}
-
-// GetHttpResponseTrailers returns all response trailers.
-func GetHttpResponseTrailers() ([][2]string, error) {
-	return getMapPairs(MapTypeHttpResponseTrailers)
-}
-
-// GetHttpResponseTrailer returns one response trailer's value; ErrNotFound when absent.
-func GetHttpResponseTrailer(key string) (string, error) {
-	return getMapValue(MapTypeHttpResponseTrailers, key)
-}
-
-// ReplaceHttpResponseTrailer sets key to value.
-func ReplaceHttpResponseTrailer(key, value string) error {
-	return replaceMapValue(MapTypeHttpResponseTrailers, key, value)
-}
-
-// RemoveHttpResponseTrailer removes key.
-func RemoveHttpResponseTrailer(key string) error {
-	return removeMapValue(MapTypeHttpResponseTrailers, key)
-}
-
-// AddHttpResponseTrailer adds a value for key.
-func AddHttpResponseTrailer(key, value string) error {
-	return addMapValue(MapTypeHttpResponseTrailers, key, value)
-}
-
-// SetHttpResponseTrailers replaces all response trailers.
-func SetHttpResponseTrailers(trailers [][2]string) error {
-	return setMapPairs(MapTypeHttpResponseTrailers, trailers)
 }
 
 // Stream control. Envoy defers continue, close and local responses until the current

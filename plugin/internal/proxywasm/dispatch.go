@@ -69,37 +69,43 @@ func lookupRoot(id uint32) *rootContext {
 	return r
 }
 
-// httpContext returns the HttpContext of stream id, creating it on the stream's first HTTP
-// callback; nil when the stream is unknown, is an L4 stream, or the plugin declined.
-func httpContext(id uint32) HttpContext {
+// typedStream returns stream id for a callback of kind (kindHTTP or kindTCP) and makes its
+// root the current one. The stream's first typed callback fixes its kind and asks the root
+// for the HttpContext or TcpContext. nil when the stream is unknown.
+func typedStream(id uint32, kind uint8) *streamContext {
 	s := lookupStream(id)
 	if s == nil {
 		return nil
 	}
 	state.current = s.root
 	if s.kind == kindUnknown {
-		s.kind = kindHTTP
-		if s.root != nil {
+		s.kind = kind
+		switch {
+		case s.root == nil:
+		case kind == kindHTTP:
 			s.http = s.root.ctx.NewHttpContext(id)
+		default:
+			s.tcp = s.root.ctx.NewTcpContext(id)
 		}
 	}
-	return s.http
+	return s
+}
+
+// httpContext returns the HttpContext of stream id, creating it on the stream's first HTTP
+// callback; nil when the stream is unknown, is an L4 stream, or the plugin declined.
+func httpContext(id uint32) HttpContext {
+	if s := typedStream(id, kindHTTP); s != nil {
+		return s.http
+	}
+	return nil
 }
 
 // tcpContext is httpContext for L4 callbacks.
 func tcpContext(id uint32) TcpContext {
-	s := lookupStream(id)
-	if s == nil {
-		return nil
+	if s := typedStream(id, kindTCP); s != nil {
+		return s.tcp
 	}
-	state.current = s.root
-	if s.kind == kindUnknown {
-		s.kind = kindTCP
-		if s.root != nil {
-			s.tcp = s.root.ctx.NewTcpContext(id)
-		}
-	}
-	return s.tcp
+	return nil
 }
 
 func createContext(id, parent uint32) {
