@@ -84,26 +84,13 @@ func foreignUncompress(_ *VM, args []byte) ([]byte, abi.Status) {
 // proto3's ParseFromString does.
 func pbFields(b []byte, strings ...protowire.Number) (map[protowire.Number][]byte, bool) {
 	m := map[protowire.Number][]byte{}
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, false
-		}
-		b = b[n:]
+	ok := pbEach(b, func(num protowire.Number, typ protowire.Type, v []byte) {
 		if typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return nil, false
-			}
-			m[num] = v
-			b = b[n:]
-			continue
+			m[num], _ = protowire.ConsumeBytes(v)
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return nil, false
-		}
-		b = b[n:]
+	})
+	if !ok {
+		return nil, false
 	}
 	for _, f := range strings {
 		if !utf8.Valid(m[f]) {
@@ -309,26 +296,32 @@ func foreignDeclareProperty(vm *VM, args []byte) ([]byte, abi.Status) {
 // (false when absent).
 func pbBool(b []byte, num protowire.Number) (bool, bool) {
 	v := false
+	ok := pbEach(b, func(n protowire.Number, typ protowire.Type, raw []byte) {
+		if n == num && typ == protowire.VarintType {
+			x, _ := protowire.ConsumeVarint(raw)
+			v = x != 0
+		}
+	})
+	return v && ok, ok
+}
+
+// pbEach calls f with the number, wire type and encoded value of each field
+// of protobuf message b, in order; the value is whole (ConsumeFieldValue
+// has checked it). It reports whether the whole message parsed; f may have
+// seen the fields before a malformed one.
+func pbEach(b []byte, f func(num protowire.Number, typ protowire.Type, raw []byte)) bool {
 	for len(b) > 0 {
-		n0, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return false, false
+			return false
 		}
 		b = b[n:]
-		if n0 == num && typ == protowire.VarintType {
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return false, false
-			}
-			v = x != 0
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(n0, typ, b)
+		n = protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
-			return false, false
+			return false
 		}
+		f(num, typ, b[:n])
 		b = b[n:]
 	}
-	return v, true
+	return true
 }
