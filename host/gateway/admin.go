@@ -28,8 +28,8 @@ func (g *Gateway) State() string {
 }
 
 // WritePrometheus writes the plugin's metrics as Envoy's /stats/prometheus does: both filters'
-// plugins (one set of stats when they share VMs; with SeparateVMs, summed by name as Envoy's
-// stat store keeps one stat per name).
+// plugins (one set of stats when they share VMs; with Filters SeparateVMs, summed by name as
+// Envoy's stat store keeps one stat per name).
 func (g *Gateway) WritePrometheus(w io.Writer) error {
 	return host.WritePrometheusMerged(w, g.plugin, g.httpPlugin)
 }

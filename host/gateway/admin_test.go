@@ -73,8 +73,13 @@ func TestGateway_AdminAfterDemoRun(t *testing.T) {
 		t.Errorf("authorizer calls %v, latency samples %v: want at least 4 calls (three CONNECTs, an HTTPS publish), one sample each",
 			v["iotauthz_authorizer_calls"], v["iotauthz_authorizer_latency_ms_count"])
 	}
-	if v["iotauthz_decisions_allowed"] < 7 {
-		t.Errorf("iotauthz_decisions_allowed = %v, want at least 7 (2 CONNECTs, SUBSCRIBEs, PUBLISHes, 2 HTTPS publishes)", v["iotauthz_decisions_allowed"])
+	// Allowed: over TLS and over WSS a CONNECT, a SUBSCRIBE, a PUBLISH and its delivery back
+	// (iot:Receive); two HTTPS publishes.
+	if v["iotauthz_decisions_allowed"] != 10 {
+		t.Errorf("iotauthz_decisions_allowed = %v, want 10", v["iotauthz_decisions_allowed"])
+	}
+	if v["iotauthz_cache_hits"] < 1 {
+		t.Errorf("iotauthz_cache_hits = %v, want the second HTTPS publish on the kept-alive connection at least", v["iotauthz_cache_hits"])
 	}
 	h := fams["iotauthz_authorizer_latency_ms"].GetMetric()[0].GetHistogram()
 	if b := h.GetBucket(); len(b) == 0 || b[len(b)-1].GetCumulativeCount() > h.GetSampleCount() {

@@ -21,8 +21,8 @@
 // The plugin runs as envoy/envoy.yaml configures it in Envoy: its network filter (MQTT over TLS)
 // and its HTTP filter (HTTPS, WSS) are two plugins with one vm_id and one code, so each worker
 // runs one module instance with two root contexts (host.Plugin.Join); they share the module's
-// globals, the vm_id's shared data and one set of stats. Config.SeparateVMs gives the HTTP filter
-// VMs of its own instead. Connections are assigned to the workers round-robin; time is the real
+// globals, the vm_id's shared data and one set of stats. Config.Filters chooses otherwise: one
+// root context for both (SharedRootContext) or VMs of their own (SeparateVMs). Connections are assigned to the workers round-robin; time is the real
 // clock. The plugin's clusters (authorizerFunction.cluster) map to base URLs.
 //
 // ServeAdmin serves the part of Envoy's admin interface that scrapers and health checks use, on

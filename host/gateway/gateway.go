@@ -68,21 +68,36 @@ type Config struct {
 	// episode. Zero: no cap (the process's file-descriptor limit is the bound; accept errors
 	// such as EMFILE are retried with a backoff, never fatal).
 	MaxConnections int
-	// SeparateVMs gives the HTTP filter VMs of its own (vm_id "iotauthz.http"), as an Envoy
-	// configuration whose two wasm filters name different vm_ids would. The default is what
-	// envoy/envoy.yaml configures: the network filter (MQTT over TLS) and the HTTP filter (HTTPS
-	// publish, MQTT over WSS) are two plugins with one vm_id and one code, so each worker runs one
-	// module instance with two root contexts (host.Plugin.Join), sharing the module's globals and
-	// the vm_id's shared data.
-	SeparateVMs bool
+	// Filters is how the network filter (MQTT over TLS) and the HTTP filter (HTTPS publish, MQTT
+	// over WSS) share the plugin; the zero value is SharedVM.
+	Filters FilterMode
 }
+
+// FilterMode is how the gateway's two filters run the plugin.
+type FilterMode int
+
+const (
+	// SharedVM: two plugins with one vm_id and one code, so each worker runs one module instance
+	// with two root contexts (host.Plugin.Join), sharing the module's globals, the vm_id's shared
+	// data and one set of stats: what Envoy does for two wasm filters with the same vm_id and
+	// code whose plugins differ (name, root_id, configuration or listener).
+	SharedVM FilterMode = iota
+	// SharedRootContext: both filters use one plugin, one root context per worker. Envoy does
+	// this when both filters' plugin keys are equal (proxy_wasm::PluginBase::key: root_id,
+	// configuration, name, traffic direction, listener metadata), as for the two filters of one
+	// listener sharing envoy/envoy.yaml's &iotauthz configuration.
+	SharedRootContext
+	// SeparateVMs: the HTTP filter gets VMs of its own (vm_id "iotauthz.http"), as when the two
+	// filters name different vm_ids.
+	SeparateVMs
+)
 
 // Gateway serves MQTT over TLS, HTTPS and MQTT over WSS through the plugin. It is safe for
 // concurrent use.
 type Gateway struct {
 	cfg          Config
 	plugin       *host.Plugin // the network filter's plugin (MQTT over TLS)
-	httpPlugin   *host.Plugin // the HTTP filter's: joined to plugin's VMs, or its own (SeparateVMs)
+	httpPlugin   *host.Plugin // the HTTP filter's (Config.Filters): joined to plugin's VMs, plugin itself, or its own
 	tls          *tls.Config
 	broker       string
 	brokerWS     *url.URL
@@ -110,7 +125,7 @@ type Gateway struct {
 var ErrServerClosed = errors.New("gateway: server closed")
 
 // New loads the plugin (host.New with the real clock, one VM per worker) as the network filter,
-// joins the HTTP filter's plugin to the same VMs (or gives it VMs of its own with SeparateVMs),
+// joins the HTTP filter's plugin to the same VMs (see Config.Filters for the other ways),
 // and returns a gateway ready to Serve. A plugin configuration the plugin refuses is an error
 // here, as Envoy refuses it.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
@@ -176,11 +191,16 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	// The HTTP filter: the same plugin name, root id and configuration (envoy.yaml's &iotauthz
 	// anchor), a second root context in each worker's instance.
 	var hp *host.Plugin
-	if cfg.SeparateVMs {
+	switch cfg.Filters {
+	case SharedVM:
+		hp, err = p.Join(ctx, host.Config{RootID: "iotauthz", PluginName: "iotauthz", PluginConfig: cfg.PluginConfig})
+	case SharedRootContext:
+		hp = p
+	case SeparateVMs:
 		hcfg.VMID = "iotauthz.http"
 		hp, err = host.New(ctx, hcfg)
-	} else {
-		hp, err = p.Join(ctx, host.Config{RootID: "iotauthz", PluginName: "iotauthz", PluginConfig: cfg.PluginConfig})
+	default:
+		err = fmt.Errorf("Config.Filters %d: want SharedVM, SharedRootContext or SeparateVMs", cfg.Filters)
 	}
 	if err != nil {
 		p.Close()
@@ -233,7 +253,7 @@ func brokerAddr(s string) (string, error) {
 
 // Plugin is the network filter's plugin (MQTT over TLS): its metrics and logs. By default the
 // HTTP filter's plugin shares its VMs, so these are both filters' metrics and logs; with
-// SeparateVMs see HTTPPlugin, and WritePrometheus for both.
+// Filters SeparateVMs see HTTPPlugin, and WritePrometheus for both.
 func (g *Gateway) Plugin() *host.Plugin { return g.plugin }
 
 // HTTPPlugin is the HTTP filter's plugin (HTTPS publish, MQTT over WSS).

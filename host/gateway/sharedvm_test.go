@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 )
 
@@ -103,26 +104,28 @@ func decisions(t *testing.T, s *demostack.Stack) []string {
 	return out
 }
 
-// The acceptance of issue 15 for the gateway: iotauthz runs as envoy/envoy.yaml configures it,
-// its network filter and its HTTP filter in one VM per worker (same vm_id and code, two root
-// contexts), with MQTT over TLS, MQTT over WSS and HTTPS publishes at once; every decision and
-// metric is as with separate VMs.
+// The acceptance of issue 15 for the gateway: iotauthz runs with its network filter and its HTTP
+// filter in one VM per worker (same vm_id and code, two root contexts: gateway.SharedVM), with
+// MQTT over TLS, MQTT over WSS and HTTPS publishes at once; every decision and metric is as with
+// separate VMs, and as with one root context for both filters (gateway.SharedRootContext, what
+// Envoy does when both filters' plugin keys are equal).
 func TestGateway_SharedVMAsSeparateVMs(t *testing.T) {
-	shared := startDemo(t, demostack.Options{})
-	separate := startDemo(t, demostack.Options{SeparateVMs: true})
-
-	run := func(s *demostack.Stack) []demostack.Outcome {
-		out, err := s.Traffic()
+	modes := []struct {
+		name string
+		mode gateway.FilterMode
+	}{{"shared VM", gateway.SharedVM}, {"shared root context", gateway.SharedRootContext}, {"separate VMs", gateway.SeparateVMs}}
+	stacks := make([]*demostack.Stack, len(modes))
+	outs := make([][]demostack.Outcome, len(modes))
+	for i, m := range modes {
+		stacks[i] = startDemo(t, demostack.Options{Filters: m.mode})
+		out, err := stacks[i].Traffic()
 		if err != nil {
-			t.Fatalf("traffic: %v\n%v", err, out)
+			t.Fatalf("%s: traffic: %v\n%v", m.name, err, out)
 		}
-		return out
+		outs[i] = out
 	}
-	sharedOut, separateOut := run(shared), run(separate)
-	if !reflect.DeepEqual(sharedOut, separateOut) {
-		t.Errorf("clients saw\n%v\nwith one shared VM, and\n%v\nwith separate VMs", sharedOut, separateOut)
-	}
-	t.Logf("clients: %v", sharedOut)
+	t.Logf("clients: %v", outs[0])
+	shared, separate := stacks[0], stacks[2]
 
 	// One VM: the network filter's plugin counts the HTTP filter's decisions (one stats scope);
 	// with separate VMs it counts only its own.
@@ -135,18 +138,25 @@ func TestGateway_SharedVMAsSeparateVMs(t *testing.T) {
 		t.Errorf("decisions.denied: shared VM's network plugin %d, separate network %d + HTTP %d: the shared VM does not hold both filters",
 			denied(shared), denied(separate), httpDenied)
 	}
-
-	sv, pv := values(scrape(t, shared)), values(scrape(t, separate))
-	if !reflect.DeepEqual(sv, pv) {
-		t.Errorf("metrics with one shared VM\n%v\nwith separate VMs\n%v", sv, pv)
+	if shared.GW.HTTPPlugin() == shared.GW.Plugin() || stacks[1].GW.HTTPPlugin() != stacks[1].GW.Plugin() {
+		t.Error("SharedVM must give the HTTP filter a plugin (root context) of its own, SharedRootContext the network filter's")
 	}
-	t.Logf("metrics: %v", sv)
 
-	sd, pd := decisions(t, shared), decisions(t, separate)
-	if len(sd) == 0 {
+	metrics0 := values(scrape(t, shared))
+	decisions0 := decisions(t, shared)
+	if len(decisions0) == 0 {
 		t.Fatalf("no decision log lines; plugin logs: %v", shared.Logs())
 	}
-	if !reflect.DeepEqual(sd, pd) {
-		t.Errorf("decisions with one shared VM:\n%s\nwith separate VMs:\n%s", strings.Join(sd, "\n"), strings.Join(pd, "\n"))
+	t.Logf("metrics: %v", metrics0)
+	for i := 1; i < len(modes); i++ {
+		if !reflect.DeepEqual(outs[0], outs[i]) {
+			t.Errorf("clients saw\n%v\nwith %s, and\n%v\nwith %s", outs[0], modes[0].name, outs[i], modes[i].name)
+		}
+		if m := values(scrape(t, stacks[i])); !reflect.DeepEqual(metrics0, m) {
+			t.Errorf("metrics with %s\n%v\nwith %s\n%v", modes[0].name, metrics0, modes[i].name, m)
+		}
+		if d := decisions(t, stacks[i]); !reflect.DeepEqual(decisions0, d) {
+			t.Errorf("decisions with %s:\n%s\nwith %s:\n%s", modes[0].name, strings.Join(decisions0, "\n"), modes[i].name, strings.Join(d, "\n"))
+		}
 	}
 }

@@ -84,8 +84,8 @@ func BuildPlugin(pluginDir string) ([]byte, error) {
 
 // Options change the stack.
 type Options struct {
-	// SeparateVMs is gateway.Config.SeparateVMs.
-	SeparateVMs bool
+	// Filters is gateway.Config.Filters.
+	Filters gateway.FilterMode
 	// Workers is gateway.Config.Workers; default 2.
 	Workers int
 }
@@ -182,7 +182,7 @@ func Start(module []byte, o Options) (s *Stack, err error) {
 			s.logs = append(s.logs, e)
 			s.logMu.Unlock()
 		},
-		SeparateVMs: o.SeparateVMs,
+		Filters: o.Filters,
 	})
 	if err != nil {
 		return s, err
@@ -280,7 +280,8 @@ type Outcome struct {
 //   - over HTTPS on one kept-alive connection: POST /topics/demo/https/humidity twice (200; the
 //     second from the connection's cache), POST /topics/secret/plans (403).
 //
-// Each client's steps are in its Outcome, sorted by client name.
+// Each client's steps are in its Outcome, sorted by client name. Traffic returns once every
+// client is done and the plugin's metrics have settled (Flushed).
 func (s *Stack) Traffic() ([]Outcome, error) {
 	type result struct {
 		o   Outcome
@@ -306,6 +307,11 @@ func (s *Stack) Traffic() ([]Outcome, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Client < out[j].Client })
+	if len(errs) == 0 {
+		if err := s.Flushed(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return out, errors.Join(errs...)
 }
 
@@ -378,7 +384,8 @@ func (s *Stack) badConnect() (Outcome, error) {
 		c.Disconnect(100)
 		return out, errors.New("CONNECT with a denied token was accepted")
 	}
-	out.Steps = append(out.Steps, "connect refused: "+tok.Error().Error())
+	// paho reports the CONNACK's refusal, or the close that follows it when it reads that first.
+	out.Steps = append(out.Steps, "connect refused")
 	return out, nil
 }
 
@@ -404,6 +411,33 @@ func (s *Stack) httpsPublishes() (Outcome, error) {
 		out.Steps = append(out.Steps, fmt.Sprintf("https %s %d", topic, resp.StatusCode))
 	}
 	return out, nil
+}
+
+// Flushed waits until the plugin has added what its hot paths counted to the metrics: it counts
+// allowed decisions and cache hits locally and adds them on its tick (authz.TickMillis, 1 s), so
+// a scrape right after the traffic may lack them. It returns once /stats/prometheus has not
+// changed for longer than two ticks, or an error after 15 s.
+func (s *Stack) Flushed() error {
+	var last bytes.Buffer
+	if err := s.GW.WritePrometheus(&last); err != nil {
+		return err
+	}
+	stable := time.Now()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		var cur bytes.Buffer
+		if err := s.GW.WritePrometheus(&cur); err != nil {
+			return err
+		}
+		if !bytes.Equal(cur.Bytes(), last.Bytes()) {
+			last, stable = cur, time.Now()
+			continue
+		}
+		if time.Since(stable) > 2*time.Second+200*time.Millisecond {
+			return nil
+		}
+	}
+	return errors.New("the plugin's metrics still change 15s after the traffic")
 }
 
 // ClientTLS is the client TLS configuration for the stack's gateway, with ALPN protos.
