@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/iotauthz/iotauthz/plugin/config"
+)
+
+const importHelp = `
+usage: iotauthz import --authorizer FILE [--authorizer FILE ...]
+                       [--domain-configuration FILE ...] [--data-endpoint HOST ...]
+                       [--cluster AUTHORIZER=CLUSTER ...] [--default-authorizer NAME]
+                       [--region REGION] [--account-id ACCOUNT] [--output FILE]
+
+Writes a plugin configuration (DESIGN contract 1) from what AWS IoT says about your authorizers,
+so a fleet moves with the authorizers it has:
+
+  aws iot describe-authorizer --authorizer-name tokens > tokens.json
+  aws iot describe-domain-configuration --domain-configuration-name main > main.json
+  iotauthz import --authorizer tokens.json --domain-configuration main.json \
+    --cluster tokens=authorizer --output plugin.json
+
+  --authorizer FILE    the JSON output of aws iot describe-authorizer ({"authorizerDescription":
+                       {...}}), or the authorizerDescription object alone. Repeatable, one per
+                       authorizer. Every field is carried over as is (the plugin accepts
+                       authorizerArn, creationDate and lastModifiedDate and does not use them).
+  --domain-configuration FILE
+                       the JSON output of aws iot describe-domain-configuration. Its domainName
+                       becomes a data endpoint and its authorizerConfig.defaultAuthorizerName the
+                       default authorizer. A DISABLED domain configuration is skipped.
+  --data-endpoint HOST another host name devices connect to, e.g. your iot:Data-ATS endpoint
+                       (aws iot describe-endpoint --endpoint-type iot:Data-ATS). Repeatable. At
+                       least one data endpoint is needed, from here or a domain configuration.
+  --cluster AUTHORIZER=CLUSTER
+                       call authorizer AUTHORIZER on the Envoy cluster CLUSTER (an HTTP service
+                       answering AWS's event, DESIGN contract 2) instead of its Lambda function:
+                       authorizerFunctionArn is replaced by {"cluster": CLUSTER}. Without it an
+                       authorizer keeps its authorizerFunctionArn and the plugin calls the Lambda
+                       function (Envoy's aws_lambda filter, or iotauthz gateway's SDK call).
+  --default-authorizer NAME
+                       the authorizer used when a request names none; overrides the domain
+                       configurations'. It must be one of the imported authorizers.
+  --region, --account-id
+                       the region and account of the resource ARNs policies name. Default: those
+                       of the authorizers' authorizerArn (which must agree).
+  --output FILE        write the configuration there instead of stdout.
+
+The configuration is validated as the plugin validates it before it is written; anything the
+plugin would refuse is an error (exit 1). Differences the plugin does not reproduce are printed
+on stderr as notes, e.g. a domain configuration with allowAuthorizerOverride false, which needs
+per-domain authorizers. Usage errors exit 2.
+`
+
+func init() {
+	register("import", "write a plugin configuration from aws iot describe-authorizer / describe-domain-configuration output", runImport)
+}
+
+// importedAuthorizer is one entry of "authorizers", in the order AWS's DescribeAuthorizer
+// prints its fields.
+type importedAuthorizer struct {
+	AuthorizerName         string            `json:"authorizerName"`
+	AuthorizerArn          string            `json:"authorizerArn,omitempty"`
+	AuthorizerFunctionArn  string            `json:"authorizerFunctionArn,omitempty"`
+	AuthorizerFunction     *importedFunction `json:"authorizerFunction,omitempty"`
+	TokenKeyName           string            `json:"tokenKeyName,omitempty"`
+	TokenSigningPublicKeys map[string]string `json:"tokenSigningPublicKeys,omitempty"`
+	Status                 string            `json:"status,omitempty"`
+	CreationDate           json.RawMessage   `json:"creationDate,omitempty"`
+	LastModifiedDate       json.RawMessage   `json:"lastModifiedDate,omitempty"`
+	SigningDisabled        *bool             `json:"signingDisabled,omitempty"`
+	EnableCachingForHTTP   *bool             `json:"enableCachingForHttp,omitempty"`
+}
+
+type importedFunction struct {
+	Cluster string `json:"cluster"`
+}
+
+type importedConfig struct {
+	Region                string                `json:"region"`
+	AccountID             string                `json:"accountId"`
+	DataEndpoints         []string              `json:"dataEndpoints"`
+	DefaultAuthorizerName string                `json:"defaultAuthorizerName,omitempty"`
+	Authorizers           []*importedAuthorizer `json:"authorizers"`
+}
+
+// describeAuthorizerFields are AuthorizerDescription's members
+// (https://docs.aws.amazon.com/iot/latest/apireference/API_AuthorizerDescription.html).
+var describeAuthorizerFields = []string{"authorizerName", "authorizerArn", "authorizerFunctionArn", "tokenKeyName",
+	"tokenSigningPublicKeys", "status", "creationDate", "lastModifiedDate", "signingDisabled", "enableCachingForHttp"}
+
+// domainConfiguration is the part of DescribeDomainConfiguration's output import reads
+// (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeDomainConfiguration.html).
+type domainConfiguration struct {
+	DomainConfigurationName string `json:"domainConfigurationName"`
+	DomainName              string `json:"domainName"`
+	AuthorizerConfig        *struct {
+		DefaultAuthorizerName   string `json:"defaultAuthorizerName"`
+		AllowAuthorizerOverride *bool  `json:"allowAuthorizerOverride"`
+	} `json:"authorizerConfig"`
+	DomainConfigurationStatus string `json:"domainConfigurationStatus"`
+	AuthenticationType        string `json:"authenticationType"`
+	ApplicationProtocol       string `json:"applicationProtocol"`
+}
+
+func runImport(args []string, stdout, stderr io.Writer) int {
+	const me = "iotauthz import"
+	fs := newFlagSet("import", importHelp, stdout, stderr)
+	var authFiles, domainFiles, endpoints, clusters multiFlag
+	fs.Var(&authFiles, "authorizer", "`FILE`: aws iot describe-authorizer output (repeatable)")
+	fs.Var(&domainFiles, "domain-configuration", "`FILE`: aws iot describe-domain-configuration output (repeatable)")
+	fs.Var(&endpoints, "data-endpoint", "a `HOST` devices connect to (repeatable)")
+	fs.Var(&clusters, "cluster", "`AUTHORIZER=CLUSTER`: call the authorizer on this Envoy cluster instead of its Lambda function (repeatable)")
+	defaultAuth := fs.String("default-authorizer", "", "the default authorizer's `NAME`")
+	region := fs.String("region", "", "the `REGION` of resource ARNs (default: the authorizers' ARNs')")
+	account := fs.String("account-id", "", "the `ACCOUNT` of resource ARNs (default: the authorizers' ARNs')")
+	output := fs.String("output", "", "write the configuration to `FILE` (default stdout)")
+	if code := parseNoArgs(fs, args, stdout); code >= 0 {
+		return code
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "%s: %s\nRun 'iotauthz import --help' for usage.\n", me, fmt.Sprintf(format, a...))
+		return 2
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "%s: %s\n", me, fmt.Sprintf(format, a...))
+		return 1
+	}
+	note := func(format string, a ...any) { fmt.Fprintf(stderr, "%s: note: %s\n", me, fmt.Sprintf(format, a...)) }
+	if len(authFiles) == 0 {
+		return usageErr("no --authorizer FILE given (the output of aws iot describe-authorizer)")
+	}
+
+	clusterOf := map[string]string{}
+	for _, c := range clusters {
+		name, cl, ok := strings.Cut(c, "=")
+		if !ok || name == "" || cl == "" {
+			return usageErr("--cluster %q: want AUTHORIZER=CLUSTER, e.g. tokens=authorizer", c)
+		}
+		if _, dup := clusterOf[name]; dup {
+			return usageErr("--cluster: authorizer %q given twice", name)
+		}
+		clusterOf[name] = cl
+	}
+
+	out := importedConfig{Region: *region, AccountID: *account, DataEndpoints: []string{}}
+	var arnRegion, arnAccount, arnFrom string
+	names := map[string]string{} // authorizer name → file
+	for _, file := range authFiles {
+		a, err := readDescribedAuthorizer(file)
+		if err != nil {
+			return fail("%s: %v", file, err)
+		}
+		for _, f := range a.unknown {
+			note("%s: field %q is not one of describe-authorizer's; left out", file, f)
+		}
+		if prev, dup := names[a.AuthorizerName]; dup {
+			return fail("%s: authorizer %q is also in %s", file, a.AuthorizerName, prev)
+		}
+		names[a.AuthorizerName] = file
+		if a.AuthorizerArn != "" {
+			r, acct, _, err := config.ParseAuthorizerARN(a.AuthorizerArn)
+			if err != nil {
+				return fail("%s: %v", file, err)
+			}
+			switch {
+			case arnFrom == "":
+				arnRegion, arnAccount, arnFrom = r, acct, file
+			case r != arnRegion || acct != arnAccount:
+				if *region == "" || *account == "" {
+					return fail("%s: authorizerArn is in %s/%s, %s's in %s/%s; give --region and --account-id", file, r, acct, arnFrom, arnRegion, arnAccount)
+				}
+			}
+		}
+		if cl, ok := clusterOf[a.AuthorizerName]; ok {
+			if a.AuthorizerFunctionArn != "" {
+				note("authorizer %q: called on cluster %q instead of %s", a.AuthorizerName, cl, a.AuthorizerFunctionArn)
+			}
+			a.AuthorizerFunctionArn = ""
+			a.AuthorizerFunction = &importedFunction{Cluster: cl}
+			delete(clusterOf, a.AuthorizerName)
+		}
+		out.Authorizers = append(out.Authorizers, &a.importedAuthorizer)
+	}
+	if len(clusterOf) > 0 {
+		left := make([]string, 0, len(clusterOf))
+		for name := range clusterOf {
+			left = append(left, name)
+		}
+		slices.Sort(left)
+		return usageErr("--cluster %s=...: no imported authorizer is named %q", left[0], left[0])
+	}
+	if out.Region == "" {
+		out.Region = arnRegion
+	}
+	if out.AccountID == "" {
+		out.AccountID = arnAccount
+	}
+	if out.Region == "" || out.AccountID == "" {
+		return usageErr("no authorizerArn to take the region and account from; give --region and --account-id")
+	}
+
+	domainDefault, domainDefaultFrom := "", ""
+	for _, file := range domainFiles {
+		d, err := readDomainConfiguration(file)
+		if err != nil {
+			return fail("%s: %v", file, err)
+		}
+		if d.DomainConfigurationStatus == "DISABLED" {
+			note("%s: domain configuration %q is DISABLED; skipped", file, d.DomainConfigurationName)
+			continue
+		}
+		if d.DomainName == "" {
+			return fail("%s: no domainName", file)
+		}
+		out.DataEndpoints = append(out.DataEndpoints, strings.ToLower(d.DomainName))
+		switch d.AuthenticationType {
+		case "", "DEFAULT", "CUSTOM_AUTH":
+		default:
+			note("%s: authenticationType %s: the plugin authenticates with custom authorizers only (AWS's CUSTOM_AUTH)", file, d.AuthenticationType)
+		}
+		if ac := d.AuthorizerConfig; ac != nil {
+			if ac.AllowAuthorizerOverride != nil && !*ac.AllowAuthorizerOverride {
+				note("%s: allowAuthorizerOverride is false at AWS, but this configuration lets a device name any imported authorizer (per-domain authorizers are a separate configuration feature)", file)
+			}
+			if n := ac.DefaultAuthorizerName; n != "" {
+				if domainDefault != "" && domainDefault != n && *defaultAuth == "" {
+					return fail("%s: default authorizer %q, but %s's is %q; this configuration has one default: choose it with --default-authorizer", file, n, domainDefaultFrom, domainDefault)
+				}
+				domainDefault, domainDefaultFrom = n, file
+			}
+		}
+	}
+	out.DataEndpoints = append(out.DataEndpoints, endpoints...)
+	slices.Sort(out.DataEndpoints)
+	out.DataEndpoints = slices.Compact(out.DataEndpoints)
+	if len(out.DataEndpoints) == 0 {
+		return usageErr("no data endpoint: give --data-endpoint HOST (aws iot describe-endpoint --endpoint-type iot:Data-ATS) or --domain-configuration FILE")
+	}
+	out.DefaultAuthorizerName = *defaultAuth
+	if out.DefaultAuthorizerName == "" {
+		out.DefaultAuthorizerName = domainDefault
+	}
+	if n := out.DefaultAuthorizerName; n != "" {
+		if _, ok := names[n]; !ok {
+			return fail("the default authorizer %q is not among the imported ones; add --authorizer with its describe-authorizer output", n)
+		}
+	}
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return fail("%v", err)
+	}
+	if _, err := config.Parse(buf.Bytes()); err != nil {
+		return fail("the plugin would refuse the configuration: %v", err)
+	}
+	if *output == "" {
+		stdout.Write(buf.Bytes())
+		return 0
+	}
+	if err := os.WriteFile(*output, buf.Bytes(), 0o644); err != nil {
+		return fail("%v", err)
+	}
+	return 0
+}
+
+type describedAuthorizer struct {
+	importedAuthorizer
+	unknown []string
+}
+
+// readDescribedAuthorizer reads describe-authorizer's output, with or without its
+// "authorizerDescription" wrapper.
+func readDescribedAuthorizer(file string) (*describedAuthorizer, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, fmt.Errorf("not the JSON output of aws iot describe-authorizer: %v", err)
+	}
+	if inner, ok := top["authorizerDescription"]; ok && len(top) == 1 {
+		top = nil
+		if err := json.Unmarshal(inner, &top); err != nil || top == nil {
+			return nil, fmt.Errorf("authorizerDescription is not an object")
+		}
+	}
+	a := &describedAuthorizer{}
+	for k := range top {
+		if !slices.Contains(describeAuthorizerFields, k) {
+			a.unknown = append(a.unknown, k)
+			delete(top, k)
+		}
+	}
+	slices.Sort(a.unknown)
+	known, _ := json.Marshal(top)
+	dec := json.NewDecoder(bytes.NewReader(known))
+	if err := dec.Decode(&a.importedAuthorizer); err != nil {
+		return nil, fmt.Errorf("not the output of aws iot describe-authorizer: %v", err)
+	}
+	if a.AuthorizerName == "" {
+		return nil, fmt.Errorf("no authorizerName: not the output of aws iot describe-authorizer")
+	}
+	if a.AuthorizerFunctionArn == "" {
+		return nil, fmt.Errorf("authorizer %s has no authorizerFunctionArn", strconv.Quote(a.AuthorizerName))
+	}
+	return a, nil
+}
+
+func readDomainConfiguration(file string) (*domainConfiguration, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var d domainConfiguration
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("not the JSON output of aws iot describe-domain-configuration: %v", err)
+	}
+	if d.DomainConfigurationName == "" && d.DomainName == "" {
+		return nil, fmt.Errorf("neither domainConfigurationName nor domainName: not the output of aws iot describe-domain-configuration")
+	}
+	return &d, nil
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iotauthz/iotauthz/plugin/config"
+)
+
+// describeAuthorizerOutput is aws iot describe-authorizer's output as the AWS CLI prints it
+// (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeAuthorizer.html).
+func describeAuthorizerOutput(name, pubPEM string, signing bool) string {
+	desc := map[string]any{
+		"authorizerName":        name,
+		"authorizerArn":         "arn:aws:iot:eu-west-1:210987654321:authorizer/" + name,
+		"authorizerFunctionArn": "arn:aws:lambda:eu-west-1:210987654321:function:" + name + "-fn",
+		"status":                "ACTIVE",
+		"creationDate":          "2026-11-30T09:15:02.417000+00:00",
+		"lastModifiedDate":      "2026-12-01T10:00:00+00:00",
+		"signingDisabled":       !signing,
+		"enableCachingForHttp":  true,
+	}
+	if signing {
+		desc["tokenKeyName"] = "token"
+		desc["tokenSigningPublicKeys"] = map[string]string{"key1": pubPEM}
+	}
+	b, _ := json.MarshalIndent(map[string]any{"authorizerDescription": desc}, "", "    ")
+	return string(b)
+}
+
+// describeDomainOutput is aws iot describe-domain-configuration's output
+// (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeDomainConfiguration.html).
+const describeDomainOutput = `{
+    "domainConfigurationName": "main",
+    "domainConfigurationArn": "arn:aws:iot:eu-west-1:210987654321:domainconfiguration/main/abcde",
+    "domainName": "IoT.Example.com",
+    "serverCertificates": [],
+    "authorizerConfig": {"defaultAuthorizerName": "tokens", "allowAuthorizerOverride": false},
+    "domainConfigurationStatus": "ENABLED",
+    "serviceType": "DATA",
+    "domainType": "CUSTOMER_MANAGED",
+    "lastStatusChangeDate": "2026-11-30T09:20:00+00:00",
+    "tlsConfig": {"securityPolicy": "IoTSecurityPolicy_TLS13_1_2_2022_10"},
+    "authenticationType": "CUSTOM_AUTH",
+    "applicationProtocol": "SECURE_MQTT"
+}`
+
+func TestImport(t *testing.T) {
+	_, pubPath, _ := testKeys(t)
+	pub, _ := os.ReadFile(pubPath)
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	tokens := write("tokens.json", describeAuthorizerOutput("tokens", string(pub), true))
+	// The inner object alone, and a field AWS may add later.
+	open := write("open.json", strings.Replace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(describeAuthorizerOutput("open", "", false)), `{
+    "authorizerDescription": `), "}"), `"authorizerName"`, `"futureField": 1, "authorizerName"`, 1))
+	domain := write("main.json", describeDomainOutput)
+	outPath := filepath.Join(dir, "plugin.json")
+
+	code, _, errs := runCLI(t, "import", "--authorizer", tokens, "--authorizer", open, "--domain-configuration", domain,
+		"--data-endpoint", "abc123-ats.iot.eu-west-1.amazonaws.com", "--cluster", "open=authorizer", "--output", outPath)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, w := range []string{`field "futureField" is not one of describe-authorizer's`, `authorizer "open": called on cluster "authorizer" instead of arn:aws:lambda:eu-west-1:210987654321:function:open-fn`,
+		"allowAuthorizerOverride is false at AWS"} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errs)
+		}
+	}
+	b, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse(b)
+	if err != nil {
+		t.Fatalf("the plugin refuses the imported configuration: %v\n%s", err, b)
+	}
+	if c.Region != "eu-west-1" || c.AccountID != "210987654321" || c.DefaultAuthorizerName != "tokens" ||
+		strings.Join(c.DataEndpoints, ",") != "abc123-ats.iot.eu-west-1.amazonaws.com,iot.example.com" {
+		t.Errorf("config %+v", c)
+	}
+	tok, op := c.Authorizers["tokens"], c.Authorizers["open"]
+	if tok == nil || tok.Function == nil || tok.Function.Name != "tokens-fn" || tok.TokenKeyName != "token" || len(tok.Keys) != 1 || !tok.EnableCachingForHTTP {
+		t.Errorf("tokens %+v", tok)
+	}
+	if op == nil || op.Function != nil || op.Cluster != "authorizer" || !op.SigningDisabled {
+		t.Errorf("open %+v", op)
+	}
+	// The describe-only fields are carried over as is.
+	for _, w := range []string{`"authorizerArn": "arn:aws:iot:eu-west-1:210987654321:authorizer/tokens"`, `"creationDate": "2026-11-30T09:15:02.417000+00:00"`} {
+		if !bytes.Contains(b, []byte(w)) {
+			t.Errorf("output lacks %s:\n%s", w, b)
+		}
+	}
+	if bytes.Contains(b, []byte("futureField")) {
+		t.Error("an unknown field was carried over")
+	}
+
+	// To stdout, without a domain configuration.
+	code, out, errs := runCLI(t, "import", "--authorizer", tokens, "--data-endpoint", "iot.example.com")
+	if code != 0 {
+		t.Fatalf("stdout: exit %d: %s", code, errs)
+	}
+	if _, err := config.Parse([]byte(out)); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+func TestImport_errors(t *testing.T) {
+	_, pubPath, _ := testKeys(t)
+	pub, _ := os.ReadFile(pubPath)
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	tokens := write("tokens.json", describeAuthorizerOutput("tokens", string(pub), true))
+	other := write("other.json", strings.ReplaceAll(describeAuthorizerOutput("other", "", false), "eu-west-1:210987654321", "us-east-1:123456789012"))
+	domain := write("main.json", describeDomainOutput)
+	domain2 := write("second.json", strings.Replace(strings.Replace(describeDomainOutput, `"defaultAuthorizerName": "tokens"`, `"defaultAuthorizerName": "other"`, 1), "IoT.Example.com", "b.example.com", 1))
+	noKeys := write("nokeys.json", strings.Replace(describeAuthorizerOutput("tokens", string(pub), true), `"tokenSigningPublicKeys"`, `"ignored"`, 1))
+	badARN := write("badarn.json", strings.Replace(describeAuthorizerOutput("tokens", string(pub), true), "authorizer/tokens", "authorizer/x", 1))
+	notJSON := write("not.json", "authorizerName: tokens")
+	ep := []string{"--data-endpoint", "iot.example.com"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no authorizer", ep, 2, "no --authorizer FILE given"},
+		{"no endpoint", []string{"--authorizer", tokens}, 2, "no data endpoint"},
+		{"bad cluster flag", append([]string{"--authorizer", tokens, "--cluster", "tokens"}, ep...), 2, `--cluster "tokens": want AUTHORIZER=CLUSTER`},
+		{"cluster for no authorizer", append([]string{"--authorizer", tokens, "--cluster", "nope=c"}, ep...), 2, `no imported authorizer is named "nope"`},
+		{"two accounts", append([]string{"--authorizer", tokens, "--authorizer", other}, ep...), 1, "give --region and --account-id"},
+		{"two domain defaults", []string{"--authorizer", tokens, "--authorizer", other, "--region", "eu-west-1", "--account-id", "210987654321",
+			"--domain-configuration", domain, "--domain-configuration", domain2}, 1, "choose it with --default-authorizer"},
+		{"default not imported", append([]string{"--authorizer", tokens, "--default-authorizer", "other"}, ep...), 1, `the default authorizer "other" is not among the imported ones`},
+		{"duplicate authorizer", append([]string{"--authorizer", tokens, "--authorizer", tokens}, ep...), 1, `authorizer "tokens" is also in`},
+		{"not JSON", append([]string{"--authorizer", notJSON}, ep...), 1, "not the JSON output of aws iot describe-authorizer"},
+		{"missing file", append([]string{"--authorizer", filepath.Join(dir, "missing.json")}, ep...), 1, "missing.json"},
+		{"plugin refuses", append([]string{"--authorizer", noKeys}, ep...), 1, "the plugin would refuse the configuration: authorizers[0].tokenSigningPublicKeys"},
+		{"ARN of another authorizer", append([]string{"--authorizer", badARN}, ep...), 1, `names authorizer "x", but authorizerName is "tokens"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, append([]string{"import"}, tc.args...)...)
+			if code != tc.code || out != "" || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d (want %d), stdout %q, stderr %s (want %q)", code, tc.code, out, errs, tc.want)
+			}
+		})
+	}
+	// Two domain defaults are fine with --default-authorizer.
+	if code, _, errs := runCLI(t, "import", "--authorizer", tokens, "--authorizer", other, "--region", "eu-west-1", "--account-id", "210987654321",
+		"--domain-configuration", domain, "--domain-configuration", domain2, "--default-authorizer", "other"); code != 0 {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
