@@ -45,7 +45,7 @@ tidy-check:
 		echo "go mod tidy changed go.mod/go.sum; commit the tidy result"; \
 		cp /tmp/iotauthz-go.mod.bak go.mod; cp /tmp/iotauthz-go.sum.bak go.sum; exit 1; fi
 
-## deps: the Debian packages the e2e tests use (mosquitto, mosquitto-clients, openssl)
+## deps: the Debian packages the e2e tests and the V8 bench host use (mosquitto, mosquitto-clients, openssl, curl, nodejs)
 deps:
 	@./.ci/deps
 
@@ -54,7 +54,7 @@ test: deps check build
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race -timeout 20m ./host/...
 
-## bench: every benchmark, 6 runs each, summarized with benchstat into BENCHMARKS.md's raw section
+## bench: every benchmark, 6 runs each (wazero, native, and V8 through bench/v8 in node), into BENCHMARKS.md
 bench: build
 	./scripts/bench.sh
 
