@@ -13,6 +13,7 @@ import (
 
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
+	"github.com/iotauthz/iotauthz/plugin/mqtt/mqtttest"
 	"github.com/iotauthz/iotauthz/plugin/websocket"
 )
 
@@ -40,17 +41,8 @@ func publishPkt(version byte, topic string, qos byte, retain bool, id uint16, pa
 	return pkt(version, mqtt.Packet{Type: mqtt.Publish, Topic: []byte(topic), QoS: qos, Retain: retain, PacketID: id, Payload: []byte(payload)})
 }
 
-func subscribePkt(version byte, id uint16, filters ...string) []byte {
-	var payload []byte
-	for _, f := range filters {
-		payload = mqtt.AppendSubscription(payload, []byte(f), 1)
-	}
-	return pkt(version, mqtt.Packet{Type: mqtt.Subscribe, PacketID: id, Payload: payload})
-}
-
-func subackPkt(version byte, id uint16, codes ...byte) []byte {
-	return pkt(version, mqtt.Packet{Type: mqtt.Suback, PacketID: id, Payload: codes})
-}
+// subscribePkt and subackPkt: see mqtttest.
+var subscribePkt, subackPkt = mqtttest.Subscribe, mqtttest.Suback
 
 func pubackPkt(version byte, id uint16, code byte) []byte {
 	return pkt(version, mqtt.Packet{Type: mqtt.Puback, PacketID: id, ReasonCode: code})
@@ -322,8 +314,8 @@ func lastDecision(e *env, event string) map[string]any {
 	return nil
 }
 
-// TestMQTT_ConnectDenied: every way a CONNECT is refused closes the connection before anything
-// reaches the broker.
+// TestMQTT_ConnectDenied: every way a CONNECT is refused answers CONNACK "not authorized" (through
+// the refusal CONNECT, see refused) and closes; nothing of the client reaches the broker.
 func TestMQTT_ConnectDenied(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -351,13 +343,10 @@ func TestMQTT_ConnectDenied(t *testing.T) {
 				p := tr.open(e, 1)
 				p.client(connectPkt(4, tc.clientID, tc.username))
 				e.settle()
-				if !p.closed() {
+				f := e.lastFailure()
+				if !refused(t, e, p, 4) {
 					t.Fatalf("connection left open\n%s", e.logs())
 				}
-				if len(p.toBroker()) != 0 {
-					t.Fatalf("bytes reached the broker: %x", p.toBroker())
-				}
-				f := e.lastFailure()
 				if f == nil || f["reason"] != tc.reason || f["eventType"] != "Connect" {
 					t.Fatalf("failure line %v, want reason %s\n%s", f, tc.reason, e.logs())
 				}

@@ -72,7 +72,7 @@ func TestMQTT_Will(t *testing.T) {
 						}
 						return
 					}
-					if !p.closed() || len(p.toBroker()) != 0 {
+					if !refused(t, e, p, v) {
 						t.Fatalf("denied Will: closed %v, broker got %x\n%s", p.closed(), p.toBroker(), e.logs())
 					}
 					for _, d := range e.decisions() {
@@ -128,7 +128,7 @@ func TestMQTT_ConnectConditionKeys(t *testing.T) {
 			p := openTLS(e, 0)
 			p.client(c.connect)
 			e.settle()
-			if c.allow == p.closed() {
+			if c.allow == refused(t, e, p, 4) {
 				t.Fatalf("allowed %v, closed %v\n%s", c.allow, p.closed(), e.logs())
 			}
 		})
@@ -141,7 +141,7 @@ func TestMQTT_ConnectConditionKeys(t *testing.T) {
 	p := openTLS(e, 0)
 	p.client(persistent)
 	e.settle()
-	if !p.closed() {
+	if !refused(t, e, p, 4) {
 		t.Fatalf("Deny on PersistentConnect did not fire\n%s", e.logs())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
+	"github.com/iotauthz/iotauthz/plugin/mqtt/mqtttest"
 )
 
 // Packet builders (the mqtt encoders are checked against the specifications' vectors).
@@ -52,17 +53,8 @@ func pubAlias(topic string, alias uint16, qos byte, id uint16, payload string) [
 		Properties: props, Payload: []byte(payload)})
 }
 
-func subPkt(v byte, id uint16, filters ...string) []byte {
-	var payload []byte
-	for _, f := range filters {
-		payload = mqtt.AppendSubscription(payload, []byte(f), 1)
-	}
-	return enc(v, mqtt.Packet{Type: mqtt.Subscribe, PacketID: id, Payload: payload})
-}
-
-func subackPkt(v byte, id uint16, codes ...byte) []byte {
-	return enc(v, mqtt.Packet{Type: mqtt.Suback, PacketID: id, Payload: codes})
-}
+// subPkt and subackPkt: see mqtttest.
+var subPkt, subackPkt = mqtttest.Subscribe, mqtttest.Suback
 
 func ackPkt(v byte, t mqtt.Type, id uint16, reason byte) []byte {
 	return enc(v, mqtt.Packet{Type: t, PacketID: id, ReasonCode: reason})
