@@ -88,37 +88,155 @@ func parseNumber(s string) (float64, bool) {
 	return f, true
 }
 
-// dateLayouts are the ISO 8601 forms a Date operator reads. A date-time without a zone is UTC,
-// as is a date alone (its midnight).
-var dateLayouts = [...]string{
-	time.RFC3339Nano,                // 2026-12-05T06:00:00Z, 2026-12-05T06:00:00.5+01:00
-	"2006-01-02T15:04Z07:00",        // without seconds
-	"2006-01-02T15:04:05.999999999", // no zone: UTC
-	"2006-01-02T15:04",
-	"2006-01-02",
-	"20060102T150405Z07:00", // ISO 8601 basic format
-}
-
 // parseDate reads an ISO 8601 date-time or date, or epoch seconds (an integer, optionally with
-// a fraction).
+// a fraction of at most nine digits). The ISO 8601 forms: YYYY-MM-DD, optionally followed by
+// Thh:mm, Thh:mm:ss or Thh:mm:ss.fraction, then Z, ±hh:mm, ±hhmm or nothing (UTC); and the basic
+// form YYYYMMDDThhmmss with the same endings. It does not allocate (it runs on every decision
+// with a Date condition).
 func parseDate(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	if c := s[0]; c >= '0' && c <= '9' || c == '-' {
-		if sec, frac, ok := epochSeconds(s); ok {
-			return time.Unix(sec, frac).UTC(), true
-		}
+	if t, ok := parseISO8601(s); ok {
+		return t, true
 	}
-	if len(s) < 10 {
-		return time.Time{}, false
-	}
-	for _, layout := range dateLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
+	if sec, nsec, ok := epochSeconds(s); ok {
+		return time.Unix(sec, nsec).UTC(), true
 	}
 	return time.Time{}, false
+}
+
+// digits reads n decimal digits at s[i:].
+func digits(s string, i, n int) (int, bool) {
+	if i+n > len(s) {
+		return 0, false
+	}
+	v := 0
+	for _, c := range []byte(s[i : i+n]) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func parseISO8601(s string) (time.Time, bool) {
+	var year, month, day, hour, minute, sec, nsec int
+	var ok bool
+	i := 0
+	basic := len(s) >= 9 && s[8] == 'T' // YYYYMMDDT...
+	if year, ok = digits(s, 0, 4); !ok {
+		return time.Time{}, false
+	}
+	i = 4
+	sep := func(c byte) bool {
+		if basic {
+			return true
+		}
+		if i < len(s) && s[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	if !sep('-') {
+		return time.Time{}, false
+	}
+	if month, ok = digits(s, i, 2); !ok {
+		return time.Time{}, false
+	}
+	i += 2
+	if !sep('-') {
+		return time.Time{}, false
+	}
+	if day, ok = digits(s, i, 2); !ok {
+		return time.Time{}, false
+	}
+	i += 2
+	offset := 0
+	if i < len(s) {
+		if s[i] != 'T' {
+			return time.Time{}, false
+		}
+		i++
+		if hour, ok = digits(s, i, 2); !ok {
+			return time.Time{}, false
+		}
+		i += 2
+		if !sep(':') {
+			return time.Time{}, false
+		}
+		if minute, ok = digits(s, i, 2); !ok {
+			return time.Time{}, false
+		}
+		i += 2
+		if basic || i < len(s) && s[i] == ':' {
+			if !sep(':') {
+				return time.Time{}, false
+			}
+			if sec, ok = digits(s, i, 2); !ok {
+				return time.Time{}, false
+			}
+			i += 2
+			if i < len(s) && (s[i] == '.' || s[i] == ',') {
+				i++
+				n := 0
+				for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+					if n < 9 {
+						nsec = nsec*10 + int(s[i]-'0')
+					}
+					n++
+				}
+				if n == 0 {
+					return time.Time{}, false
+				}
+				for ; n < 9; n++ {
+					nsec *= 10
+				}
+			}
+		}
+		switch {
+		case i == len(s):
+		case s[i] == 'Z' && i+1 == len(s):
+		case s[i] == '+' || s[i] == '-':
+			sign := 1
+			if s[i] == '-' {
+				sign = -1
+			}
+			i++
+			oh, ok1 := digits(s, i, 2)
+			i += 2
+			if i < len(s) && s[i] == ':' {
+				i++
+			}
+			om, ok2 := digits(s, i, 2)
+			if !ok1 || !ok2 || i+2 != len(s) || oh > 23 || om > 59 {
+				return time.Time{}, false
+			}
+			offset = sign * (oh*3600 + om*60)
+		default:
+			return time.Time{}, false
+		}
+	}
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // epochSeconds reads "1733378400" or "1733378400.25" (at most nine fraction digits).

@@ -41,6 +41,17 @@ func TestParseDate(t *testing.T) {
 		{"1767225600", ref, true},
 		{"1767225600.25", ref.Add(250 * time.Millisecond), true},
 		{"-1", time.Unix(-1, 0), true},
+		{"2024-02-29", time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), true},
+		{"2026-01-01T00:00:00-0130", ref.Add(90 * time.Minute), true},
+		{"2026-01-01T00:00:00,5Z", ref.Add(500 * time.Millisecond), true},
+		{"2026-01-01T00:00:00.1234567891Z", ref.Add(123456789), true},
+		{"2026-02-29", time.Time{}, false},
+		{"2026-01-01T24:00:00Z", time.Time{}, false},
+		{"2026-01-01T00:00:00Zx", time.Time{}, false},
+		{"2026-01-01T00:00:00+01", time.Time{}, false},
+		{"2026-01-01T", time.Time{}, false},
+		{"2026-01-01 00:00:00", time.Time{}, false},
+		{"2026-1-01", time.Time{}, false},
 		{"", time.Time{}, false},
 		{"yesterday", time.Time{}, false},
 		{"2026-13-01", time.Time{}, false},
@@ -51,6 +62,35 @@ func TestParseDate(t *testing.T) {
 		got, ok := parseDate(c.in)
 		if ok != c.ok || ok && !got.Equal(c.want) {
 			t.Errorf("parseDate(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// TestCompareNoAlloc: Numeric and Date conditions run on every decision; they must not allocate.
+func TestCompareNoAlloc(t *testing.T) {
+	set := MustCompileJSON(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Publish","Resource":"*","Condition":{
+	  "NumericLessThan":{"context:n":"100"},"DateGreaterThan":{"context:t":"2026-01-01T00:00:00Z"},"DateLessThan":{"context:e":"2030-01-01"}}}]}`)
+	v := &Vars{Context: map[string]string{"n": "42.5", "t": "2026-06-01T12:00:00+02:00", "e": "1767225600"}}
+	if got := set.Evaluate(ActionPublish, "arn:aws:iot:us-east-1:123456789012:topic/x", v); got != Allowed {
+		t.Fatalf("Evaluate = %s", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { set.Evaluate(ActionPublish, "arn:aws:iot:us-east-1:123456789012:topic/x", v) }); n != 0 {
+		t.Errorf("Evaluate with Numeric and Date conditions allocates %v times", n)
+	}
+	v.Context["t"] = "not a date"
+	if n := testing.AllocsPerRun(100, func() { set.Evaluate(ActionPublish, "arn:aws:iot:us-east-1:123456789012:topic/x", v) }); n != 0 {
+		t.Errorf("Evaluate with an unparsable date allocates %v times", n)
+	}
+}
+
+// BenchmarkEvaluate_numericDate is one decision with a Numeric and two Date conditions.
+func BenchmarkEvaluate_numericDate(b *testing.B) {
+	set := MustCompileJSON(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Publish","Resource":"*","Condition":{
+	  "NumericLessThan":{"context:n":"100"},"DateGreaterThan":{"context:t":"2026-01-01T00:00:00Z"},"DateLessThan":{"context:e":"2030-01-01"}}}]}`)
+	v := &Vars{Context: map[string]string{"n": "42.5", "t": "2026-06-01T12:00:00+02:00", "e": "1767225600"}}
+	for b.Loop() {
+		if set.Evaluate(ActionPublish, "arn:aws:iot:us-east-1:123456789012:topic/x", v) != Allowed {
+			b.Fatal("not allowed")
 		}
 	}
 }
