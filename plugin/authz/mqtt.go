@@ -107,8 +107,11 @@ func (e *Engine) newConn(t Transport, ws bool, src Source, traceID string, pre *
 		// Allowed publishes are counted in the session unless debug lines may need them.
 		QuietAllowedPublish: !e.logsDebug(),
 	}
-	if e.cfg.MQTT.DenyAction == config.DenyReject {
+	switch e.cfg.MQTT.DenyAction {
+	case config.DenyReject:
 		o.DenyAction = session.DenyReject
+	case config.DenyAuto:
+		o.DenyAction = session.DenyByVersion
 	}
 	if e.cfg.MQTT.StripCredentialsFromUsername {
 		o.RewriteUsername = c.stripUsername

@@ -130,9 +130,10 @@ type Cache struct {
 
 // MQTT is the "mqtt" object.
 type MQTT struct {
-	// DenyAction is what a denied PUBLISH or SUBSCRIBE does: "disconnect" (AWS's MQTT 3.1.1
-	// behaviour) or "reject" (drop the publish; SUBACK failure for the denied filters).
-	// Default "disconnect". JSON: "mqtt.denyAction".
+	// DenyAction is what a denied PUBLISH or SUBSCRIBE does: "auto" (AWS's behaviour per
+	// protocol version: "disconnect" for MQTT 3.1.1, "reject" for MQTT 5), "disconnect", or
+	// "reject" (drop the publish; PUBACK/SUBACK failure codes). Default "auto".
+	// JSON: "mqtt.denyAction".
 	DenyAction DenyAction
 
 	// MaxPacketBytes is the largest MQTT packet accepted; larger ones close the connection.
@@ -181,7 +182,7 @@ type Status string
 // Scope is "cache.scope": ScopeConnection or ScopeToken.
 type Scope string
 
-// DenyAction is "mqtt.denyAction": DenyDisconnect or DenyReject.
+// DenyAction is "mqtt.denyAction": DenyAuto, DenyDisconnect or DenyReject.
 type DenyAction string
 
 // Level is "logging.level": one of LogLevels.
@@ -195,6 +196,7 @@ const (
 	ScopeConnection Scope = "connection"
 	ScopeToken      Scope = "token"
 
+	DenyAuto       DenyAction = "auto"
 	DenyDisconnect DenyAction = "disconnect"
 	DenyReject     DenyAction = "reject"
 
@@ -723,7 +725,7 @@ func cache(v jsonv.Value) (Cache, error) {
 }
 
 func mqtt(v jsonv.Value) (MQTT, error) {
-	c := MQTT{DenyAction: DenyDisconnect, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
+	c := MQTT{DenyAction: DenyAuto, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
 		ConnectTimeoutSeconds: 10}
 	if !v.Exists() {
 		return c, nil
@@ -734,7 +736,7 @@ func mqtt(v jsonv.Value) (MQTT, error) {
 		return c, err
 	}
 	if v, ok := m["denyAction"]; ok {
-		if c.DenyAction, err = oneOf("mqtt.denyAction", v, DenyDisconnect, DenyReject); err != nil {
+		if c.DenyAction, err = oneOf("mqtt.denyAction", v, DenyAuto, DenyDisconnect, DenyReject); err != nil {
 			return c, err
 		}
 	}

@@ -138,7 +138,7 @@ func TestParse_Defaults(t *testing.T) {
 	if c.Cache != (Cache{Scope: ScopeConnection, MaxEntries: 10000}) {
 		t.Fatalf("cache defaults %+v", c.Cache)
 	}
-	if c.MQTT != (MQTT{DenyAction: DenyDisconnect, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
+	if c.MQTT != (MQTT{DenyAction: DenyAuto, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
 		ConnectTimeoutSeconds: 10}) {
 		t.Fatalf("mqtt defaults %+v", c.MQTT)
 	}
@@ -253,7 +253,7 @@ func TestParse_Errors(t *testing.T) {
 
 		{name: "mqtt null", mutate: func(m obj) { m["mqtt"] = nil }, err: "mqtt: must be an object, got null"},
 		{name: "mqtt unknown", mutate: func(m obj) { m["mqtt"].(obj)["qos2"] = true }, err: "mqtt.qos2: unknown field"},
-		{name: "mqtt denyAction", mutate: func(m obj) { m["mqtt"].(obj)["denyAction"] = "drop" }, err: `mqtt.denyAction: must be one of "disconnect", "reject", got "drop"`},
+		{name: "mqtt denyAction", mutate: func(m obj) { m["mqtt"].(obj)["denyAction"] = "drop" }, err: `mqtt.denyAction: must be one of "auto", "disconnect", "reject", got "drop"`},
 		{name: "mqtt maxPacketBytes low", mutate: func(m obj) { m["mqtt"].(obj)["maxPacketBytes"] = 1 }, err: "mqtt.maxPacketBytes: 1 out of range [2, 268435455]"},
 		{name: "mqtt maxPacketBytes high", mutate: func(m obj) { m["mqtt"].(obj)["maxPacketBytes"] = 268435456 }, err: "mqtt.maxPacketBytes: 268435456 out of range [2, 268435455]"},
 		{name: "mqtt forwardPassword string", mutate: func(m obj) { m["mqtt"].(obj)["forwardPassword"] = "no" }, err: "mqtt.forwardPassword: must be a boolean, got string"},

@@ -54,6 +54,10 @@ const (
 	// denied subscription filters with SUBACK 0x80 (3.1.1) or 0x87 (5) while allowed filters of the
 	// same SUBSCRIBE still subscribe.
 	DenyReject
+	// DenyByVersion is AWS IoT Core's behaviour per protocol version: DenyDisconnect for MQTT
+	// 3.1.1, DenyReject for MQTT 5 (PUBACK/SUBACK reason 0x87; a denied QoS 0 PUBLISH, which has
+	// no acknowledgement, is dropped).
+	DenyByVersion
 )
 
 // Options configure a Session. The zero value is usable once a Policy arrives (Resume).

@@ -23,19 +23,25 @@
 //     at once instead. MQTT 3.1 (protocol level 3) is refused, as AWS IoT Core does.
 //   - Client PUBLISH: iot:Publish on the topic, and iot:RetainPublish when RETAIN is set.
 //   - SUBSCRIBE: iot:Subscribe on each topic filter.
-//   - Broker PUBLISH: iot:Receive on the topic; a denied one is dropped, and the acknowledgement
-//     the broker expects (PUBACK; PUBREC then PUBCOMP for its PUBREL) is queued and sent before the
-//     client's next bytes (the client's keep-alive PINGREQ at the latest).
+//   - Broker PUBLISH: iot:Receive on the topic; a denied QoS 0 one is dropped. A denied QoS 1 or
+//     2 one becomes a PUBREL with its packet id, which the client must answer with a PUBCOMP at
+//     once; that PUBCOMP becomes the PUBACK (QoS 1) or PUBREC (QoS 2; the broker's PUBREL and the
+//     client's PUBCOMP then pass) the broker waits for, so denied messages never hold the broker's
+//     in-flight window, nor the allowed messages behind them (see brokerPublish).
 //   - MQTT 5 topic aliases are tracked in both directions, so decisions are always on the real
 //     topic; an alias set by a dropped PUBLISH is taught to the receiver by rewriting the next
 //     allowed PUBLISH that uses it.
 //   - Every decision goes to Options.OnDecision; a per-connection memo (Options.MemoEntries)
 //     avoids re-evaluating the policy for repeated names and is cleared by SetPolicy.
 //   - Malformed packets and protocol violations close the connection with a reason.
+//   - A refused CONNECT gets CONNACK "not authorized" (3.1.1 return code 5, MQTT 5 0x87) before
+//     the close: see Refuse and Status Refusing (refuse.go).
 //
 // # Denials and what the client sees
 //
-// DenyDisconnect (the default) closes the connection on a denied PUBLISH or SUBSCRIBE (the glue
+// DenyByVersion (the plugin's default, mqtt.denyAction "auto") is AWS IoT Core's behaviour:
+// DenyDisconnect for MQTT 3.1.1, DenyReject for MQTT 5. DenyDisconnect (the zero value) closes
+// the connection on a denied PUBLISH or SUBSCRIBE (the glue
 // closes it; nothing can be sent to the client from a client-direction callback). DenyReject
 // answers instead; since only the broker's direction can carry bytes to the client, the session
 // replaces the denied packet by a PINGREQ to the broker and substitutes the answer for the matching

@@ -15,6 +15,12 @@ func FuzzSession(f *testing.F) {
 		f.Add(cat(pub(v, "ok/a", 1, 1, false, "x"), pub(v, "no/b", 2, 2, true, "y"), subPkt(v, 3, "ok/a", "no/b"), pingreqPkt),
 			cat(pingrespPkt, subackPkt(v, 3, 1), pub(v, "no/c", 1, 4, false, "z"), ackPkt(v, mqtt.Pubrel, 4, 0)), uint16(5), uint16(7), v == mqtt.V5, true)
 	}
+	// Denied broker publishes relayed as PUBRELs, answered by the client's PUBCOMPs (a wrong id, a
+	// QoS 2 exchange finished by the broker's PUBREL).
+	for _, v := range []byte{mqtt.V311, mqtt.V5} {
+		f.Add(cat(ackPkt(v, mqtt.Pubcomp, 4, 0), ackPkt(v, mqtt.Pubcomp, 5, 0), ackPkt(v, mqtt.Pubcomp, 6, notFound(v)), ackPkt(v, mqtt.Pubcomp, 6, 0)),
+			cat(pub(v, "no/c", 1, 4, false, "z"), pub(v, "no/d", 2, 6, false, "w"), ackPkt(v, mqtt.Pubrel, 6, 0)), uint16(3), uint16(5), v == mqtt.V5, true)
+	}
 	f.Add(cat(pubAlias("ok/a", 1, 0, 0, "1"), pubAlias("", 1, 1, 1, "2")), cat(pubAlias("no/a", 2, 0, 0, "1"), pubAlias("", 2, 1, 1, "2")),
 		uint16(3), uint16(9), true, true)
 	// MQTT 5 packets with repeated properties: User Properties on every packet type, several

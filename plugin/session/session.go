@@ -51,7 +51,8 @@ type Session struct {
 	fifoHead  int
 	subs      []subFix // partially denied SUBSCRIBEs waiting for their SUBACK
 	rejected2 []uint16 // MQTT 3.1.1: client QoS 2 publishes answered with PUBREC, waiting for PUBREL
-	dropped2  []uint16 // broker QoS 2 publishes dropped, waiting for the broker's PUBREL
+	relay1    []uint16 // broker QoS 1 publishes denied: PUBREL sent to the client, its PUBCOMP becomes the PUBACK
+	relay2    []uint16 // broker QoS 2 publishes denied: PUBREL sent to the client, its PUBCOMP becomes the PUBREC
 	verdicts  []bool   // scratch: per-filter verdicts of one SUBSCRIBE
 	payload   []byte   // scratch: rebuilt SUBSCRIBE payload
 
@@ -366,6 +367,12 @@ func (s *Session) allow(ev string, a Action, name []byte, qos byte, retain bool)
 	return ok
 }
 
+// rejects says whether a denied PUBLISH or SUBSCRIBE is answered (DenyReject) rather than
+// closing the connection, with DenyByVersion resolved by the CONNECT's protocol version.
+func (s *Session) rejects() bool {
+	return s.o.DenyAction == DenyReject || s.o.DenyAction == DenyByVersion && s.version == mqtt.V5
+}
+
 func (s *Session) reject() byte {
 	if s.version == mqtt.V5 {
 		return mqtt.ReasonNotAuthorized
@@ -410,7 +417,18 @@ func (s *Session) clientPacket(p *mqtt.Packet, raw []byte) Status {
 		s.clientGone = true
 		s.event(ReasonClientDisconnect)
 		s.keep(raw)
-	case mqtt.Puback, mqtt.Pubrec, mqtt.Pubcomp, mqtt.Unsubscribe, mqtt.Auth:
+	case mqtt.Pubcomp:
+		// The client's answer to a PUBREL that replaced a denied PUBLISH of the broker: the
+		// acknowledgement the broker waits for (see brokerPublish).
+		switch {
+		case len(s.relay1) > 0 && removeID(&s.relay1, p.PacketID):
+			s.emit(&mqtt.Packet{Type: mqtt.Puback, PacketID: p.PacketID})
+		case len(s.relay2) > 0 && removeID(&s.relay2, p.PacketID):
+			s.emit(&mqtt.Packet{Type: mqtt.Pubrec, PacketID: p.PacketID})
+		default:
+			s.keep(raw)
+		}
+	case mqtt.Puback, mqtt.Pubrec, mqtt.Unsubscribe, mqtt.Auth:
 		s.keep(raw)
 	case mqtt.Connect:
 		return s.clientFault(mqtt.ReasonProtocolError, "protocol error: second CONNECT")
@@ -582,7 +600,7 @@ func (s *Session) clientPublish(p *mqtt.Packet, raw []byte) Status {
 		}
 		return s.forwardPublish(p, raw, &s.cAlias, topic)
 	}
-	if s.o.DenyAction != DenyReject {
+	if !s.rejects() {
 		if p.Retain {
 			return s.closeWith(ReasonForbidden, "iot:Publish or iot:RetainPublish denied")
 		}
@@ -633,7 +651,7 @@ func (s *Session) clientSubscribe(p *mqtt.Packet, raw []byte) Status {
 		v := s.allow(EventSubscribe, Subscribe, f, o&3, false)
 		if !v {
 			denied++
-			if s.o.DenyAction != DenyReject {
+			if !s.rejects() {
 				return s.closeWith(ReasonForbidden, "iot:Subscribe denied")
 			}
 		}
@@ -711,13 +729,6 @@ func (s *Session) brokerPacket(p *mqtt.Packet, raw []byte) Status {
 			}
 		}
 		s.keep(raw)
-	case mqtt.Pubrel:
-		if len(s.dropped2) > 0 && removeID(&s.dropped2, p.PacketID) {
-			s.drop()
-			s.toBroker = (&mqtt.Packet{Type: mqtt.Pubcomp, PacketID: p.PacketID}).Append(s.toBroker, s.version)
-			return Continue
-		}
-		s.keep(raw)
 	case mqtt.Connack:
 		if s.connack {
 			return s.closeWith(ReasonServerError, "broker protocol error: second CONNACK")
@@ -730,7 +741,7 @@ func (s *Session) brokerPacket(p *mqtt.Packet, raw []byte) Status {
 	case mqtt.Disconnect:
 		s.event(ReasonServerDisconnect)
 		s.keep(raw)
-	case mqtt.Puback, mqtt.Pubrec, mqtt.Pubcomp, mqtt.Unsuback, mqtt.Auth:
+	case mqtt.Puback, mqtt.Pubrec, mqtt.Pubrel, mqtt.Pubcomp, mqtt.Unsuback, mqtt.Auth:
 		s.keep(raw)
 	default:
 		return s.closeWith(ReasonServerError, "broker protocol error: "+p.Type.String()+" sent by the broker")
@@ -754,19 +765,30 @@ func (s *Session) brokerPublish(p *mqtt.Packet, raw []byte) Status {
 	if s.allow(EventPublishOut, Receive, topic, p.QoS, p.Retain) {
 		return s.forwardPublish(p, raw, &s.bAlias, topic)
 	}
-	s.drop()
-	switch p.QoS {
-	case 1:
-		s.toBroker = (&mqtt.Packet{Type: mqtt.Puback, PacketID: p.PacketID}).Append(s.toBroker, s.version)
-	case 2:
-		if !hasID(s.dropped2, p.PacketID) {
-			if len(s.dropped2) >= maxPending {
-				return s.closeWith(ReasonServerError, "broker protocol error: too many QoS 2 publishes in flight")
-			}
-			s.dropped2 = append(s.dropped2, p.PacketID)
-		}
-		s.toBroker = (&mqtt.Packet{Type: mqtt.Pubrec, PacketID: p.PacketID}).Append(s.toBroker, s.version)
+	if p.QoS == 0 {
+		s.drop()
+		return Continue
 	}
+	// The broker waits for an acknowledgement, which the proxy cannot send it from this
+	// direction; waiting for the client's next bytes would stall the broker's in-flight window
+	// (and the allowed messages behind it) up to the client's keep-alive. So the PUBLISH becomes a
+	// PUBREL with its packet id: the client MUST answer it with a PUBCOMP (MQTT 3.1.1 §4.3.3 and
+	// [MQTT-4.3.3-11]; MQTT 5 §4.3.3 and §3.7.2.1: reason 0x92 "Packet Identifier not found"),
+	// which the client direction turns into the PUBACK (QoS 1) or PUBREC (QoS 2) the broker is
+	// owed. For QoS 2 the broker's PUBREL then goes to the client and its PUBCOMP back as usual.
+	// The ids cannot collide with the client's own QoS 2 exchanges: the broker allocates them
+	// among its in-flight messages to this client.
+	set := &s.relay1
+	if p.QoS == 2 {
+		set = &s.relay2
+	}
+	if !hasID(*set, p.PacketID) {
+		if len(*set) >= maxPending {
+			return s.closeWith(ReasonServerError, "broker protocol error: too many denied publishes in flight")
+		}
+		*set = append(*set, p.PacketID)
+	}
+	s.emit(&mqtt.Packet{Type: mqtt.Pubrel, PacketID: p.PacketID})
 	return Continue
 }
 

@@ -122,14 +122,27 @@ var matrix = []matrixCase{
 			[]string{"Publish-Out iot:Receive no/t q0 DENIED"}
 	}},
 	{"receive denied QoS 1", func(v byte, _ DenyAction) ([]chunk, []byte, []byte, bool, []string) {
-		// The PUBACK owed to the broker goes before the client's next bytes.
-		return []chunk{b2c(pub(v, "no/t", 1, 9, false, "x")), c2b(pingreqPkt)},
-			cat(ackPkt(v, mqtt.Puback, 9, 0), pingreqPkt), nil, false, []string{"Publish-Out iot:Receive no/t q1 DENIED"}
+		// The PUBLISH becomes a PUBREL; the client's PUBCOMP (MQTT 5: maybe 0x92) becomes the
+		// PUBACK owed to the broker, at once.
+		return []chunk{b2c(pub(v, "no/t", 1, 9, false, "x")), c2b(ackPkt(v, mqtt.Pubcomp, 9, notFound(v)), pingreqPkt)},
+			cat(ackPkt(v, mqtt.Puback, 9, 0), pingreqPkt), ackPkt(v, mqtt.Pubrel, 9, 0), false,
+			[]string{"Publish-Out iot:Receive no/t q1 DENIED"}
 	}},
 	{"receive denied QoS 2", func(v byte, _ DenyAction) ([]chunk, []byte, []byte, bool, []string) {
-		return []chunk{b2c(pub(v, "no/t", 2, 9, false, "x")), c2b(pingreqPkt), b2c(ackPkt(v, mqtt.Pubrel, 9, 0)), c2b(pingreqPkt)},
-			cat(ackPkt(v, mqtt.Pubrec, 9, 0), pingreqPkt, ackPkt(v, mqtt.Pubcomp, 9, 0), pingreqPkt), nil, false,
+		// PUBREL to the client; its PUBCOMP becomes the PUBREC; the broker's PUBREL and the
+		// client's PUBCOMP then pass.
+		return []chunk{b2c(pub(v, "no/t", 2, 9, false, "x")), c2b(ackPkt(v, mqtt.Pubcomp, 9, 0)),
+				b2c(ackPkt(v, mqtt.Pubrel, 9, 0)), c2b(ackPkt(v, mqtt.Pubcomp, 9, notFound(v)))},
+			cat(ackPkt(v, mqtt.Pubrec, 9, 0), ackPkt(v, mqtt.Pubcomp, 9, notFound(v))),
+			cat(ackPkt(v, mqtt.Pubrel, 9, 0), ackPkt(v, mqtt.Pubrel, 9, 0)), false,
 			[]string{"Publish-Out iot:Receive no/t q2 DENIED"}
+	}},
+	{"receive denied, PUBCOMP with another id", func(v byte, _ DenyAction) ([]chunk, []byte, []byte, bool, []string) {
+		// A PUBCOMP that answers no PUBREL of the proxy goes to the broker as it is; the right
+		// one still becomes the PUBACK.
+		return []chunk{b2c(pub(v, "no/t", 1, 9, false, "x")), c2b(ackPkt(v, mqtt.Pubcomp, 8, 0)), c2b(ackPkt(v, mqtt.Pubcomp, 9, 0))},
+			cat(ackPkt(v, mqtt.Pubcomp, 8, 0), ackPkt(v, mqtt.Puback, 9, 0)), ackPkt(v, mqtt.Pubrel, 9, 0), false,
+			[]string{"Publish-Out iot:Receive no/t q1 DENIED"}
 	}},
 	{"client pings interleaved with a rejected publish", func(v byte, deny DenyAction) ([]chunk, []byte, []byte, bool, []string) {
 		d := []string{"Publish-In iot:Publish no/t q1 DENIED"}
@@ -139,6 +152,14 @@ var matrix = []matrixCase{
 		}
 		return ch, cat(pingreqPkt, pingreqPkt, pingreqPkt), cat(pingrespPkt, ackPkt(v, mqtt.Puback, 7, notAuthorized(v)), pingrespPkt), false, d
 	}},
+}
+
+// notFound is the reason an MQTT 5 client may put in the PUBCOMP of an unknown PUBREL (0x92).
+func notFound(v byte) byte {
+	if v == mqtt.V5 {
+		return 0x92
+	}
+	return 0
 }
 
 func TestSession_Matrix(t *testing.T) {
@@ -151,11 +172,16 @@ func TestSession_Matrix(t *testing.T) {
 		{"wss", newWSTest, wsWire},
 	} {
 		for _, v := range []byte{mqtt.V311, mqtt.V5} {
-			for _, deny := range []DenyAction{DenyDisconnect, DenyReject} {
+			for _, deny := range []DenyAction{DenyDisconnect, DenyReject, DenyByVersion} {
+				// DenyByVersion is AWS's per-version behaviour: 3.1.1 disconnects, MQTT 5 rejects.
+				eff := deny
+				if deny == DenyByVersion {
+					eff = map[byte]DenyAction{mqtt.V311: DenyDisconnect, mqtt.V5: DenyReject}[v]
+				}
 				for _, mc := range matrix {
-					name := fmt.Sprintf("%s/v%d/%s/%s", proc.name, v, []string{"disconnect", "reject"}[deny], mc.name)
+					name := fmt.Sprintf("%s/v%d/%s/%s", proc.name, v, []string{"disconnect", "reject", "auto"}[deny], mc.name)
 					t.Run(name, func(t *testing.T) {
-						ch, wantB, wantC, closed, wantD := mc.build(v, deny)
+						ch, wantB, wantC, closed, wantD := mc.build(v, eff)
 						all := append([]chunk{c2b(connectPkt(v, "dev1", "")), b2c(connackPkt(v))}, ch...)
 						wire := make([]chunk, len(all))
 						for i, c := range all {
