@@ -94,3 +94,27 @@ func BenchmarkEvaluate_numericDate(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParseDate checks parseDate against the standard library: whatever time.Parse reads as
+// RFC 3339 (or a date alone) in its canonical form, parseDate reads as the same instant; whatever parseDate reads
+// survives a round trip through RFC 3339.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"2026-01-01T00:00:00Z", "2026-01-01T01:00:00.5+01:00", "2026-01-01", "20260101T000000Z", "1767225600.25", "-1", "2024-02-29T23:59:59-23:59"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseDate(s)
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+			// Only the canonical texts: time.Parse also takes one-digit hours, which ISO 8601 does not.
+			if want, err := time.Parse(layout, s); err == nil && want.Format(layout) == s && (!ok || !got.Equal(want)) {
+				t.Fatalf("parseDate(%q) = %v, %v; time.Parse = %v", s, got, ok, want)
+			}
+		}
+		if ok && got.Year() >= 0 && got.Year() <= 9999 {
+			back, ok2 := parseDate(got.Format(time.RFC3339Nano))
+			if !ok2 || !back.Equal(got) {
+				t.Fatalf("parseDate(%q) = %v; its RFC 3339 form reads back as %v, %v", s, got, back, ok2)
+			}
+		}
+	})
+}
