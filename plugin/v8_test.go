@@ -9,6 +9,7 @@ package main
 //
 //	go test -run '^TestV8SameDecisions$' ./plugin                                 the check
 //	go test -run '^TestV8SameDecisions$' ./plugin -args -v8.scenarios FILE        also writes FILE
+//	go test -run '^TestV8SameDecisions$' ./plugin -args -v8.rsa DIR               and the RSA guest's inputs
 //
 // scripts/bench.sh writes the file that way, then runs node bench/v8/host.mjs bench on it.
 
@@ -30,7 +31,27 @@ import (
 	"github.com/iotauthz/iotauthz/host"
 )
 
-var v8ScenariosOut = flag.String("v8.scenarios", "", "also write the V8 benchmark scenarios (full token pools) to this file")
+var (
+	v8ScenariosOut = flag.String("v8.scenarios", "", "also write the V8 benchmark scenarios (full token pools) to this file")
+	v8RSADir       = flag.String("v8.rsa", "", "also write key.pem, msg and sig for plugin/token's verify guest (node host.mjs rsa) into this directory")
+)
+
+// v8RSAToken is the message the verify guest checks, a token as devices send it.
+const v8RSAToken = "eyJzdWIiOiJkZXZpY2UtNDIiLCJleHAiOjE3OTk5OTk5OTl9.device-42"
+
+// writeV8RSA writes the verify guest's inputs: the test key's PEM, a token and its raw
+// signature.
+func writeV8RSA(t *testing.T, dir string) {
+	sig, err := base64.StdEncoding.DecodeString(sign(testKey, v8RSAToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"key.pem": []byte(testPEM), "msg": []byte(v8RSAToken), "sig": sig} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // v8ColdPool is the number of distinct signed tokens of a cold scenario in the written file: a
 // V8 run of the cold path uses each at most once.
@@ -286,6 +307,9 @@ func TestV8SameDecisions(t *testing.T) {
 		if err := os.WriteFile(*v8ScenariosOut, full, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if *v8RSADir != "" {
+		writeV8RSA(t, *v8RSADir)
 	}
 	raw, err := json.Marshal(scenarios)
 	if err != nil {

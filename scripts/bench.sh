@@ -21,8 +21,12 @@ if command -v node >/dev/null 2>&1; then
   echo "== bench/v8 (node $(node --version))" >&2
   secs="${benchtime%s}"
   case "$secs" in ''|*[!0-9.]*) secs=1 ;; esac
-  go test -count=1 -run '^TestV8SameDecisions$' ./plugin -args -v8.scenarios "$PWD/dist/v8-scenarios.json" >&2
+  mkdir -p dist/v8-rsa
+  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o dist/v8-rsa/verify.wasm ./plugin/token/testdata/verifyguest
+  go test -count=1 -run '^TestV8SameDecisions$' ./plugin -args \
+    -v8.scenarios "$PWD/dist/v8-scenarios.json" -v8.rsa "$PWD/dist/v8-rsa" >&2
   node bench/v8/host.mjs bench dist/iotauthz.wasm dist/v8-scenarios.json -count "$count" -benchtime "$secs" | tee -a "$out"
+  node --no-warnings bench/v8/host.mjs rsa dist/v8-rsa/verify.wasm dist/v8-rsa -count "$count" -benchtime "$secs" | tee -a "$out"
 else
   echo "node is not on PATH: BENCHMARKS.md gets no V8 figures (make deps installs nodejs)" >&2
 fi

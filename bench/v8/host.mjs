@@ -8,6 +8,7 @@
 //
 //	node bench/v8/host.mjs check WASM SCENARIOS.json        decisions of every scenario, as JSON
 //	node bench/v8/host.mjs bench WASM SCENARIOS.json [-count N] [-benchtime SECONDS] [-run REGEXP]
+//	node bench/v8/host.mjs rsa VERIFYGUEST.wasm DIR [-count N] [-benchtime SECONDS]   P3, see rsa
 //
 // bench prints `go test -bench` lines (BenchmarkV8<name>-1  N  x ns/op  y cpu-ns/op ...) that
 // scripts/benchreport reads; every timed op is checked against the scenario's expected verdict
@@ -721,10 +722,51 @@ function bench(module, sc, count, benchtime) {
   return lines;
 }
 
-function main(argv) {
+// rsa runs plugin/token's verify guest (testdata/verifyguest: RSA-2048 PKCS#1 v1.5 verify with
+// the plugin's verifier, and with crypto/rsa) in V8: the same guest and exports as
+// BenchmarkRSAVerifyWasm and BenchmarkRSAVerifyStdlibWasm run in wazero. The guest reads its key,
+// message and signature from a preopened directory, so it runs on node's own WASI (not on the
+// plugin's imports above; nothing but the verify loop is timed). Every call must report all its
+// verifications good.
+async function rsa(guestPath, dir, count, benchtime) {
+  const { WASI } = await import('node:wasi');
+  const module = new WebAssembly.Module(fs.readFileSync(guestPath));
+  for (const [name, exp] of [['RSAVerifyWasm', 'verify'], ['RSAVerifyStdlibWasm', 'verifyStdlib']]) {
+    for (let run = 0; run < count; run++) {
+      const wasi = new WASI({ version: 'preview1', preopens: { '/v': dir } });
+      const inst = new WebAssembly.Instance(module, wasi.getImportObject());
+      wasi.initialize(inst);
+      const setup = inst.exports.setup();
+      if (setup !== 0) throw new Error(`verify guest setup failed: ${setup}`);
+      const f = inst.exports[exp];
+      const call = (n) => {
+        const ok = f(n);
+        if (ok !== n) throw new Error(`${name}: ${ok} of ${n} verifications succeeded in the guest`);
+      };
+      const w0 = process.hrtime.bigint();
+      let warm = 0;
+      while (warm < 20 || Number(process.hrtime.bigint() - w0) < Math.max(0.3e9, benchtime * 1e9 / 4)) { call(1); warm++; }
+      let per = Number(process.hrtime.bigint() - w0) / warm;
+      const trial = Math.max(1, Math.round(benchtime * 1e8 / per));
+      const tr0 = process.hrtime.bigint();
+      call(trial);
+      per = Number(process.hrtime.bigint() - tr0) / trial;
+      const n = Math.max(1, Math.round(benchtime * 1e9 / per));
+      const c0 = cpuNs();
+      const t0 = process.hrtime.bigint();
+      call(n);
+      const ns = Number(process.hrtime.bigint() - t0) / n;
+      const cpu = (cpuNs() - c0) / n;
+      process.stdout.write(`BenchmarkV8${name}-1\t${n}\t${ns.toFixed(1)} ns/op\t${cpu.toFixed(0)} cpu-ns/op\n`);
+    }
+  }
+}
+
+async function main(argv) {
   const [mode, wasmPath, scenPath, ...rest] = argv;
-  if ((mode !== 'check' && mode !== 'bench') || !wasmPath || !scenPath) {
-    process.stderr.write('usage: node host.mjs check|bench WASM SCENARIOS.json [-count N] [-benchtime S] [-run REGEXP]\n');
+  if ((mode !== 'check' && mode !== 'bench' && mode !== 'rsa') || !wasmPath || !scenPath) {
+    process.stderr.write('usage: node host.mjs check|bench WASM SCENARIOS.json [-count N] [-benchtime S] [-run REGEXP]\n' +
+      '       node host.mjs rsa VERIFYGUEST.wasm DIR [-count N] [-benchtime S]\n');
     process.exit(2);
   }
   let count = 6, benchtime = 1, run = null;
@@ -735,6 +777,10 @@ function main(argv) {
     else { process.stderr.write(`unknown flag ${rest[i]}\n`); process.exit(2); }
   }
   if (!(count >= 1) || !(benchtime > 0)) { process.stderr.write('bad -count or -benchtime\n'); process.exit(2); }
+  if (mode === 'rsa') {
+    process.stdout.write(`pkg: github.com/iotauthz/iotauthz/bench/v8\n`);
+    return rsa(wasmPath, scenPath, count, benchtime);
+  }
   const module = new WebAssembly.Module(fs.readFileSync(wasmPath));
   const scenarios = JSON.parse(fs.readFileSync(scenPath, 'utf8')).map((sc) => ({
     ...sc, setup: decodeSteps(sc.setup || []), ops: sc.ops.map(decodeSteps),
@@ -750,10 +796,8 @@ function main(argv) {
 export { runStep, decodeSteps };
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    main(process.argv.slice(2));
-  } catch (e) {
+  main(process.argv.slice(2)).catch((e) => {
     process.stderr.write(`v8 bench host: ${e.stack || e}\n`);
     process.exit(1);
-  }
+  });
 }
