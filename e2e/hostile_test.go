@@ -86,7 +86,7 @@ func startGatewayProc(t *testing.T, e *embedded, connectTimeout, nofile int, ext
 	args := append([]string{"gateway", "--wasm", wasmPath, "--config", cfgPath, "--listen", "127.0.0.1:0",
 		"--cert", filepath.Join(pki, "server.pem"), "--key", filepath.Join(pki, "server-key.pem"),
 		"--broker", "tcp://" + e.broker, "--broker-ws", e.brokerWS, "--http-upstream", up.URL,
-		"--cluster", "authorizer=" + e.authorizer, "--workers", "1", "--log-level", "info", "--grace", "1s"}, extra...)
+		"--cluster", "authorizer=" + e.authorizer, "--cluster", "unreachable=http://127.0.0.1:1", "--workers", "1", "--log-level", "info", "--grace", "1s"}, extra...)
 	script := `exec "$0" "$@"`
 	if nofile > 0 {
 		script = fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, nofile)

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -37,5 +41,21 @@ func TestCheckClusters(t *testing.T) {
 	// A configuration the plugin refuses is left to the plugin's own report.
 	if err := checkClusters([]byte(`{"region":1}`), nil); err != nil {
 		t.Errorf("invalid configuration: %v", err)
+	}
+}
+
+// TestGateway_unmappedCluster: iotauthz gateway refuses to start, naming the cluster, before it
+// loads anything else.
+func TestGateway_unmappedCluster(t *testing.T) {
+	dir := t.TempDir()
+	wasm, cfg := filepath.Join(dir, "iotauthz.wasm"), filepath.Join(dir, "plugin.json")
+	os.WriteFile(wasm, []byte("not loaded: the check comes first"), 0o644)
+	os.WriteFile(cfg, []byte(`{"region":"us-east-1","accountId":"123456789012","dataEndpoints":["iot.example.com"],"authorizers":[
+	  {"authorizerName":"tokens","authorizerFunction":{"cluster":"authz"},"signingDisabled":true}]}`), 0o644)
+	var stdout, stderr bytes.Buffer
+	code := serveGateway(context.Background(), []string{"--wasm", wasm, "--config", cfg, "--cert", filepath.Join(dir, "none.pem"),
+		"--key", filepath.Join(dir, "none-key.pem"), "--broker", "tcp://127.0.0.1:1", "--cluster", "other=http://127.0.0.1:1"}, &stdout, &stderr, nil)
+	if code != 2 || !strings.Contains(stderr.String(), `iotauthz gateway: the configuration calls cluster "authz" (authorizer "tokens"), which no --cluster maps; add --cluster authz=http://HOST:PORT for each`) {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
 	}
 }

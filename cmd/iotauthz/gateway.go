@@ -154,6 +154,10 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "iotauthz gateway: %v\n", err)
 		return 1
 	}
+	if err := checkClusters(pluginConfig, cm); err != nil { // clusters.go
+		fmt.Fprintf(stderr, "iotauthz gateway: %v\n", err)
+		return 2
+	}
 	cert, err := tls.LoadX509KeyPair(*certPath, *keyPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "iotauthz gateway: --cert/--key: %v\n", err)
