@@ -3,16 +3,22 @@ package envoy
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"sigs.k8s.io/yaml"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 )
 
@@ -260,5 +266,41 @@ func TestDashboard_MetricsInGatewayScrape(t *testing.T) {
 	}
 	if len(fams) < 16 {
 		t.Errorf("/stats/prometheus has %d families, want the plugin's 16", len(fams))
+	}
+	// The latency quantiles come from the same buckets as Envoy's with envoy.yaml.
+	var les []string
+	for _, b := range fams["iotauthz_authorizer_latency_ms"].GetMetric()[0].GetHistogram().GetBucket() {
+		les = append(les, fmt.Sprint(b.GetUpperBound()))
+	}
+	if got, want := strings.Join(les, " "), "1 2 5 10 25 50 100 250 500 1000 2500 5000 +Inf"; got != want {
+		t.Errorf("gateway's latency buckets %s, want envoy.yaml's %s", got, want)
+	}
+}
+
+// The gateway's default histogram buckets are the stats_config.histogram_bucket_settings of every
+// Envoy configuration here, so a dashboard panel computes its quantiles from the same bounds
+// whichever runs the plugin.
+func TestDashboard_GatewayBucketsAsEnvoy(t *testing.T) {
+	want := fmt.Sprint(gateway.DefaultHistogramBuckets())
+	for _, f := range []string{"envoy.yaml", "envoy-compose.yaml", "envoy-lambda.yaml"} {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := yaml.YAMLToJSON(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var b bootstrapv3.Bootstrap
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(js, &b); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var got []string
+		for _, s := range b.GetStatsConfig().GetHistogramBucketSettings() {
+			got = append(got, fmt.Sprintf("{%s %v}", s.GetMatch().GetPrefix(), s.GetBuckets()))
+		}
+		if g := "[" + strings.Join(got, " ") + "]"; g != want {
+			t.Errorf("%s: histogram_bucket_settings %s, gateway.DefaultHistogramBuckets %s", f, g, want)
+		}
 	}
 }

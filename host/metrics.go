@@ -10,8 +10,9 @@ import (
 // shared by its VMs as Envoy's stats scope is. Each VM maps its own ids
 // (low two bits: the type) to these.
 type metricStore struct {
-	mu     sync.Mutex
-	byName map[string]*metric
+	mu      sync.Mutex
+	byName  map[string]*metric
+	buckets []HistogramBuckets // SetHistogramBuckets; nil: Envoy's default bounds
 }
 
 type metric struct {

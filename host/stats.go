@@ -51,11 +51,48 @@ func promName(name string) string {
 // bounds and sums (generateHistogramOutput in prometheus_stats.cc).
 func promFloat(v float64) string { return strconv.FormatFloat(v, 'g', 32, 64) }
 
+// HistogramBuckets is one of Envoy's stats_config.histogram_bucket_settings
+// with a prefix match: the histograms whose full name ("wasmcustom.<name>")
+// starts with Prefix have Buckets as their bounds instead of Envoy's
+// defaults. The first rule that matches applies, as in Envoy
+// (Stats::HistogramSettingsImpl::buckets).
+type HistogramBuckets struct {
+	Prefix  string
+	Buckets []float64
+}
+
+// SetHistogramBuckets sets the bucket rules of the plugin's stats scope (the
+// plugins sharing its VMs included), as envoy.yaml's stats_config does for
+// the process. Each rule needs at least one bound, each bound above zero and
+// unique (Envoy's validation of the field); they are sorted as Envoy sorts
+// them. No rule: Envoy's default bounds.
+func (p *Plugin) SetHistogramBuckets(rules ...HistogramBuckets) error {
+	out := make([]HistogramBuckets, 0, len(rules))
+	for i, r := range rules {
+		if len(r.Buckets) == 0 {
+			return fmt.Errorf("host: histogram bucket rule %d (%q): no buckets", i, r.Prefix)
+		}
+		b := append([]float64(nil), r.Buckets...)
+		sort.Float64s(b)
+		for j, v := range b {
+			if !(v > 0) || j > 0 && v == b[j-1] {
+				return fmt.Errorf("host: histogram bucket rule %d (%q): bounds must be unique and above 0, got %v", i, r.Prefix, r.Buckets)
+			}
+		}
+		out = append(out, HistogramBuckets{Prefix: r.Prefix, Buckets: b})
+	}
+	p.metrics.mu.Lock()
+	p.metrics.buckets = out
+	p.metrics.mu.Unlock()
+	return nil
+}
+
 type statSnapshot struct {
-	name  string
-	kind  int
-	value int64
-	hist  []uint64
+	name    string
+	kind    int
+	value   int64
+	hist    []uint64
+	buckets []float64 // histograms: the bounds
 }
 
 func (s *metricStore) snapshot() []statSnapshot {
@@ -63,7 +100,17 @@ func (s *metricStore) snapshot() []statSnapshot {
 	defer s.mu.Unlock()
 	out := make([]statSnapshot, 0, len(s.byName))
 	for n, m := range s.byName {
-		out = append(out, statSnapshot{name: n, kind: m.kind, value: m.value, hist: append([]uint64(nil), m.hist...)})
+		st := statSnapshot{name: n, kind: m.kind, value: m.value, hist: append([]uint64(nil), m.hist...)}
+		if m.kind == abi.MetricHistogram {
+			st.buckets = defaultBuckets
+			for _, r := range s.buckets {
+				if strings.HasPrefix(n, r.Prefix) {
+					st.buckets = r.Buckets
+					break
+				}
+			}
+		}
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
@@ -73,7 +120,7 @@ func (s *metricStore) snapshot() []statSnapshot {
 // shows them (text format 0.0.4). Counter and gauge values are Envoy's
 // unsigned 64-bit values (a gauge below zero wraps, as Envoy's does).
 // Histogram buckets are cumulative counts of the recorded values at
-// Envoy's default bounds, with their sum and count; Envoy computes them
+// Envoy's default bounds (or SetHistogramBuckets'), with their sum and count; Envoy computes them
 // from an approximated histogram, so a value close to a bound may fall in
 // the next bucket there.
 func (p *Plugin) WritePrometheus(w io.Writer) error {
@@ -148,7 +195,7 @@ func writePrometheus(w io.Writer, stats []statSnapshot) error {
 				for _, v := range st.hist {
 					sum += float64(v)
 				}
-				for _, le := range defaultBuckets {
+				for _, le := range st.buckets {
 					n := 0
 					for _, v := range st.hist {
 						if float64(v) <= le {

@@ -3,6 +3,7 @@ package host_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -210,5 +211,48 @@ func TestStats_Merged(t *testing.T) {
 	host.MergedAdminHandler(nil, a, b).ServeHTTP(rec, httptest.NewRequest("GET", "/stats/prometheus", nil))
 	if !strings.Contains(rec.Body.String(), "iot_connects{} 9\n") {
 		t.Errorf("MergedAdminHandler /stats/prometheus:\n%s", rec.Body.String())
+	}
+}
+
+// Bucket rules as Envoy's stats_config.histogram_bucket_settings: the first
+// prefix that matches the full name gives the bounds; other histograms keep
+// Envoy's defaults; invalid bounds are refused as Envoy's validation does.
+func TestStats_HistogramBuckets(t *testing.T) {
+	p, _ := newPlugin(t, host.Config{})
+	for _, bad := range [][]float64{nil, {0, 1}, {1, 1}, {-2}} {
+		if err := p.SetHistogramBuckets(host.HistogramBuckets{Prefix: "wasmcustom.x", Buckets: bad}); err == nil {
+			t.Errorf("buckets %v accepted", bad)
+		}
+	}
+	if err := p.SetHistogramBuckets(
+		host.HistogramBuckets{Prefix: "wasmcustom.lat", Buckets: []float64{10, 1, 5}},
+		host.HistogramBuckets{Prefix: "wasmcustom.lat_ms", Buckets: []float64{1000}}, // shadowed by the first
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range [][]string{{"x-name", "lat_ms", "x-rec", "1 7"}, {"x-name", "other", "x-rec", "7"}} {
+		if b := localBody(t, p.Worker(0), reqHeaders("metric-op", append([]string{"x-kind", "2"}, op...)...)); !strings.HasPrefix(b, "def=0") {
+			t.Fatal(b)
+		}
+	}
+	var out bytes.Buffer
+	if err := p.WritePrometheus(&out); err != nil {
+		t.Fatal(err)
+	}
+	fams, err := (&expfmt.TextParser{}).TextToMetricFamilies(strings.NewReader(out.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	bounds := func(name string) (les []float64, counts []uint64) {
+		for _, b := range fams[name].GetMetric()[0].GetHistogram().GetBucket() {
+			les, counts = append(les, b.GetUpperBound()), append(counts, b.GetCumulativeCount())
+		}
+		return
+	}
+	if les, counts := bounds("lat_ms"); fmt.Sprint(les, counts) != "[1 5 10 +Inf] [1 1 2 2]" {
+		t.Errorf("lat_ms buckets %v counts %v, want [1 5 10 +Inf] [1 1 2 2]\n%s", les, counts, out.String())
+	}
+	if les, _ := bounds("other"); len(les) != 20 || les[0] != 0.5 || les[18] != 3600000 {
+		t.Errorf("other: buckets %v, want Envoy's 19 defaults and +Inf", les)
 	}
 }

@@ -68,9 +68,21 @@ type Config struct {
 	// episode. Zero: no cap (the process's file-descriptor limit is the bound; accept errors
 	// such as EMFILE are retried with a backoff, never fatal).
 	MaxConnections int
+	// HistogramBuckets are the bounds of the plugin's histograms on the admin listener's
+	// /stats/prometheus, as Envoy's stats_config.histogram_bucket_settings. Nil:
+	// DefaultHistogramBuckets, what envoy/envoy.yaml sets, so that the gateway's and Envoy's
+	// scrapes have the same buckets.
+	HistogramBuckets []host.HistogramBuckets
 	// Filters is how the network filter (MQTT over TLS) and the HTTP filter (HTTPS publish, MQTT
 	// over WSS) share the plugin; the zero value is SharedVM.
 	Filters FilterMode
+}
+
+// DefaultHistogramBuckets are envoy/envoy.yaml's stats_config.histogram_bucket_settings: the
+// authorizer latency in milliseconds, up to AWS's 5 s timeout.
+func DefaultHistogramBuckets() []host.HistogramBuckets {
+	return []host.HistogramBuckets{{Prefix: "wasmcustom.iotauthz.authorizer.latency_ms",
+		Buckets: []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000}}}
 }
 
 // FilterMode is how the gateway's two filters run the plugin.
@@ -207,6 +219,16 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: HTTP filter: %w", err)
 	}
 	g.plugin, g.httpPlugin = p, hp
+	buckets := cfg.HistogramBuckets
+	if buckets == nil {
+		buckets = DefaultHistogramBuckets()
+	}
+	for _, pl := range []*host.Plugin{p, hp} {
+		if err := pl.SetHistogramBuckets(buckets...); err != nil {
+			g.closePlugins()
+			return nil, fmt.Errorf("gateway: Config.HistogramBuckets: %w", err)
+		}
+	}
 	g.tls = cfg.TLS.Clone()
 	g.tls.NextProtos = []string{"mqtt", "http/1.1"}
 	if g.tls.MinVersion == 0 {
