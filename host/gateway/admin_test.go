@@ -11,6 +11,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
@@ -154,5 +155,43 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s within 5s", what)
 		}
+	}
+}
+
+// An unknown Config.Filters or invalid histogram bounds are refused by New, with nothing left
+// running.
+func TestGateway_FiltersAndBucketsChecked(t *testing.T) {
+	pki, err := gatewaytest.NewPKI("localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := gateway.Config{Module: passthroughWasm, PluginConfig: []byte("{}"), TLS: pki.ServerTLS(), Broker: "tcp://127.0.0.1:1"}
+	bad := base
+	bad.Filters = gateway.SeparateVMs + 1
+	if gw, err := gateway.New(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "Config.Filters") {
+		if gw != nil {
+			gw.Close()
+		}
+		t.Errorf("Filters %d: %v, want an error naming Config.Filters", bad.Filters, err)
+	}
+	bad = base
+	bad.HistogramBuckets = []host.HistogramBuckets{{Prefix: "wasmcustom.", Buckets: []float64{5, 0}}}
+	if gw, err := gateway.New(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "HistogramBuckets") {
+		if gw != nil {
+			gw.Close()
+		}
+		t.Errorf("bounds {5, 0}: %v, want an error naming HistogramBuckets", err)
+	}
+	for _, m := range []gateway.FilterMode{gateway.SharedVM, gateway.SharedRootContext, gateway.SeparateVMs} {
+		c := base
+		c.Filters = m
+		gw, err := gateway.New(context.Background(), c)
+		if err != nil {
+			t.Fatalf("Filters %d: %v", m, err)
+		}
+		if same := gw.Plugin() == gw.HTTPPlugin(); same != (m == gateway.SharedRootContext) {
+			t.Errorf("Filters %d: HTTP filter's plugin is the network filter's: %v", m, same)
+		}
+		gw.Close()
 	}
 }
