@@ -1,10 +1,11 @@
 // V8 bench host: runs dist/iotauthz.wasm in node's V8 with Envoy's semantics for exactly the
-// imports the plugin uses (the 22 env.proxy_* and the 16 WASI functions it imports), and drives
-// the benchmark scenarios that plugin/v8_test.go writes (the same configuration, headers, packets
+// imports the plugin uses (its 22 env.proxy_* imports and 15 WASI functions), and drives the
+// benchmark scenarios that plugin/v8_test.go writes (the same configuration, headers, packets
 // and authorizer answers as plugin/bench_test.go). It is a measuring instrument, not a host to
-// run the plugin in: one worker VM, one plugin, no timers (the benchmarks never tick), the
-// authorizer answered with the scenario's canned reply one event-loop turn later, as Envoy's
-// async client would.
+// run the plugin in: one worker VM, one plugin, no timers (the benchmarks never tick); the
+// authorizer's canned answer is delivered on the root context after the callback that made the
+// call has returned, as Envoy's async client delivers it on a later turn of the event loop.
+// TestV8SameDecisions (plugin/v8_test.go) proves it decides as host/ does on every scenario.
 //
 //	node bench/v8/host.mjs check WASM SCENARIOS.json        decisions of every scenario, as JSON
 //	node bench/v8/host.mjs bench WASM SCENARIOS.json [-count N] [-benchtime SECONDS] [-run REGEXP]
@@ -19,7 +20,7 @@ import v8 from 'node:v8';
 import { pathToFileURL } from 'node:url';
 
 // Envoy's V8 (proxy-wasm-cpp-host src/v8/v8.cc) turns Liftoff off: every function is compiled by
-// TurboFan when the module loads, so no timed op runs baseline code.
+// TurboFan (node's V8 does it at a function's first call), so no timed op runs baseline code.
 v8.setFlagsFromString('--no-liftoff');
 
 const enc = new TextEncoder();
