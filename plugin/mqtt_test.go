@@ -357,16 +357,20 @@ func TestMQTT_ConnectDenied(t *testing.T) {
 	}
 }
 
-// TestMQTT_WrongSNI: a TLS connection whose SNI is not a data endpoint is closed at once.
+// TestMQTT_WrongSNI: a TLS connection whose SNI is not a data endpoint is refused at once (logged,
+// no authorizer call); its CONNECT is answered CONNACK not authorized, as every refused CONNECT.
 func TestMQTT_WrongSNI(t *testing.T) {
-	e := newEnv(t, nil)
-	c := e.p.Worker(0).NewConnection(host.Properties{SNI: "", SourceAddress: "198.51.100.4:1"})
-	if !c.State().Closed {
-		t.Fatalf("connection without SNI left open")
-	}
-	f := e.lastFailure()
-	if f["reason"] != "DATA_ENDPOINT_MISMATCH" {
-		t.Fatalf("%v", f)
+	for _, v := range []byte{4, 5} {
+		e := newEnv(t, nil)
+		p := &tlsPipe{e.p.Worker(0).NewConnection(host.Properties{SNI: "", SourceAddress: "198.51.100.4:1"})}
+		if f := e.lastFailure(); f == nil || f["reason"] != "DATA_ENDPOINT_MISMATCH" {
+			t.Fatalf("%v", f)
+		}
+		p.client(connectPkt(v, "c1", credUsername("t")))
+		e.settle()
+		if !refused(t, e, p, v) || e.auth.hits.Load() != 0 {
+			t.Fatalf("v%d: not refused, or the authorizer was called (%d)", v, e.auth.hits.Load())
+		}
 	}
 }
 

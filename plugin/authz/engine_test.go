@@ -238,16 +238,43 @@ func TestConn_ConnectPublish(t *testing.T) {
 	}
 }
 
-// TestConn_RefusedSNIAndDeadline: a connection to another endpoint is closed at once; one that
-// sends no CONNECT is closed on the tick after mqtt.connectTimeoutSeconds.
+// TestConn_RefusedSNIAndDeadline: a connection to another endpoint is logged and counted at once
+// and its CONNECT is answered CONNACK not authorized (through the refusal CONNECT) without a
+// Disconnect line or a connection counted; one that sends no CONNECT is closed on the tick after
+// mqtt.connectTimeoutSeconds.
 func TestConn_RefusedSNIAndDeadline(t *testing.T) {
 	e, h := newEngine(t)
-	tr := &authztest.Conn{}
-	if c := e.OpenMQTT(tr, authz.Source{SNI: "evil.example.com"}); c != nil || !tr.Closed {
-		t.Fatal("a connection to another endpoint was opened")
+	tr := &authztest.Conn{KeepDelivered: true}
+	c := e.OpenMQTT(tr, authz.Source{SNI: "evil.example.com"})
+	if c == nil || tr.Closed || h.Metrics[authz.MetricDeniedConnect] != 1 || len(h.LogsContaining("DATA_ENDPOINT_MISMATCH")) != 1 {
+		t.Fatalf("another endpoint: closed %v, metrics %v, logs %v", tr.Closed, h.Metrics, h.Logs)
 	}
+	connect := pkt(mqtt.Packet{Type: mqtt.Connect, ClientID: []byte("dev1"), Username: []byte("u?x-device-token=tok"), HasUsername: true, CleanStart: true})
+	tr.FromClient(c, connect[:5])
+	tr.FromClient(c, connect[5:])
+	refusal := []byte{0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x00, 0x00, 0x3c, 0x00, 0x00}
+	if string(tr.ToBroker) != string(refusal) || len(h.Pending()) != 0 {
+		t.Fatalf("broker got % x (want the refusal CONNECT), %d authorizer calls", tr.ToBroker, len(h.Pending()))
+	}
+	tr.FromBroker(c, []byte{0x20, 0x02, 0x00, 0x02})
+	if string(tr.ToClient) != "\x20\x02\x00\x05" || !tr.Closed {
+		t.Fatalf("client got % x, closed %v", tr.ToClient, tr.Closed)
+	}
+	c.Closed("CONNECTION_LOST")
+	if h.Metrics[authz.MetricMQTTConnections] != 0 || len(h.LogsContaining(`"eventType":"Disconnect"`)) != 0 {
+		t.Fatalf("connections %d, logs %v", h.Metrics[authz.MetricMQTTConnections], h.Logs)
+	}
+	silent := &authztest.Conn{}
+	e.OpenMQTT(silent, authz.Source{SNI: "evil.example.com"})
+	h.Clock += 3600e9
+	e.Tick()
+	if !silent.Closed || len(h.LogsContaining(`"eventType":"Disconnect"`)) != 0 {
+		t.Fatalf("another endpoint without a CONNECT: closed %v, logs %v", silent.Closed, h.Logs)
+	}
+	h.Clock -= 3600e9
+
 	tr = &authztest.Conn{}
-	c := e.OpenMQTT(tr, authz.Source{SNI: "iot.example.com"})
+	c = e.OpenMQTT(tr, authz.Source{SNI: "iot.example.com"})
 	tr.FromClient(c, []byte{0x10}) // a truncated CONNECT
 	e.Tick()
 	if tr.Closed {

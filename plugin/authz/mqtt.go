@@ -75,11 +75,16 @@ type Conn struct {
 	// the broker and its CONNACK, rewritten to "not authorized", goes to the client before the
 	// close (session.Refusing). closingAt bounds the wait.
 	refusing bool
+	// refuseAtConnect: the SNI is not a data endpoint (logged and counted by OpenMQTT). The
+	// connection only waits for the CONNECT, whose protocol version the CONNACK needs, to refuse
+	// it; it is not counted in MetricMQTTConnections and logs nothing more.
+	refuseAtConnect bool
 }
 
 // OpenMQTT starts an MQTT over TLS connection whose source is src. A connection whose SNI is
-// not a data endpoint is refused: logged, counted and closed before any byte reaches the
-// broker; OpenMQTT then returns nil and the host holds the connection's data.
+// not a data endpoint is refused: logged and counted at once; its CONNECT is answered CONNACK
+// "not authorized" (see Conn.refuse) and nothing of the client reaches the broker. Without a
+// CONNECT within mqtt.connectTimeoutSeconds it is closed.
 func (e *Engine) OpenMQTT(t Transport, src Source) *Conn {
 	traceID := newUUID()
 	if !e.cfg.EndpointAllowed(src.SNI) {
@@ -88,8 +93,10 @@ func (e *Engine) OpenMQTT(t Transport, src Source) *Conn {
 		e.emit(&logLine{traceID: traceID, eventType: evConnect, protocol: "MQTT", status: statusFailure,
 			sourceIP: src.IP, sourcePort: src.Port, reason: reasonEndpoint,
 			details: "SNI " + quote(src.SNI) + " is not one of dataEndpoints"})
-		_ = t.Close()
-		return nil
+		c := &Conn{e: e, t: t, src: src, traceID: traceID, createdAt: e.h.Now(), refuseAtConnect: true}
+		c.sess = session.New(session.Options{MaxPacketBytes: e.cfg.MQTT.MaxPacketBytes, MemoEntries: -1})
+		e.conns[c] = struct{}{} // for the tick: the CONNECT deadline and the refusal's grace
+		return c
 	}
 	src.domain = domainName(src.SNI, "")
 	return e.newConn(t, false, src, traceID, nil)
@@ -152,6 +159,9 @@ func (c *Conn) FromClient(size int) Action {
 	if err != nil {
 		c.closeWith("SERVER_ERROR", reasonProtocol, "cannot read client data: "+err.Error())
 		return Pause
+	}
+	if c.refuseAtConnect {
+		return c.refuseConnect(data)
 	}
 	if c.state == stAuthPending {
 		// Paused: Envoy re-delivers our CONNECT with whatever arrived since. The session holds
@@ -350,6 +360,23 @@ func (c *Conn) refuse(out []byte, inCallback bool) Action {
 	return Continue
 }
 
+// refuseConnect reads the CONNECT of a connection refused by OpenMQTT and refuses it; nothing
+// of the client goes to the broker before.
+func (c *Conn) refuseConnect(data []byte) Action {
+	switch res := c.sess.FromClient(data); res.Status {
+	case session.NeedAuth:
+		c.state = stClosed
+		return c.refuse(c.sess.Refuse(), true)
+	case session.Continue:
+		if c.t.SetClientData(nil) == nil { // an incomplete CONNECT, held by the session
+			return Continue
+		}
+	}
+	c.state = stClosed // not a CONNECT: closed without more (the refusal is already logged)
+	_ = c.t.Close()
+	return Pause
+}
+
 // refusalAnswer passes the broker's answer to the refusal CONNECT on as the client's CONNACK
 // "not authorized", then closes.
 func (c *Conn) refusalAnswer(size int) {
@@ -400,6 +427,13 @@ func (c *Conn) onTick(now int64) {
 	}
 	if c.sess.Connect() == nil {
 		if limit := int64(c.e.cfg.MQTT.ConnectTimeoutSeconds) * 1e9; now-c.createdAt >= limit {
+			if c.refuseAtConnect {
+				c.state = stClosed
+				if c.t.Enter() == nil {
+					_ = c.t.Close()
+				}
+				return
+			}
 			if c.t.Enter() == nil {
 				c.closeWith("CLIENT_ERROR", reasonProtocol, "no complete CONNECT within "+
 					itoa(c.e.cfg.MQTT.ConnectTimeoutSeconds)+" s (mqtt.connectTimeoutSeconds)")
@@ -583,6 +617,11 @@ func (c *Conn) end(disconnectReason, reason, details string) bool {
 // (CLIENT_INITIATED_DISCONNECT, CONNECTION_LOST…) unless the client ended with a DISCONNECT.
 // It may come more than once; the connection is forgotten at the first.
 func (c *Conn) Closed(disconnectReason string) {
+	if c.refuseAtConnect {
+		c.state = stClosed
+		c.forget()
+		return
+	}
 	if c.clientSentDisconnect {
 		disconnectReason = session.ReasonClientDisconnect
 	}
@@ -606,7 +645,9 @@ func (c *Conn) UpstreamClosed() {
 func (c *Conn) forget() {
 	if _, ok := c.e.conns[c]; ok {
 		delete(c.e.conns, c)
-		c.e.h.Record(MetricMQTTConnections, -1)
+		if !c.refuseAtConnect {
+			c.e.h.Record(MetricMQTTConnections, -1)
+		}
 	}
 }
 
