@@ -106,3 +106,45 @@ func TestMQTT_RefusalHostileBroker(t *testing.T) {
 		}
 	}
 }
+
+// TestMQTT_RelayHostileClient: a denied QoS 1 PUBLISH of the broker reaches the client as a
+// PUBREL of its id; a client that answers it with garbage is closed for its protocol error and
+// nothing of it reaches the broker; a good client on the same plugin then gets its PUBACK relayed.
+func TestMQTT_RelayHostileClient(t *testing.T) {
+	for _, tr := range transports {
+		for _, v := range []byte{4, 5} {
+			t.Run(tr.name+"/v"+string('0'+v), func(t *testing.T) {
+				e, p := openConnected(t, tr, v)
+				b0, c0 := len(p.toBroker()), len(p.toClient())
+				p.broker(publishPkt(v, "device/c1/hidden", 1, false, 9, "x"))
+				if got := p.toClient()[c0:]; !bytes.Equal(got, pkt(v, mqtt.Packet{Type: mqtt.Pubrel, PacketID: 9})) {
+					t.Fatalf("client got % x, want PUBREL 9", got)
+				}
+				p.client([]byte{0x70, 0x01, 0x00}) // a PUBCOMP without its packet id
+				e.settle()
+				if v == 5 {
+					// MQTT 5: the DISCONNECT for the protocol error rides on the PINGREQ's answer.
+					p.broker(pingresp)
+					e.settle()
+					e.clock.Advance(time.Second)
+					e.settle()
+				}
+				if !p.closed() {
+					t.Fatalf("open after a garbage answer to the PUBREL\n%s", e.logs())
+				}
+				if got := p.toBroker()[b0:]; bytes.Contains(got, []byte{0x70}) || bytes.Contains(got, []byte{0x40}) {
+					t.Fatalf("the broker got % x", got)
+				}
+				good := tr.open(e, 1)
+				connect(t, e, good, v, "c1")
+				b0, c0 = len(good.toBroker()), len(good.toClient())
+				good.broker(publishPkt(v, "device/c1/hidden", 1, false, 3, "x"))
+				good.client(pkt(v, mqtt.Packet{Type: mqtt.Pubcomp, PacketID: 3}))
+				if !bytes.Equal(good.toClient()[c0:], pkt(v, mqtt.Packet{Type: mqtt.Pubrel, PacketID: 3})) ||
+					!bytes.Equal(good.toBroker()[b0:], pubackPkt(v, 3, 0)) || good.closed() {
+					t.Fatalf("good client: to client % x, to broker % x, closed %v", good.toClient()[c0:], good.toBroker()[b0:], good.closed())
+				}
+			})
+		}
+	}
+}
