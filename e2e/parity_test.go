@@ -14,6 +14,10 @@ import (
 
 	paho5 "github.com/eclipse/paho.golang/paho"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
 )
 
 // AWS parity of the MQTT behaviour (issue 12): the receive stall and the CONNACK of a refused
@@ -323,4 +327,75 @@ func TestParity_RefusedConnack(t *testing.T) {
 	s.mustSubscribe(c, s.topic("ok"))
 	s.mustPublish(c, s.topic("ok"), 1, "good")
 	s.receive(c, s.topic("ok")+" good")
+}
+
+// TestParity_DenyByVersion: with mqtt.denyAction left at its default ("auto"), a denied PUBLISH
+// or SUBSCRIBE is answered as AWS IoT Core answers it per protocol version: MQTT 5 gets PUBACK
+// 0x87 and SUBACK 0x87 for the denied filter (the allowed one subscribes) and keeps its
+// connection; MQTT 3.1.1 is disconnected. A gateway of the test's own runs that configuration
+// against the shared broker and authorizer.
+func TestParity_DenyByVersion(t *testing.T) {
+	embeddedOnly(t, "embedded target only")
+	e := startEmbedded(t)
+	setRules(t, &e.env)
+	pki, err := gatewaytest.NewPKI("localhost", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	cfg := pluginConfig(e.publicPEM, "auto")
+	if !strings.Contains(string(cfg), `"denyAction":"auto"`) {
+		t.Fatalf("configuration without denyAction auto: %s", cfg)
+	}
+	addr := serveGateway(t, "auto", gateway.Config{
+		Module:       pluginWasm(t),
+		PluginConfig: cfg,
+		Workers:      1,
+		Clusters:     map[string]string{"authorizer": e.authorizer, "unreachable": "http://127.0.0.1:1"},
+		TLS:          pki.ServerTLS(),
+		Broker:       "tcp://" + e.broker,
+		LogLevel:     host.LogDebug,
+		LogSink:      func(le host.LogEntry) { fmt.Fprintf(&logs, "plugin[auto] %s %s\n", le.Level, le.Message) },
+	})
+	ee := e.env
+	ee.addr, ee.pool = addr, pki.Pool
+	ee.logs = func() string { return logs.String() }
+
+	t.Run("MQTT5", func(t *testing.T) {
+		s := &sc{T: t, e: &ee, id: "autov5"}
+		cl, _, msgs, errs, err := s.dial5("c-"+s.id, s.username(s.token("allow")), 60)
+		if err != nil {
+			s.fatalf("CONNECT: %v", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		pr, err := cl.Publish(ctx, &paho5.Publish{Topic: s.topic("denied"), QoS: 1, Payload: []byte("no")})
+		if pr == nil || pr.ReasonCode != 0x87 {
+			s.fatalf("denied PUBLISH QoS 1: %+v %v, want PUBACK 0x87", pr, err)
+		}
+		sa, err := cl.Subscribe(ctx, &paho5.Subscribe{Subscriptions: []paho5.SubscribeOptions{
+			{Topic: s.topic("ok"), QoS: 1}, {Topic: "devices/someoneelse/x", QoS: 1}}})
+		if sa == nil || len(sa.Reasons) != 2 || sa.Reasons[0] != 1 || sa.Reasons[1] != 0x87 {
+			s.fatalf("SUBSCRIBE allowed + denied: %+v %v, want SUBACK [0x01 0x87]", sa, err)
+		}
+		if _, err := cl.Publish(ctx, &paho5.Publish{Topic: s.topic("ok"), QoS: 1, Payload: []byte("yes")}); err != nil {
+			s.fatalf("allowed PUBLISH after the denials: %v", err)
+		}
+		select {
+		case got := <-msgs:
+			if got != s.topic("ok")+" yes" {
+				s.fatalf("received %q", got)
+			}
+		case err := <-errs:
+			s.fatalf("paho.golang reported: %v", err)
+		case <-time.After(10 * time.Second):
+			s.fatalf("the allowed message did not come back")
+		}
+	})
+	t.Run("MQTT311", func(t *testing.T) {
+		s := &sc{T: t, e: &ee, id: "autov311"}
+		c := s.mustDial(connOpts{clientID: "c-" + s.id}, s.token("allow"))
+		c.Publish(s.topic("denied"), 1, false, "no")
+		s.closed(c, 10*time.Second, "a denied PUBLISH (MQTT 3.1.1 under denyAction auto)")
+	})
 }
