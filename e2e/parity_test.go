@@ -13,6 +13,7 @@ import (
 	"time"
 
 	paho5 "github.com/eclipse/paho.golang/paho"
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/iotauthz/iotauthz/host"
@@ -53,6 +54,7 @@ func TestParity_ReceiveStall(t *testing.T) {
 	}{
 		{"PahoMQTT311", stallPaho3},
 		{"Paho5", stallPaho5},
+		{"PahoMQTT311QoS2", stallPaho3QoS2},
 		{"MosquittoSub311", func(s *sc) time.Duration { return stallMosquittoSub(s, "mqttv311") }},
 		{"MosquittoSub5", func(s *sc) time.Duration { return stallMosquittoSub(s, "mqttv5") }},
 	}
@@ -60,7 +62,7 @@ func TestParity_ReceiveStall(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := &sc{T: t, e: &e.env, id: "stall" + strings.ToLower(c.name)}
 			d := c.run(s)
-			t.Logf("%s: the allowed message arrived %v after it was published, behind %d denied QoS 1 messages", c.name, d, stallDenied)
+			t.Logf("%s: the allowed message arrived %v after it was published, behind %d denied messages (QoS 2 for the QoS2 case, else QoS 1)", c.name, d, stallDenied)
 			if d > stallBound {
 				s.fatalf("the allowed message took %v (bound %v, requirement 1 s)", d, stallBound)
 			}
@@ -93,6 +95,47 @@ func stallPaho3(s *sc) time.Duration {
 		}
 		s.open(c)
 		// Still usable: a publish round trip.
+		s.mustPublish(c, s.topic("ok"), 1, "after")
+		s.receive(c, s.topic("ok")+" after")
+		return d
+	case <-c.lost:
+		s.fatalf("the subscriber was disconnected")
+	case <-time.After(20 * time.Second):
+		s.fatalf("the allowed message did not arrive within 20 s")
+	}
+	return 0
+}
+
+// stallPaho3QoS2 is stallPaho3 at QoS 2: each denied message's PUBREL is answered PUBCOMP, which
+// becomes the PUBREC; the broker's PUBREL then reaches the client, whose PUBCOMP ends the exchange.
+func stallPaho3QoS2(s *sc) time.Duration {
+	c := s.mustDial(connOpts{clientID: "c-" + s.id, keepAlive: stallKeepAlive}, s.token("allow"))
+	tok := c.Subscribe(s.topic("#"), 2, func(_ paho.Client, m paho.Message) {
+		select {
+		case c.msgs <- m.Topic() + " " + string(m.Payload()):
+		default:
+		}
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		s.fatalf("SUBSCRIBE QoS 2: %v", tok.Error())
+	}
+	src := s.direct("src-" + s.id)
+	for i := range stallDenied {
+		if t := src.Publish(s.topic("noreceive/x"), 2, false, fmt.Sprint("denied ", i)); !t.WaitTimeout(5*time.Second) || t.Error() != nil {
+			s.fatalf("publish QoS 2: %v", t.Error())
+		}
+	}
+	t0 := time.Now()
+	if t := src.Publish(s.topic("ok"), 2, false, "allowed"); !t.WaitTimeout(5*time.Second) || t.Error() != nil {
+		s.fatalf("publish QoS 2: %v", t.Error())
+	}
+	select {
+	case got := <-c.msgs:
+		d := time.Since(t0)
+		if got != s.topic("ok")+" allowed" {
+			s.fatalf("received %q", got)
+		}
+		s.open(c)
 		s.mustPublish(c, s.topic("ok"), 1, "after")
 		s.receive(c, s.topic("ok")+" after")
 		return d
