@@ -50,9 +50,11 @@ func (s *Session) completePackets(b []byte) int {
 }
 
 // Resume answers NeedAuth with the connection's policy p, for the in-place hand-off: the CONNECT
-// already went out (PendingConnect). It checks iot:Connect on the client id (Status Close when
-// denied), then processes the packets held since the CONNECT under p and queues their output for
-// the next FromClient. Out is empty; the Status is Close when a held packet closes the connection.
+// is in the paused buffer (PendingConnect). It checks iot:Connect on the client id and the Will;
+// denied, the Status is Refusing and Out is the refusal CONNECT to put in place of the paused
+// buffer (see Refuse). Allowed, it processes the packets held since the CONNECT under p and
+// queues their output for the next FromClient; Out is empty, and the Status is Close when a held
+// packet closes the connection.
 func (s *Session) Resume(p Policy) Result {
 	if !s.answered(p, "Resume") {
 		return s.closedResult()
