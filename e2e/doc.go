@@ -24,6 +24,9 @@
 //   - TestHostile_*: the CONNECT deadline, the header and body limits and EMFILE, each followed by
 //     good clients.
 //   - TestLambda: Lambda authorizers through AWS's Runtime Interface Emulator.
+//   - TestParity_*: AWS IoT Core's MQTT behaviour: the receive stall (an idle subscriber behind 30
+//     denied QoS 1/2 messages, mosquitto at its defaults; the delay is logged), the CONNACK of a
+//     refused CONNECT, and the per-version deny behaviour of mqtt.denyAction "auto".
 //
 // Every wait is bounded; a failure prints the gateway's and the plugin's logs.
 package e2e
