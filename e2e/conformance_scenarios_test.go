@@ -508,7 +508,7 @@ var differentScenarios = []scenario{
 	}},
 	// Topic Alias 0. mosquitto answers DISCONNECT 0x81 (Malformed Packet); the plugin, which
 	// resolves aliases to authorize the topic, finds it first and answers 0x94 (Topic Alias
-	// invalid), as README says. MQTT 5.0 forbids the value ([MQTT-3.3.2-8]) without naming the
+	// invalid), as docs/devices.md says. MQTT 5.0 forbids the value ([MQTT-3.3.2-8]) without naming the
 	// reason code.
 	{name: "TopicAliasZero", version: 5, steps: []step{
 		conn{c: "zero", clean: true},

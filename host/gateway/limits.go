@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// What one client may hold before the plugin has seen a complete request or CONNECT. README
-// "Limitations" lists them.
+// What one client may hold before the plugin has seen a complete request or CONNECT.
+// docs/gateway.md lists them.
 const (
 	// DefaultConnectTimeout is the CONNECT deadline when the plugin configuration has no
 	// mqtt.connectTimeoutSeconds (the plugin's own default).

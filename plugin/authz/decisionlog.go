@@ -19,7 +19,7 @@ const (
 	statusFailure = "Failure"
 )
 
-// Reasons logged in the "reason" field of a failure line. README lists them.
+// Reasons logged in the "reason" field of a failure line. docs/logs-metrics.md lists them.
 const (
 	reasonEndpoint          = "DATA_ENDPOINT_MISMATCH"
 	reasonAuthorizerUnknown = "AUTHORIZER_NOT_FOUND"

@@ -2,7 +2,7 @@ package authz
 
 // Metric identifies one of the engine's statistics. The host defines each under Name (Envoy
 // shows it as "wasmcustom.<name>"; Prometheus output drops the prefix and turns dots into
-// underscores) with its Kind. README lists every one.
+// underscores) with its Kind. docs/logs-metrics.md lists every one.
 type Metric uint8
 
 // The metrics, in the order the host defines them.
