@@ -18,6 +18,7 @@ import (
 
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
 	"github.com/iotauthz/iotauthz/refauth"
 )
@@ -128,10 +129,10 @@ func serveDemo(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	if err := os.WriteFile(filepath.Join(*dir, "plugin.json"), pluginJSON, 0o644); err != nil {
 		return fail(err)
 	}
-	if err := os.WriteFile(filepath.Join(*dir, "rules.json"), []byte(demoRules), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(*dir, "rules.json"), []byte(demostack.Rules), 0o644); err != nil {
 		return fail(err)
 	}
-	rules, err := refauth.Parse([]byte(demoRules))
+	rules, err := refauth.Parse([]byte(demostack.Rules))
 	if err != nil {
 		return fail(fmt.Errorf("demo rules: %v", err))
 	}
@@ -246,32 +247,6 @@ func demoPluginConfig(publicPEM []byte, denyAction string, verbose bool) []byte 
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	return append(b, '\n')
 }
-
-// demoRules: "demo-token" may connect as any client, publish anywhere under demo/, and subscribe
-// to and receive its own tree demo/<client id>/ only. Any other token is denied.
-const demoRules = `{
-  "rules": [
-    {
-      "name": "demo device",
-      "match": {"token": "demo-token"},
-      "isAuthenticated": true,
-      "principalId": "demodevice",
-      "refreshAfterInSeconds": 3600,
-      "disconnectAfterInSeconds": 86400,
-      "policyDocuments": [{
-        "Version": "2012-10-17",
-        "Statement": [
-          {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*"},
-          {"Effect": "Allow", "Action": "iot:Publish", "Resource": "arn:aws:iot:us-east-1:123456789012:topic/demo/*"},
-          {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:us-east-1:123456789012:topicfilter/demo/${iot:ClientId}/*"},
-          {"Effect": "Allow", "Action": "iot:Receive", "Resource": "arn:aws:iot:us-east-1:123456789012:topic/demo/${iot:ClientId}/*"}
-        ]
-      }]
-    }
-  ],
-  "default": {"isAuthenticated": false, "principalId": "denied"}
-}
-`
 
 var demoCommands = template.Must(template.New("demo").Funcs(template.FuncMap{
 	"q":     shellQuote,

@@ -42,8 +42,9 @@ const (
 	BadToken   = "stolen-token"
 )
 
-// Rules: Token may connect as any client, publish under demo/, subscribe to and receive
-// demo/<its client id>/ only (the rules of `iotauthz demo`). Any other token is denied.
+// Rules are the rules of `iotauthz demo`, which writes this constant: Token may connect as any
+// client, publish under demo/, subscribe to and receive demo/<its client id>/ only. Any other
+// token is denied.
 const Rules = `{
   "rules": [{
     "name": "demo device",
