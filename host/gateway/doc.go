@@ -19,10 +19,11 @@
 //     HTTP/1.1 400 and a close.
 //
 // The plugin runs as envoy/envoy.yaml configures it in Envoy: its network filter (MQTT over TLS)
-// and its HTTP filter (HTTPS, WSS) are two plugins with one vm_id and one code, so each worker
-// runs one module instance with two root contexts (host.Plugin.Join); they share the module's
-// globals, the vm_id's shared data and one set of stats. Config.Filters chooses otherwise: one
-// root context for both (SharedRootContext) or VMs of their own (SeparateVMs). Connections are assigned to the workers round-robin; time is the real
+// and its HTTP filter (HTTPS, WSS) have equal plugin keys (same name, root_id, configuration,
+// traffic direction and listener metadata), so each worker runs one module instance with one
+// root context serving both. Config.Filters chooses otherwise: two root contexts in one instance
+// (SharedVM, as Envoy for filters whose plugin keys differ) or VMs of their own (SeparateVMs).
+// Connections are assigned to the workers round-robin; time is the real
 // clock. The plugin's clusters (authorizerFunction.cluster) map to base URLs.
 //
 // ServeAdmin serves the part of Envoy's admin interface that scrapers and health checks use, on

@@ -74,7 +74,8 @@ type Config struct {
 	// scrapes have the same buckets.
 	HistogramBuckets []host.HistogramBuckets
 	// Filters is how the network filter (MQTT over TLS) and the HTTP filter (HTTPS publish, MQTT
-	// over WSS) share the plugin; the zero value is SharedVM.
+	// over WSS) share the plugin; the zero value is SharedRootContext, as Envoy runs
+	// envoy/envoy.yaml.
 	Filters FilterMode
 }
 
@@ -89,16 +90,19 @@ func DefaultHistogramBuckets() []host.HistogramBuckets {
 type FilterMode int
 
 const (
+	// SharedRootContext: both filters use one plugin, one root context per worker: what Envoy
+	// does for envoy/envoy.yaml, whose two filters share the &iotauthz configuration. Envoy keys a
+	// worker's root contexts by the plugin key, a hash of root_id, configuration, name, the
+	// listener's traffic direction and its metadata (Common::Wasm::Plugin::createPluginKey,
+	// proxy_wasm::PluginBase::makePluginKey); those are equal for the two filters, so
+	// getOrCreateThreadLocalPlugin hands the second filter the first one's root context.
+	SharedRootContext FilterMode = iota
 	// SharedVM: two plugins with one vm_id and one code, so each worker runs one module instance
 	// with two root contexts (host.Plugin.Join), sharing the module's globals, the vm_id's shared
 	// data and one set of stats: what Envoy does for two wasm filters with the same vm_id and
-	// code whose plugins differ (name, root_id, configuration or listener).
-	SharedVM FilterMode = iota
-	// SharedRootContext: both filters use one plugin, one root context per worker. Envoy does
-	// this when both filters' plugin keys are equal (proxy_wasm::PluginBase::key: root_id,
-	// configuration, name, traffic direction, listener metadata), as for the two filters of one
-	// listener sharing envoy/envoy.yaml's &iotauthz configuration.
-	SharedRootContext
+	// code whose plugin keys differ (name, root_id, configuration, traffic direction or
+	// listener metadata).
+	SharedVM
 	// SeparateVMs: the HTTP filter gets VMs of its own (vm_id "iotauthz.http"), as when the two
 	// filters name different vm_ids.
 	SeparateVMs
@@ -136,9 +140,8 @@ type Gateway struct {
 // ErrServerClosed is what Serve returns after Shutdown or Close.
 var ErrServerClosed = errors.New("gateway: server closed")
 
-// New loads the plugin (host.New with the real clock, one VM per worker) as the network filter,
-// joins the HTTP filter's plugin to the same VMs (see Config.Filters for the other ways),
-// and returns a gateway ready to Serve. A plugin configuration the plugin refuses is an error
+// New loads the plugin (host.New with the real clock, one VM per worker) for the network filter
+// and, by default, the HTTP filter too (see Config.Filters for the other ways), and returns a gateway ready to Serve. A plugin configuration the plugin refuses is an error
 // here, as Envoy refuses it.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.TLS == nil || (len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil) {
@@ -200,8 +203,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	// The HTTP filter: the same plugin name, root id and configuration (envoy.yaml's &iotauthz
-	// anchor), a second root context in each worker's instance.
+	// The HTTP filter: by default the network filter's plugin (envoy.yaml's &iotauthz anchor
+	// gives both the same plugin key); with SharedVM a second root context in each worker's
+	// instance.
 	var hp *host.Plugin
 	switch cfg.Filters {
 	case SharedVM:
@@ -212,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		hcfg.VMID = "iotauthz.http"
 		hp, err = host.New(ctx, hcfg)
 	default:
-		err = fmt.Errorf("Config.Filters %d: want SharedVM, SharedRootContext or SeparateVMs", cfg.Filters)
+		err = fmt.Errorf("Config.Filters %d: want SharedRootContext, SharedVM or SeparateVMs", cfg.Filters)
 	}
 	if err != nil {
 		p.Close()

@@ -105,10 +105,10 @@ func decisions(t *testing.T, s *demostack.Stack) []string {
 }
 
 // The acceptance of issue 15 for the gateway: iotauthz runs with its network filter and its HTTP
-// filter in one VM per worker (same vm_id and code, two root contexts: gateway.SharedVM), with
-// MQTT over TLS, MQTT over WSS and HTTPS publishes at once; every decision and metric is as with
-// separate VMs, and as with one root context for both filters (gateway.SharedRootContext, what
-// Envoy does when both filters' plugin keys are equal).
+// filter in one VM per worker, with one root context for both (gateway.SharedRootContext, what
+// Envoy does for envoy.yaml, whose two filters' plugin keys are equal) or two
+// (gateway.SharedVM), with MQTT over TLS, MQTT over WSS and HTTPS publishes at once; every
+// decision and metric is as with separate VMs.
 func TestGateway_SharedVMAsSeparateVMs(t *testing.T) {
 	modes := []struct {
 		name string
