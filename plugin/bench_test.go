@@ -3,7 +3,7 @@
 package main
 
 // Benchmarks of the filter through the real iotauthz.wasm inside host/ (wazero, Envoy's rules,
-// virtual clock): the performance goals P1–P4 and P6 of DESIGN.md. scripts/benchreport reads
+// virtual clock): the performance goals P1, P1d, P2–P4 and P6 of DESIGN.md. scripts/benchreport reads
 // them by name and unit; bench_native_test.go holds the native baselines (the engine, package
 // authz, compiled natively on its in-memory ports). No benchmark asserts a figure: they fail only when the
 // filter does something other than what is measured (a denial, a missing call, a trap).
@@ -12,7 +12,7 @@ package main
 // CPU time per op ("cpu-ns/op", "cpu-ns/packet"): on the shared 2-core machine wall time also
 // counts the time other processes held the CPU, often 1.5–3× the CPU time.
 //
-//	go test -run '^$' -bench 'HTTPPublishCached|MQTTPublishAuthorize|ColdAuthorization' ./plugin
+//	go test -run '^$' -bench 'HTTPPublishCached|HTTPDeny|MQTTPublishAuthorize|ColdAuthorization' ./plugin
 
 import (
 	"bytes"
@@ -151,6 +151,15 @@ func (a *timedAuthorizer) reset() { a.hits.Store(0); a.nanos.Store(0) }
 
 // ---- helpers for *testing.B (env.settle and friends want a *testing.T) ----
 
+// benchMetric is env.metric for a benchmark: one tick (the virtual clock one second on), then
+// the metric's value.
+func benchMetric(b *testing.B, e *env, name string) int64 {
+	e.clock.Advance(time.Second)
+	benchSettle(b, e)
+	v, _ := e.p.Metric("wasmcustom." + name)
+	return v
+}
+
 func benchSettle(b *testing.B, e *env) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -217,29 +226,114 @@ func (s *countingSink) OnClose(d string)                { s.closed, s.isClosed =
 // with end of stream, the check that they were forwarded, the stream closed. The cache and the
 // verified-signature cache are warmed outside the timer; logging is at warn.
 func BenchmarkHTTPPublishCached(b *testing.B) {
+	benchCachedHTTP(b, benchAllowed(), "")
+}
+
+// ---- P1d: the deny paths, each beside the cached allow ----
+
+// The P1d benchmarks run BenchmarkHTTPPublishCached's harness (same warmed connection, same VM,
+// same request) with the one change that makes the request a denial; each op ends in a local
+// 403. Failure lines are error level, so they pass logging.level warn, and past the default
+// budget (logging.failureLinesPerSecond 100, on host/'s virtual clock that does not move
+// during the loop) they are suppressed: the loop measures a flood, as an attack would send it.
+// The first deny is checked (403, reason) before the timer starts; after the loop the
+// iotauthz.decisions.denied metric must have counted every op.
+
+// BenchmarkHTTPDenyNoToken: the token header removed (TOKEN_MISSING).
+func BenchmarkHTTPDenyNoToken(b *testing.B) {
+	benchCachedHTTP(b, remove(benchAllowed(), "x-device-token"), "TOKEN_MISSING")
+}
+
+// BenchmarkHTTPDenyBadSignature: the same token signed by another key (SIGNATURE_INVALID),
+// the same forged signature on every op.
+func BenchmarkHTTPDenyBadSignature(b *testing.B) {
+	benchCachedHTTP(b, publishHeaders(benchTopic, benchToken, benchForged()), "SIGNATURE_INVALID")
+}
+
+// BenchmarkHTTPDenyWrongHost: a Host that is not one of dataEndpoints (DATA_ENDPOINT_MISMATCH).
+func BenchmarkHTTPDenyWrongHost(b *testing.B) {
+	benchCachedHTTP(b, replace(benchAllowed(), ":authority", "evil.example.com"), "DATA_ENDPOINT_MISMATCH")
+}
+
+// BenchmarkHTTPDenyUnknownAuthorizer: x-amz-customauthorizer-name names no configured
+// authorizer (AUTHORIZER_NOT_FOUND).
+func BenchmarkHTTPDenyUnknownAuthorizer(b *testing.B) {
+	benchCachedHTTP(b, publishHeaders(benchTopic, benchToken, benchSignature(), "x-amz-customauthorizer-name", "nope"), "AUTHORIZER_NOT_FOUND")
+}
+
+// BenchmarkHTTPDenyPolicy: the cached decision's policy denies the topic explicitly
+// (AUTHORIZATION_FAILURE).
+func BenchmarkHTTPDenyPolicy(b *testing.B) {
+	benchCachedHTTP(b, replace(benchAllowed(), ":path", "/topics/device%2Fsecret?qos=1"), "AUTHORIZATION_FAILURE")
+}
+
+// benchToken is the token of the P1 and P1d requests; its signatures are made once per process.
+const benchToken = "bench-token-1"
+
+var benchSigs struct {
+	once         sync.Once
+	good, forged string
+}
+
+func benchSignatures() (good, forged string) {
+	benchSigs.once.Do(func() {
+		benchSigs.good, benchSigs.forged = sign(testKey, benchToken), sign(otherKey, benchToken)
+	})
+	return benchSigs.good, benchSigs.forged
+}
+
+func benchSignature() string { g, _ := benchSignatures(); return g }
+func benchForged() string    { _, f := benchSignatures(); return f }
+
+// benchAllowed is P1's request: a publish of benchToken, signed by testKey.
+func benchAllowed() host.Headers { return publishHeaders(benchTopic, benchToken, benchSignature()) }
+
+// benchCachedHTTP is the harness of P1 and P1d: it warms the connection's decision cache with
+// the allowed request, checks h once (forwarded when reason is "", else a local 403 logged with
+// reason), then times h on new streams of the same connection. Each op must end as the check
+// did: Continue for the allow, a stopped stream for a deny; after the loop the authorizer must
+// not have been called, and a deny must have counted b.N denials.
+func benchCachedHTTP(b *testing.B, h host.Headers, reason string) {
 	e := newEnv(b, benchQuiet, workers(1), hostLog(host.LogWarn))
 	e.auth.setAnswer(respond(200, devicePolicy("device1")))
 	vm := e.p.Worker(0)
 	props := httpProps(1)
-	tok := "bench-token-1"
-	h := publishHeaders(benchTopic, tok, sign(testKey, tok))
 
 	warm := vm.NewHTTPStream(props)
-	warm.RequestHeaders(h, true)
+	warm.RequestHeaders(benchAllowed(), true)
 	benchSettle(b, e)
 	if !warm.Upstream().HeadersSent {
 		b.Fatalf("warm-up publish not forwarded\n%s", e.logs())
 	}
 	warm.Close()
+
+	want := host.Continue
+	if reason != "" {
+		check := vm.NewHTTPStream(props)
+		want = check.RequestHeaders(h, true)
+		benchSettle(b, e)
+		c := check.Client()
+		if c.LocalReply == nil || c.LocalReply.Status != 403 || !traceBody.Match(c.LocalReply.Body) || check.Upstream().HeadersSent {
+			b.Fatalf("want a local 403 with a trace id and nothing upstream, got %+v (filter status %v)\n%s", c, want, e.logs())
+		}
+		if f := e.lastFailure(); f == nil || f["reason"] != reason {
+			b.Fatalf("failure line %v, want reason %s\n%s", f, reason, e.logs())
+		}
+		if want == host.Continue {
+			b.Fatalf("a denied request returned Continue")
+		}
+		check.Close()
+	}
 	calls := e.auth.hits.Load()
+	denied0 := benchMetric(b, e, "iotauthz.decisions.denied")
 
 	b.ReportAllocs()
 	b.ResetTimer()
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		s := vm.NewHTTPStream(props)
-		if st := s.RequestHeaders(h, true); st != host.Continue {
-			b.Fatalf("op %d: request headers %v, want Continue (a cache hit)\n%s", i, st, e.logs())
+		if st := s.RequestHeaders(h, true); st != want {
+			b.Fatalf("op %d: request headers %v, want %v (as the checked request)\n%s", i, st, want, e.logs())
 		}
 		s.Close()
 	}
@@ -250,6 +344,11 @@ func BenchmarkHTTPPublishCached(b *testing.B) {
 	}
 	if err := vm.Err(); err != nil {
 		b.Fatal(err)
+	}
+	if reason != "" {
+		if n := benchMetric(b, e, "iotauthz.decisions.denied") - denied0; n != int64(b.N) {
+			b.Fatalf("iotauthz.decisions.denied counted %d denials, want %d (every op)", n, b.N)
+		}
 	}
 }
 
