@@ -14,6 +14,7 @@ import (
 
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
 	"github.com/iotauthz/iotauthz/host/gateway/lambda"
 	"github.com/iotauthz/iotauthz/internal/lambdatest"
@@ -22,25 +23,15 @@ import (
 // lambdaARN is the authorizer function, as DescribeAuthorizer would print it.
 const lambdaARN = "arn:aws:lambda:us-east-1:123456789012:function:iot-custom-authorizer"
 
-// lambdaPluginConfig is pluginConfig with authorizer "tokens" given by authorizerFunctionArn,
-// and decisions shared by token (so concurrent first requests make one invocation).
+// lambdaPluginConfig is the demo's configuration (demostack.Config) with authorizer "tokens"
+// given by authorizerFunctionArn, and decisions shared by token (so concurrent first requests
+// make one invocation).
 func lambdaPluginConfig(publicPEM []byte) []byte {
-	cfg := map[string]any{
-		"region":                "us-east-1",
-		"accountId":             "123456789012",
-		"dataEndpoints":         []string{"localhost"},
-		"defaultAuthorizerName": authorizer,
-		"authorizers": []map[string]any{{
-			"authorizerName":         authorizer,
-			"authorizerFunctionArn":  lambdaARN,
-			"authorizerFunction":     map[string]any{"timeoutMillis": 4000},
-			"tokenKeyName":           tokenKey,
-			"tokenSigningPublicKeys": map[string]string{"e2e": string(publicPEM)},
-			"enableCachingForHttp":   true,
-		}},
-		"cache":   map[string]any{"scope": "token"},
-		"logging": map[string]any{"level": "info"},
-	}
+	cfg := demostack.Config(publicPEM, "disconnect", "info")
+	a := cfg["authorizers"].([]map[string]any)[0]
+	a["authorizerFunctionArn"] = lambdaARN
+	a["authorizerFunction"] = map[string]any{"timeoutMillis": 4000}
+	cfg["cache"] = map[string]any{"scope": "token"}
 	b, _ := json.Marshal(cfg)
 	return b
 }

@@ -55,9 +55,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 
 // The demo's names: the plugin configuration's authorizer and token key, the device token.
 const (
-	demoAuthorizer = "tokens"
-	demoTokenKey   = "x-device-token"
-	demoToken      = "demo-token"
+	demoAuthorizer = demostack.Authorizer
+	demoTokenKey   = demostack.TokenKey
+	demoToken      = demostack.Token
 )
 
 // demoInfo is what the printed commands need; serveDemo hands it to ready (tests).
@@ -219,32 +219,14 @@ func serveDemo(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	return 0
 }
 
-// demoPluginConfig is DESIGN contract 1 for the demo: data endpoint localhost, one authorizer.
+// demoPluginConfig is the demo stack's configuration (demostack.Config), indented for the reader
+// of plugin.json.
 func demoPluginConfig(publicPEM []byte, denyAction string, verbose bool) []byte {
 	level := "info"
 	if verbose {
 		level = "debug"
 	}
-	cfg := map[string]any{
-		"region":                "us-east-1",
-		"accountId":             "123456789012",
-		"dataEndpoints":         []string{"localhost"},
-		"defaultAuthorizerName": demoAuthorizer,
-		"authorizers": []map[string]any{{
-			"authorizerName": demoAuthorizer,
-			"authorizerFunction": map[string]any{"cluster": "authorizer", "authority": "authorizer",
-				"path": "/authorize", "timeoutMillis": 5000},
-			"tokenKeyName":           demoTokenKey,
-			"tokenSigningPublicKeys": map[string]string{"demo": string(publicPEM)},
-			"signingDisabled":        false,
-			"status":                 "ACTIVE",
-			"enableCachingForHttp":   true,
-		}},
-		"cache":   map[string]any{"scope": "connection", "maxEntries": 10000, "staleIfErrorSeconds": 0},
-		"mqtt":    map[string]any{"denyAction": denyAction, "maxPacketBytes": 131072, "stripCredentialsFromUsername": true},
-		"logging": map[string]any{"level": level, "debugClientIds": []string{}},
-	}
-	b, _ := json.MarshalIndent(cfg, "", "  ")
+	b, _ := json.MarshalIndent(demostack.Config(publicPEM, denyAction, level), "", "  ")
 	return append(b, '\n')
 }
 

@@ -111,7 +111,14 @@ type Stack struct {
 // endpoint localhost, authorizer "tokens" on cluster "authorizer", the connection cache, and
 // mqtt.denyAction "disconnect" (AWS IoT's MQTT 3.1.1 behaviour).
 func PluginConfig(publicPEM []byte) []byte {
-	cfg := map[string]any{
+	b, _ := json.Marshal(Config(publicPEM, "disconnect", "info"))
+	return b
+}
+
+// Config is PluginConfig as a value, with mqtt.denyAction and logging.level given: `iotauthz demo`
+// writes it indented, and tests change the parts they test.
+func Config(publicPEM []byte, denyAction, logLevel string) map[string]any {
+	return map[string]any{
 		"region":                "us-east-1",
 		"accountId":             "123456789012",
 		"dataEndpoints":         []string{"localhost"},
@@ -127,11 +134,9 @@ func PluginConfig(publicPEM []byte) []byte {
 			"enableCachingForHttp":   true,
 		}},
 		"cache":   map[string]any{"scope": "connection", "maxEntries": 10000, "staleIfErrorSeconds": 0},
-		"mqtt":    map[string]any{"denyAction": "disconnect", "maxPacketBytes": 131072, "stripCredentialsFromUsername": true},
-		"logging": map[string]any{"level": "info", "debugClientIds": []string{}},
+		"mqtt":    map[string]any{"denyAction": denyAction, "maxPacketBytes": 131072, "stripCredentialsFromUsername": true},
+		"logging": map[string]any{"level": logLevel, "debugClientIds": []string{}},
 	}
-	b, _ := json.Marshal(cfg)
-	return b
 }
 
 // Start starts the stack on loopback ports with module (BuildPlugin's).
