@@ -140,45 +140,28 @@ func parseISO8601(s string) (time.Time, bool) {
 		}
 		return false
 	}
-	if !sep('-') {
+	// two reads two digits into *v.
+	two := func(v *int) bool {
+		n, ok := digits(s, i, 2)
+		*v, i = n, i+2
+		return ok
+	}
+	if !sep('-') || !two(&month) || !sep('-') || !two(&day) {
 		return time.Time{}, false
 	}
-	if month, ok = digits(s, i, 2); !ok {
-		return time.Time{}, false
-	}
-	i += 2
-	if !sep('-') {
-		return time.Time{}, false
-	}
-	if day, ok = digits(s, i, 2); !ok {
-		return time.Time{}, false
-	}
-	i += 2
 	offset := 0
 	if i < len(s) {
 		if s[i] != 'T' {
 			return time.Time{}, false
 		}
 		i++
-		if hour, ok = digits(s, i, 2); !ok {
+		if !two(&hour) || !sep(':') || !two(&minute) {
 			return time.Time{}, false
 		}
-		i += 2
-		if !sep(':') {
-			return time.Time{}, false
-		}
-		if minute, ok = digits(s, i, 2); !ok {
-			return time.Time{}, false
-		}
-		i += 2
 		if basic || i < len(s) && s[i] == ':' {
-			if !sep(':') {
+			if !sep(':') || !two(&sec) {
 				return time.Time{}, false
 			}
-			if sec, ok = digits(s, i, 2); !ok {
-				return time.Time{}, false
-			}
-			i += 2
 			if i < len(s) && (s[i] == '.' || s[i] == ',') {
 				i++
 				n := 0

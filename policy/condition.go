@@ -241,28 +241,37 @@ func (p *parser) condValue(c *cond, info opInfo, val strAt, path, sid string) {
 		}
 		pat, _, _ := parsePattern(strings.ToLower(val.str), patternOptions{fold: true})
 		c.pats = append(c.pats, pat)
-	case famNumeric:
-		f, ok := parseNumber(val.str)
+	case famNumeric, famDate, famIP:
+		var ok bool
+		switch info.family {
+		case famNumeric:
+			ok = appendParsed(&c.nums, val.str, parseNumber)
+		case famDate:
+			ok = appendParsed(&c.times, val.str, parseDate)
+		default:
+			ok = appendParsed(&c.nets, val.str, parseCIDR)
+		}
 		if !ok {
-			p.errAt(val.off, path, sid, strconv.Quote(val.str)+" is not a number; Numeric conditions take decimal numbers such as \"10\", \"-2.5\" or \"1e3\" (policy variables are not allowed here)")
+			p.errAt(val.off, path, sid, strconv.Quote(val.str)+valueForms[info.family]+" (policy variables are not allowed here)")
 			return
 		}
-		c.nums = append(c.nums, f)
-	case famDate:
-		t, ok := parseDate(val.str)
-		if !ok {
-			p.errAt(val.off, path, sid, strconv.Quote(val.str)+" is not a date; Date conditions take ISO 8601 (\"2026-12-05T06:00:00Z\", \"2026-12-05\") or epoch seconds (\"1733378400\") (policy variables are not allowed here)")
-			return
-		}
-		c.times = append(c.times, t)
-	case famIP:
-		n, ok := parseCIDR(val.str)
-		if !ok {
-			p.errAt(val.off, path, sid, strconv.Quote(val.str)+" is not an IP address or CIDR block; write e.g. \"203.0.113.0/24\", \"192.0.2.7\" or \"2001:db8::/32\" (policy variables are not allowed here)")
-			return
-		}
-		c.nets = append(c.nets, n)
 	}
+}
+
+// valueForms says, after the quoted value, what a Numeric, Date or IP condition takes instead.
+var valueForms = map[opFamily]string{
+	famNumeric: " is not a number; Numeric conditions take decimal numbers such as \"10\", \"-2.5\" or \"1e3\"",
+	famDate:    " is not a date; Date conditions take ISO 8601 (\"2026-12-05T06:00:00Z\", \"2026-12-05\") or epoch seconds (\"1733378400\")",
+	famIP:      " is not an IP address or CIDR block; write e.g. \"203.0.113.0/24\", \"192.0.2.7\" or \"2001:db8::/32\"",
+}
+
+// appendParsed appends parse(s) to *dst and reports whether s parsed.
+func appendParsed[T any](dst *[]T, s string, parse func(string) (T, bool)) bool {
+	v, ok := parse(s)
+	if ok {
+		*dst = append(*dst, v)
+	}
+	return ok
 }
 
 func caseHintMap(name string) string {
