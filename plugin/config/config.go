@@ -22,9 +22,15 @@ type Config struct {
 
 	// DataEndpoints are the host names devices connect to (AWS's iot:Data-ATS endpoint or a
 	// domain configuration). The Host header (HTTP, WebSocket) or the SNI (MQTT over TLS) must be
-	// one of them, compared case-insensitively with any port ignored. Required, at least one;
-	// stored lowercased. JSON: "dataEndpoints".
+	// one of them, compared case-insensitively with any port ignored. Required, at least one,
+	// unless Domains is given; stored lowercased, followed by the names of Domains.
+	// JSON: "dataEndpoints".
 	DataEndpoints []string
+
+	// Domains are domain configurations (AWS's CreateDomainConfiguration): endpoints with their
+	// own default authorizer, allowAuthorizerOverride and application protocol. See Domain
+	// (domains.go). JSON: "domains", an array of describe-domain-configuration objects, optional.
+	Domains []*Domain
 
 	// DefaultAuthorizerName is the authorizer used when a request names none (no
 	// x-amz-customauthorizer-name header or query parameter). Optional; when set it must name one
@@ -156,6 +162,10 @@ type MQTT struct {
 	// has not sent its CONNECT by then is closed. 1–300, default 10.
 	// JSON: "mqtt.connectTimeoutSeconds".
 	ConnectTimeoutSeconds int
+
+	// Limits are AWS IoT Core's message broker limits (client id, topic, payload, keep-alive,
+	// empty client id), AWS's numbers by default; see MQTTLimits. JSON: "mqtt.limits".
+	Limits MQTTLimits
 }
 
 // Logging is the "logging" object.
@@ -269,7 +279,7 @@ func Parse(b []byte) (*Config, error) {
 		return nil, errorf("configuration", "not valid JSON")
 	}
 	top, err := object("configuration", "", root,
-		"region", "accountId", "dataEndpoints", "defaultAuthorizerName", "authorizers",
+		"region", "accountId", "dataEndpoints", "domains", "defaultAuthorizerName", "authorizers",
 		"cache", "mqtt", "logging", "testOverrides")
 	if err != nil {
 		return nil, err
@@ -290,8 +300,10 @@ func Parse(b []byte) (*Config, error) {
 	}
 	c.arnPrefix = arnPrefix(c.Region, c.AccountID)
 
-	if c.DataEndpoints, err = endpoints(top["dataEndpoints"]); err != nil {
-		return nil, err
+	if v, ok := top["dataEndpoints"]; ok || !top["domains"].Exists() {
+		if c.DataEndpoints, err = endpoints(v); err != nil {
+			return nil, err
+		}
 	}
 	if c.Authorizers, err = authorizers(top["authorizers"]); err != nil {
 		return nil, err
@@ -303,6 +315,9 @@ func Parse(b []byte) (*Config, error) {
 		if _, ok := c.Authorizers[c.DefaultAuthorizerName]; !ok {
 			return nil, errorf("defaultAuthorizerName", strconv.Quote(c.DefaultAuthorizerName)+" is not one of the authorizers")
 		}
+	}
+	if err = c.parseDomains(top["domains"]); err != nil { // domains.go
+		return nil, err
 	}
 	if c.Cache, err = cache(top["cache"]); err != nil {
 		return nil, err
@@ -728,10 +743,11 @@ func mqtt(v jsonv.Value) (MQTT, error) {
 	c := MQTT{DenyAction: DenyAuto, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
 		ConnectTimeoutSeconds: 10}
 	if !v.Exists() {
+		c.Limits = DefaultLimits()
 		return c, nil
 	}
 	m, err := object("mqtt", "mqtt", v, "denyAction", "maxPacketBytes", "stripCredentialsFromUsername",
-		"forwardPassword", "connectTimeoutSeconds")
+		"forwardPassword", "connectTimeoutSeconds", "limits")
 	if err != nil {
 		return c, err
 	}
@@ -760,7 +776,8 @@ func mqtt(v jsonv.Value) (MQTT, error) {
 			return c, err
 		}
 	}
-	return c, nil
+	c.Limits, err = limits(m["limits"], c.MaxPacketBytes)
+	return c, err
 }
 
 // LogLevels are the accepted logging.level values, lowest first.

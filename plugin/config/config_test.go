@@ -107,7 +107,7 @@ func TestParse_Full(t *testing.T) {
 		t.Fatalf("cache %+v", c.Cache)
 	}
 	if c.MQTT != (MQTT{DenyAction: DenyReject, MaxPacketBytes: 4096, StripCredentialsFromUsername: false,
-		ForwardPassword: true, ConnectTimeoutSeconds: 30}) {
+		ForwardPassword: true, ConnectTimeoutSeconds: 30, Limits: limitsWithPayload(4096)}) {
 		t.Fatalf("mqtt %+v", c.MQTT)
 	}
 	if c.Logging.Level != LevelDebug || len(c.Logging.DebugClientIDs) != 2 || c.Logging.DebugClientIDs[1] != "dev2" {
@@ -139,7 +139,7 @@ func TestParse_Defaults(t *testing.T) {
 		t.Fatalf("cache defaults %+v", c.Cache)
 	}
 	if c.MQTT != (MQTT{DenyAction: DenyAuto, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
-		ConnectTimeoutSeconds: 10}) {
+		ConnectTimeoutSeconds: 10, Limits: DefaultLimits()}) {
 		t.Fatalf("mqtt defaults %+v", c.MQTT)
 	}
 	if c.Logging.Level != LevelInfo || c.Logging.DebugClientIDs != nil {
