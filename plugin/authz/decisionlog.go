@@ -53,7 +53,25 @@ type logLine struct {
 	reason           string
 	details          string
 	disconnectReason string
-	debug            bool // a debug line: only for logging.debugClientIds or level debug
+	// retain: Publish-In lines only, whether the PUBLISH (or HTTPS publish) asked to be retained:
+	// "True" or "False" as AWS IoT's CloudWatch lines write it; "" leaves the field out (the flag
+	// was not read).
+	retain string
+	debug  bool // a debug line: only for logging.debugClientIds or level debug
+}
+
+// Values of logLine.retain.
+const (
+	retainTrue  = "True"
+	retainFalse = "False"
+)
+
+// retainValue is logLine.retain for a publish whose RETAIN flag is r.
+func retainValue(r bool) string {
+	if r {
+		return retainTrue
+	}
+	return retainFalse
 }
 
 // logsDebug reports whether debug decision lines can be written at all, so that hot paths skip
@@ -115,6 +133,7 @@ func (e *Engine) write(l *logLine, level LogLevel, name string, now int64) {
 	b = appendField(b, "reason", l.reason)
 	b = appendField(b, "details", l.details)
 	b = appendField(b, "disconnectReason", l.disconnectReason)
+	b = appendField(b, "retain", l.retain)
 	b = append(b, '}')
 	e.logBuf = b
 	e.h.Log(level, b)

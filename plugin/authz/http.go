@@ -33,6 +33,8 @@ type Stream struct {
 	authName string
 	topic    string
 	retain   bool
+	// retainRead: the publish's qos and retain were read and accepted (its log lines carry retain)
+	retainRead bool
 	// publish: an HTTPS publish, whose body is bounded by maxPublishBody; body counts its bytes.
 	publish bool
 	body    int
@@ -112,6 +114,7 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 				return s.deny(&denial{reasonUnsupported, "retain must be true or false, not " + quote(v)})
 			}
 		}
+		s.retainRead = true
 	}
 	// An upgrade with no name, no signature header and no token leaves the credentials to the
 	// MQTT CONNECT (username and password); a signature in the query alone does not count.
@@ -227,7 +230,7 @@ func (s *Stream) apply(o outcome) Action {
 		}
 		p.emit(&logLine{traceID: s.trace(), eventType: evPublishIn, protocol: "HTTP", status: statusSuccess,
 			principalID: d.principalID, sourceIP: s.address().IP, sourcePort: s.src.Port, topicName: s.topic,
-			authorizerName: s.authName, details: details, debug: true})
+			authorizerName: s.authName, details: details, retain: retainValue(s.retain), debug: true})
 	}
 	return Continue
 }
@@ -279,9 +282,13 @@ func (s *Stream) reply(den *denial, principalID string, status int, message stri
 	s.mode = modeDone
 	p.count(MetricDenied, 1)
 	s.address()
+	retain := ""
+	if event == evPublishIn && s.retainRead {
+		retain = retainValue(s.retain)
+	}
 	p.emit(&logLine{traceID: s.trace(), eventType: event, protocol: "HTTP", status: statusFailure,
 		principalID: principalID, sourceIP: s.src.IP, sourcePort: s.src.Port, topicName: s.topic,
-		authorizerName: s.authName, reason: den.reason, details: den.details})
+		authorizerName: s.authName, reason: den.reason, details: den.details, retain: retain})
 	body := make([]byte, 0, 80)
 	body = append(body, `{"message":"`...)
 	body = append(body, message...)

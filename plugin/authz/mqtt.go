@@ -481,11 +481,15 @@ func (c *Conn) onRefresh(o outcome) {
 		c.closeWith("AUTH_ERROR", reasonRefreshFailed, o.den.reason+": "+o.den.details)
 		return
 	}
-	ev := newEvaluator(c.e, o.d, c.clientID, c.clientID != "", c.src.IP, c.src.domain)
+	// The new policy is evaluated with exactly the CONNECT's inputs: the client id the CONNECT
+	// was decided with (an empty one stays present and empty: ${iot:ClientId} resolves to ""),
+	// its connect attributes and Will topic, the source address and the domain.
+	id := c.eval.connectClientID()
+	ev := newEvaluator(c.e, o.d, id, true, c.src.IP, c.src.domain)
 	if ci := c.sess.Connect(); ci != nil {
-		ev.SetConnect(ci) // the same connect attributes and Will topic as at CONNECT
+		ev.SetConnect(ci)
 	}
-	if c.clientID != "" && !ev.Allow(session.Connect, []byte(c.clientID)) {
+	if !ev.Allow(session.Connect, []byte(id)) {
 		c.closeWith("AUTH_ERROR", reasonRefreshFailed, "the refreshed policy denies "+ev.denied("iot:Connect"))
 		return
 	}
@@ -498,10 +502,18 @@ func (c *Conn) onRefresh(o outcome) {
 		c.refreshAt = 1 << 62 // the session is ending: no further refresh
 		return
 	}
+	details := "policy refreshed"
 	c.refreshAt = c.e.h.Now() + int64(o.d.refreshSecs)*1e9
+	if o.stale {
+		// The authorizer failed and an expired decision stands in (cache.staleIfErrorSeconds):
+		// try again soon, and at the latest when the stale window ends, where a failure closes.
+		wait := c.staleRetry(o.d)
+		details = "refresh failed; stale decision served (staleIfErrorSeconds), retried in " + itoa(int((wait+999e6)/1e9)) + " s"
+		c.refreshAt = c.e.h.Now() + wait
+	}
 	c.e.emit(&logLine{traceID: c.traceID, eventType: evConnect, protocol: "MQTT", status: statusSuccess,
 		clientID: c.clientID, principalID: o.d.principalID, sourceIP: c.src.IP, sourcePort: c.src.Port,
-		authorizerName: c.authName, details: "policy refreshed", debug: true})
+		authorizerName: c.authName, details: details, debug: !o.stale})
 }
 
 // onDecision logs and counts every decision the session makes. The session's Disconnect
@@ -540,6 +552,9 @@ func (c *Conn) onDecision(d session.Decision) {
 		c.clientID = l.clientID
 	} else {
 		l.topicName = string(d.Name)
+	}
+	if d.Event == session.EventPublishIn {
+		l.retain = retainValue(d.Retain)
 	}
 	if d.Allowed {
 		l.status = statusSuccess
