@@ -335,26 +335,44 @@ func (s *HTTPStream) failed() bool {
 func (s *HTTPStream) onHeaders(d *direction, h Headers, eos bool) FilterStatus {
 	d.headers = normalizeHeaders(h)
 	d.end = eos
-	if s.failed() {
-		if s.vm.p.cfg.FailOpen {
-			s.sendHeaders(d, d.headers, eos)
-			return Continue
-		}
-		return StopAllIteration
+	send := func() { s.sendHeaders(d, d.headers, eos) }
+	if st, failed := s.afterFailure(StopAllIteration, send); failed {
+		return st
 	}
 	fn, _, _ := s.fns(d)
-	d.headersAvail = true
-	r, _ := s.vm.call(s.ctx, fn, uint64(s.ctx.id), uint64(len(d.headers)), b2u(eos))
+	return s.filterFields(fn, &d.headersAvail, &d.stoppedAll, StopAllIteration, send,
+		uint64(s.ctx.id), uint64(len(d.headers)), b2u(eos))
+}
+
+// afterFailure reports whether the VM has failed, and then what the stream does: with FailOpen it
+// forwards (send) and continues, otherwise it stops with closed.
+func (s *HTTPStream) afterFailure(closed FilterStatus, send func()) (FilterStatus, bool) {
+	if !s.failed() {
+		return Continue, false
+	}
+	if s.vm.p.cfg.FailOpen {
+		send()
+		return Continue, true
+	}
+	return closed, true
+}
+
+// filterFields runs a headers or trailers callback fn(args): the fields are readable while
+// *avail. When the guest stops iteration (or asked to), *stopped is set and the stream stops
+// with stop; otherwise send forwards the fields.
+func (s *HTTPStream) filterFields(fn api.Function, avail, stopped *bool, stop FilterStatus, send func(), args ...uint64) FilterStatus {
+	*avail = true
+	r, _ := s.vm.call(s.ctx, fn, args...)
 	if s.failed() {
-		return StopAllIteration
+		return stop
 	}
 	st := Continue
 	if uint32(r) != 0 || s.vm.stopNext {
-		d.stoppedAll = true
-		st = StopAllIteration
+		*stopped = true
+		st = stop
 	} else {
-		d.headersAvail = false
-		s.sendHeaders(d, d.headers, eos)
+		*avail = false
+		send()
 	}
 	s.vm.runDeferred()
 	return st
@@ -364,12 +382,8 @@ func (s *HTTPStream) onData(d *direction, b []byte, eos bool) FilterStatus {
 	if eos {
 		d.end = true
 	}
-	if s.failed() {
-		if s.vm.p.cfg.FailOpen {
-			s.sendData(d, append([]byte(nil), b...), eos)
-			return Continue
-		}
-		return StopIterationNoBuffer
+	if st, failed := s.afterFailure(StopIterationNoBuffer, func() { s.sendData(d, append([]byte(nil), b...), eos) }); failed {
+		return st
 	}
 	if d.stoppedAll || d.trailersStopped {
 		d.held = append(d.held, b...)
@@ -422,12 +436,8 @@ func (s *HTTPStream) onTrailers(d *direction, t Headers) FilterStatus {
 	d.end = true
 	d.trailers = normalizeHeaders(t)
 	d.hasTrailers = true
-	if s.failed() {
-		if s.vm.p.cfg.FailOpen {
-			s.sendTrailers(d)
-			return Continue
-		}
-		return StopIteration
+	if st, failed := s.afterFailure(StopIteration, func() { s.sendTrailers(d) }); failed {
+		return st
 	}
 	if d.stoppedAll {
 		return StopAllIteration
@@ -437,17 +447,7 @@ func (s *HTTPStream) onTrailers(d *direction, t Headers) FilterStatus {
 
 func (s *HTTPStream) filterTrailers(d *direction) FilterStatus {
 	_, _, fn := s.fns(d)
-	d.trailersAvail = true
-	r, _ := s.vm.call(s.ctx, fn, uint64(s.ctx.id), uint64(len(d.trailers)))
-	if s.failed() {
-		return StopIteration
-	}
-	st := Continue
-	if uint32(r) != 0 || s.vm.stopNext {
-		d.trailersStopped = true
-		st = StopIteration
-	} else {
-		d.trailersAvail = false
+	send := func() {
 		if d.buffering {
 			body := d.body
 			d.buffering, d.bodyAvail, d.body = false, false, nil
@@ -455,8 +455,8 @@ func (s *HTTPStream) filterTrailers(d *direction) FilterStatus {
 		}
 		s.sendTrailers(d)
 	}
-	s.vm.runDeferred()
-	return st
+	return s.filterFields(fn, &d.trailersAvail, &d.trailersStopped, StopIteration, send,
+		uint64(s.ctx.id), uint64(len(d.trailers)))
 }
 
 // resume is continueDecoding/continueEncoding, run after the VM call that
@@ -593,12 +593,20 @@ func (s *HTTPStream) sendLocalReply(r LocalReply) {
 		s.grpcLocalReply(r)
 		return
 	}
+	// Envoy's Utility::prepareLocalReply: the plugin's headers are added (addCopy) to :status,
+	// then a body sets content-length and, when the plugin named none, content-type text/plain;
+	// no body removes both.
 	h := Headers{{":status", strconv.Itoa(r.Status)}}
-	if len(r.Body) > 0 {
-		h = append(h, [2]string{"content-length", strconv.Itoa(len(r.Body))}, [2]string{"content-type", "text/plain"})
-	}
 	for _, p := range r.Headers {
 		h = h.add(p[0], p[1])
+	}
+	if len(r.Body) > 0 {
+		h = h.set("content-length", strconv.Itoa(len(r.Body)))
+		if _, ok := h.Get("content-type"); !ok {
+			h = append(h, [2]string{"content-type", "text/plain"})
+		}
+	} else {
+		h = h.remove("content-length").remove("content-type")
 	}
 	s.resp = direction{resp: true}
 	s.onHeaders(&s.resp, h, len(r.Body) == 0)
