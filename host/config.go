@@ -195,6 +195,19 @@ func (h Headers) add(key, value string) Headers {
 	return append(h, [2]string{key, value})
 }
 
+// set replaces the first key's value and drops its other values, or appends key: value: Envoy's
+// HeaderMap::setCopy.
+func (h Headers) set(key, value string) Headers {
+	key = strings.ToLower(key)
+	for i, p := range h {
+		if p[0] == key {
+			h[i][1] = value
+			return append(h[:i+1], h[i+1:].remove(key)...)
+		}
+	}
+	return h.add(key, value)
+}
+
 func (h Headers) remove(key string) Headers {
 	key = strings.ToLower(key)
 	out := h[:0]

@@ -105,6 +105,35 @@ func TestHTTPStream_GRPCLocalReply(t *testing.T) {
 	})
 }
 
+// A plugin's local reply headers are added to the reply as Envoy's prepareLocalReply does
+// (source/common/http/utility.cc): its content-type stands (text/plain only when it names none),
+// content-length is the body's, and a reply without a body has neither.
+func TestHTTPStream_LocalReplyHeaders(t *testing.T) {
+	eachEnvoy(t, func(t *testing.T, profile host.Profile) {
+		p, _ := newPlugin(t, host.Config{Profile: profile})
+		for _, tc := range []struct {
+			body string
+			want host.Headers
+		}{
+			{"{}", host.Headers{{":status", "403"}, {"content-type", "application/json"}, {"content-length", "2"}, {"x-extra", "1"}}},
+			{"", host.Headers{{":status", "403"}, {"x-extra", "1"}}},
+		} {
+			s := p.Worker(0).NewHTTPStream(host.Properties{})
+			s.RequestHeaders(reqHeaders("local-headers", "x-body", tc.body), true)
+			c := s.Client()
+			got := host.Headers{}
+			for _, kv := range c.Headers {
+				if kv[0] != "x-wasm" && kv[0] != "x-req-map" { // the guest's response callback adds these
+					got = append(got, kv)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || string(c.Body) != tc.body {
+				t.Errorf("body %q: headers %v body %q\nwant %v", tc.body, got, c.Body, tc.want)
+			}
+		}
+	})
+}
+
 // Property paths are NUL-separated segments, walked one by one (Envoy's
 // Context::getProperty in source/extensions/common/wasm/context.cc splits
 // the path on '\0'): a segment may hold a ".", and ["a.b","c"] is not

@@ -89,7 +89,9 @@ func TestHTTPStream_LocalReply(t *testing.T) {
 	if lr == nil || lr.Status != 403 || string(lr.Body) != "nope" || lr.Details != "denied_by_test" || lr.GRPCStatus != -1 {
 		t.Fatalf("local reply %+v", lr)
 	}
-	want := host.Headers{{":status", "403"}, {"content-length", "4"}, {"content-type", "text/plain"}, {"x-extra", "1"}, {"x-wasm", "on"}, {"x-req-map", "0"}}
+	// Envoy's order: the plugin's headers, then content-length and content-type
+	// (Utility::prepareLocalReply), then what the response callback adds.
+	want := host.Headers{{":status", "403"}, {"x-extra", "1"}, {"content-length", "4"}, {"content-type", "text/plain"}, {"x-wasm", "on"}, {"x-req-map", "0"}}
 	if len(c.Headers) != len(want) {
 		t.Fatalf("client headers %v", c.Headers)
 	}

@@ -40,6 +40,11 @@ func onRequestHeaders(ctx, n, eos uint32) uint32 {
 	case "close":
 		proxyCloseStream(0)
 		return 1
+	case "local-headers":
+		// A reply whose own headers name a content type and a wrong length.
+		body, _ := header(0, "x-body")
+		localReply(403, "", body, [][2]string{{"Content-Type", "application/json"}, {"content-length", "999"}, {"x-extra", "1"}})
+		return 0
 	case "local-grpc":
 		g, _ := header(0, "x-grpc")
 		code, err := strconv.Atoi(g)
