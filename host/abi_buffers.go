@@ -54,10 +54,7 @@ func proxyGetBufferStatus(vm *VM, s []uint64) abi.Status {
 	if !found {
 		return abi.StatusNotFound
 	}
-	if !vm.writeU32(uint32(s[1]), uint32(len(b.data))) || !vm.writeU32(uint32(s[2]), 0) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(uint32(s[1]), uint32(len(b.data))) && vm.writeU32(uint32(s[2]), 0))
 }
 
 // proxySetBufferBytes follows Envoy's Buffer::copyFrom: start 0 drains size

@@ -69,10 +69,7 @@ func proxyGetHeaderMapSize(vm *VM, s []uint64) abi.Status {
 	if m == nil || !mutable {
 		return abi.StatusBadArgument
 	}
-	if !vm.writeU32(uint32(s[1]), m.byteSize()) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(uint32(s[1]), m.byteSize()))
 }
 
 func proxyGetHeaderMapValue(vm *VM, s []uint64) abi.Status {

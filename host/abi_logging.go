@@ -33,8 +33,5 @@ func proxyLog(vm *VM, s []uint64) abi.Status {
 }
 
 func proxyGetLogLevel(vm *VM, s []uint64) abi.Status {
-	if !vm.writeU32(uint32(s[0]), uint32(vm.p.cfg.LogLevel)) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(uint32(s[0]), uint32(vm.p.cfg.LogLevel)))
 }

@@ -43,10 +43,7 @@ func proxyDefineMetric(vm *VM, s []uint64) abi.Status {
 	vm.nextMetricID[typ] += abi.MetricIDStep
 	id := vm.nextMetricID[typ]
 	vm.metricIDs[id] = vm.p.metrics.define(int(typ), "wasmcustom."+string(name))
-	if !vm.writeU32(uint32(s[3]), id) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(uint32(s[3]), id))
 }
 
 func proxyIncrementMetric(vm *VM, s []uint64) abi.Status {

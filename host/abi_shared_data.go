@@ -30,10 +30,7 @@ func proxyGetSharedData(vm *VM, s []uint64) abi.Status {
 	if st := vm.copyOut(v, uint32(s[2]), uint32(s[3])); st != abi.StatusOK {
 		return st
 	}
-	if !vm.writeU32(uint32(s[4]), cas) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(uint32(s[4]), cas))
 }
 
 func proxySetSharedData(vm *VM, s []uint64) abi.Status {

@@ -33,10 +33,7 @@ func proxyRegisterSharedQueue(vm *VM, s []uint64) abi.Status {
 	}
 	root := vm.activeRoot()
 	token := registerQueue(&VM{instance: vm.instance, p: root.plugin, root: root}, root.id, root.plugin.cfg.VMID, name)
-	if !vm.writeU32(uint32(s[2]), token) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(uint32(s[2]), token))
 }
 
 // proxyResolveSharedQueue finds a queue by vm_id (empty: the caller's) and
@@ -54,10 +51,7 @@ func proxyResolveSharedQueue(vm *VM, s []uint64) abi.Status {
 	if token == 0 {
 		return abi.StatusNotFound
 	}
-	if !vm.writeU32(uint32(s[4]), token) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(uint32(s[4]), token))
 }
 
 func proxyEnqueueSharedQueue(vm *VM, s []uint64) abi.Status {

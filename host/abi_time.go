@@ -22,10 +22,7 @@ func timeFuncs() []hostFunc {
 }
 
 func proxyGetCurrentTimeNanoseconds(vm *VM, s []uint64) abi.Status {
-	if !vm.writeU64(uint32(s[0]), uint64(vm.p.clock.Now().UnixNano())) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU64(uint32(s[0]), uint64(vm.p.clock.Now().UnixNano())))
 }
 
 // proxySetTickPeriodMilliseconds sets the timer of the calling root context

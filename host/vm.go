@@ -385,6 +385,15 @@ func (vm *VM) readString(ptr, size uint32) (string, bool) {
 	return string(b), ok
 }
 
+// written is the status of a host call whose last step writes its results to guest memory: OK,
+// or InvalidMemoryAccess when a write fell outside it.
+func written(ok bool) abi.Status {
+	if !ok {
+		return abi.StatusInvalidMemoryAccess
+	}
+	return abi.StatusOK
+}
+
 func (vm *VM) writeU32(ptr, v uint32) bool { return vm.mem.WriteUint32Le(ptr, v) }
 func (vm *VM) writeU64(ptr uint32, v uint64) bool {
 	return vm.mem.WriteUint64Le(ptr, v)
@@ -413,19 +422,13 @@ func (vm *VM) allocate(size uint32) (uint32, bool) {
 // and size; zero-length data gives ptr 0 and size 0 without an allocation.
 func (vm *VM) copyOut(data []byte, ptrPtr, sizePtr uint32) abi.Status {
 	if len(data) == 0 {
-		if !vm.writeU32(ptrPtr, 0) || !vm.writeU32(sizePtr, 0) {
-			return abi.StatusInvalidMemoryAccess
-		}
-		return abi.StatusOK
+		return written(vm.writeU32(ptrPtr, 0) && vm.writeU32(sizePtr, 0))
 	}
 	ptr, ok := vm.allocate(uint32(len(data)))
 	if !ok || !vm.mem.Write(ptr, data) {
 		return abi.StatusInvalidMemoryAccess
 	}
-	if !vm.writeU32(ptrPtr, ptr) || !vm.writeU32(sizePtr, uint32(len(data))) {
-		return abi.StatusInvalidMemoryAccess
-	}
-	return abi.StatusOK
+	return written(vm.writeU32(ptrPtr, ptr) && vm.writeU32(sizePtr, uint32(len(data))))
 }
 
 func u64le(v uint64) []byte {
