@@ -391,7 +391,6 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-
 // tail is the last n lines of s.
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
