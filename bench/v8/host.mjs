@@ -233,11 +233,17 @@ export class Plugin {
   localReply(s, r) {
     if (s.finished || s.reset || s.reply) return;
     s.reply = r;
-    const h = [[':status', String(r.status)]];
-    if (r.body.length > 0) h.push(['content-length', String(r.body.length)], ['content-type', 'text/plain']);
-    for (const [k, v] of r.headers) {
-      const i = h.findIndex(([hk]) => hk === k);
-      if (i >= 0) h[i] = [k, v]; else h.push([k, v]);
+    // Envoy's Utility::prepareLocalReply: the plugin's headers added, then the body's
+    // content-length, and text/plain unless the plugin named a content-type; no body, neither.
+    let h = [[':status', String(r.status)], ...r.headers.map(([k, v]) => [k.toLowerCase(), v])];
+    if (r.body.length > 0) {
+      const i = h.findIndex(([k]) => k === 'content-length');
+      h = h.filter(([k], j) => k !== 'content-length' || j === i);
+      if (i >= 0) h[i] = ['content-length', String(r.body.length)];
+      else h.push(['content-length', String(r.body.length)]);
+      if (!h.some(([k]) => k === 'content-type')) h.push(['content-type', 'text/plain']);
+    } else {
+      h = h.filter(([k]) => k !== 'content-length' && k !== 'content-type');
     }
     s.resp = h;
     this.call(s, this.ex.proxy_on_response_headers, s.id, h.length, r.body.length === 0 ? 1 : 0);
