@@ -13,21 +13,32 @@ const hashLimbs = sha256.Size / 4
 
 // Verify reports whether sig is a valid RSASSA-PKCS1-v1_5 signature with SHA-256 of msg under k.
 //
-// The signature must be exactly the modulus length and, as an integer, less than the modulus.
-// The recovered encoded message must equal 0x00 0x01 FF…FF 0x00 DigestInfo(SHA-256) H(msg) byte
-// for byte; nothing is parsed out of it. It does not allocate.
+// The signature must be exactly the modulus length and, as an integer, less than the modulus
+// (checked before any arithmetic: such a signature costs no exponentiation). The recovered
+// encoded message must equal 0x00 0x01 FF…FF 0x00 DigestInfo(SHA-256) H(msg) byte for byte;
+// nothing is parsed out of it. It does not allocate.
 func (k *PublicKey) Verify(msg, sig []byte) bool {
+	var bx [maxLimbs]uint32
+	x, ok := k.signatureInt(bx[:len(k.n)], sig)
+	return ok && k.verifyInt(msg, x)
+}
+
+// signatureInt reads sig into x (len(k.n) limbs) and reports whether it can be a signature
+// under k at all: exactly the modulus length, and less than the modulus.
+func (k *PublicKey) signatureInt(x []uint32, sig []byte) ([]uint32, bool) {
 	if len(sig) != k.k {
-		return false
+		return x, false
 	}
-	s := len(k.n)
-	var bx, by, bz [maxLimbs]uint32
-	var bt [2*maxLimbs + 1]uint32
-	x, y := bx[:s], by[:s]
 	bytesToLimbs(x, sig)
-	if !less(x, k.n) {
-		return false
-	}
+	return x, less(x, k.n)
+}
+
+// verifyInt is Verify for a signature already read by signatureInt; x is overwritten.
+func (k *PublicKey) verifyInt(msg []byte, x []uint32) bool {
+	s := len(k.n)
+	var by, bz [maxLimbs]uint32
+	var bt [2*maxLimbs + 1]uint32
+	y := by[:s]
 	k.expMod(y, x, bz[:s], bt[:2*s+1])
 
 	h := sha256.Sum256(msg)

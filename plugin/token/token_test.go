@@ -279,7 +279,7 @@ func TestVerifier_Verify(t *testing.T) {
 	check(tok, sig2, true, "key2")
 	check(tok, sig2, true, "key2") // cached
 	check(tok, other, false, "signature does not verify with any of 2 keys")
-	check(tok, other, false, "signature does not verify with any of 2 keys") // failures are not cached
+	check(tok, other, false, "signature does not verify with any of 2 keys") // a failure remembered: the same answer
 	check("device-43", sig1, false, "signature does not verify with any of 2 keys")
 	check(tok, "", false, "signature missing")
 	check(strings.Repeat("t", MaxTokenBytes+1), sig1, false, "token is 6145 bytes, at most 6144 allowed")

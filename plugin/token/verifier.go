@@ -53,15 +53,21 @@ func DecodeSignature(b64 string) ([]byte, error) {
 	return out[:n], nil
 }
 
-// Verifier checks token signatures against a set of keys and remembers the (token, signature)
+// Verifier checks token signatures against a set of keys. It remembers the (token, signature)
 // pairs that verified, in a fixed-size table, so a device reconnecting with the same credentials
-// costs one SHA-256 instead of an RSA verify. A failed verify is never remembered.
+// costs one SHA-256 instead of an RSA verify; and, in a second fixed-size cache (rejected.go),
+// the pairs that failed, so that a forged pair sent again is refused without a verify. A
+// remembered failure can only refuse: a pair is looked up there only after the verified-pair
+// cache missed, and only the exact bytes of a pair that failed match.
 //
 // A Verifier is not safe for concurrent use.
 type Verifier struct {
-	keys  []*PublicKey
-	slots []verified // direct-mapped by digest; len is a power of two or 0
-	scr   []byte     // scratch for the digest input
+	keys   []*PublicKey
+	slots  []verified // direct-mapped by digest; len is a power of two or 0
+	scr    []byte     // scratch for the digest input: len(token) ‖ token ‖ signature
+	failed rejected   // pairs that failed to verify
+	why    string     // the reason of a failed verify (it depends only on the keys)
+	rsa    int        // RSA exponentiations run (for the tests: which paths pay a verify)
 }
 
 type verified struct {
@@ -70,7 +76,9 @@ type verified struct {
 }
 
 // NewVerifier returns a Verifier for keys that remembers up to cacheEntries verified pairs
-// (rounded down to a power of two; 0 disables the cache). Each entry costs 40 bytes.
+// (rounded down to a power of two; 0 disables that cache). Each entry costs 40 bytes. The cache
+// of failed pairs has a fixed size (rejectedSlots, rejectedArena: about 70 KiB, allocated on the
+// first failure).
 func NewVerifier(keys []*PublicKey, cacheEntries int) *Verifier {
 	v := &Verifier{keys: keys}
 	if cacheEntries > 0 {
@@ -79,6 +87,11 @@ func NewVerifier(keys []*PublicKey, cacheEntries int) *Verifier {
 			size *= 2
 		}
 		v.slots = make([]verified, size)
+	}
+	if len(keys) == 1 {
+		v.why = "signature does not verify with key " + strconv.Quote(keys[0].Name)
+	} else {
+		v.why = "signature does not verify with any of " + strconv.Itoa(len(keys)) + " keys"
 	}
 	return v
 }
@@ -92,6 +105,11 @@ func (v *Verifier) Keys() []*PublicKey { return v.keys }
 //
 //	"signature missing", "signature is not valid base64: …", "no signing keys configured",
 //	"token is 7000 bytes, at most 6144 allowed", "signature does not verify with any of 2 keys"
+//
+// A signature that decodes to other than a key's modulus length, or to an integer not below its
+// modulus, cannot verify with that key and costs no exponentiation. A pair that failed before
+// and is still in the failed-pair cache is refused with the same reason without a verify; a
+// well-formed signature not seen before costs one RSA verify per key.
 func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
 	if signatureB64 == "" {
 		return false, "signature missing"
@@ -99,14 +117,16 @@ func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
 	if len(token) > MaxTokenBytes {
 		return false, "token is " + strconv.Itoa(len(token)) + " bytes, at most " + strconv.Itoa(MaxTokenBytes) + " allowed"
 	}
-	var sum [sha256.Size]byte
+	sum, entry := v.digestEntry(token, signatureB64)
 	var slot *verified
 	if len(v.slots) > 0 {
-		sum = v.digest(token, signatureB64)
 		slot = &v.slots[binaryIndex(sum, len(v.slots))]
 		if slot.key != 0 && slot.sum == sum {
 			return true, v.keys[slot.key-1].Name
 		}
+	}
+	if v.failed.has(sum, entry) {
+		return false, v.why
 	}
 	sig, err := DecodeSignature(signatureB64)
 	if err != nil {
@@ -115,8 +135,15 @@ func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
 	if len(v.keys) == 0 {
 		return false, "no signing keys configured"
 	}
+	msg := []byte(token)
 	for i, k := range v.keys {
-		if k.Verify([]byte(token), sig) {
+		var bx [maxLimbs]uint32
+		x, wellFormed := k.signatureInt(bx[:len(k.n)], sig)
+		if !wellFormed {
+			continue
+		}
+		v.rsa++
+		if k.verifyInt(msg, x) {
 			if slot != nil {
 				slot.sum = sum
 				slot.key = int32(i + 1)
@@ -124,13 +151,19 @@ func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
 			return true, k.Name
 		}
 	}
-	if len(v.keys) == 1 {
-		return false, "signature does not verify with key " + strconv.Quote(v.keys[0].Name)
-	}
-	return false, "signature does not verify with any of " + strconv.Itoa(len(v.keys)) + " keys"
+	v.failed.add(sum, entry)
+	return false, v.why
 }
 
+// digest returns the SHA-256 of len(token) ‖ token ‖ sig.
 func (v *Verifier) digest(token, sig string) [sha256.Size]byte {
+	sum, _ := v.digestEntry(token, sig)
+	return sum
+}
+
+// digestEntry returns digest(token, sig) and the bytes digested (v's scratch, valid until the
+// next call).
+func (v *Verifier) digestEntry(token, sig string) ([sha256.Size]byte, []byte) {
 	b := v.scr[:0]
 	l := uint32(len(token))
 	b = append(b, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
@@ -139,7 +172,7 @@ func (v *Verifier) digest(token, sig string) [sha256.Size]byte {
 	if cap(b) <= 16<<10 {
 		v.scr = b
 	}
-	return sha256.Sum256(b)
+	return sha256.Sum256(b), b
 }
 
 func binaryIndex(sum [sha256.Size]byte, size int) int {
