@@ -218,7 +218,8 @@ func TestConn_ConnectPublish(t *testing.T) {
 		t.Fatalf("event %s", ev)
 	}
 	h.Respond("200", []byte(devicePolicy))
-	want := pkt(mqtt.Packet{Type: mqtt.Connect, ClientID: []byte("dev1"), Username: []byte("u"), HasUsername: true, CleanStart: true})
+	// Keep-alive 0 becomes AWS's 1200 s (mqtt.limits.keepAliveMaxSeconds).
+	want := pkt(mqtt.Packet{Type: mqtt.Connect, ClientID: []byte("dev1"), Username: []byte("u"), HasUsername: true, CleanStart: true, KeepAlive: 1200})
 	if tr.Resumed != 1 || string(tr.ToBroker) != string(want) {
 		t.Fatalf("broker got %x, want %x", tr.ToBroker, want)
 	}

@@ -64,13 +64,9 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 	method, fullPath, authority := h.method, h.path, h.authority
 	path, rawQuery, _ := strings.Cut(fullPath, "?")
 
-	if !p.cfg.EndpointAllowed(authority) {
-		return s.deny(&denial{reasonEndpoint, "Host " + quote(authority) + " is not one of dataEndpoints"})
+	if den := p.resolveHTTP(&s.src, authority); den != nil { // domains.go
+		return s.deny(den)
 	}
-	if s.src.SNI != "" && !p.cfg.EndpointAllowed(s.src.SNI) {
-		return s.deny(&denial{reasonEndpoint, "SNI " + quote(s.src.SNI) + " is not one of dataEndpoints"})
-	}
-	s.src.domain = domainName(s.src.SNI, authority)
 
 	isWS := h.isWebSocketUpgrade(path)
 	switch {
@@ -88,14 +84,20 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 			return s.deny(&denial{reasonUnsupported, "the topic in " + quote(path) + " is empty or badly encoded"})
 		}
 		s.topic = topic
+		if d := p.httpTopicLimit(topic); d != "" {
+			return s.reply(&denial{reasonLimit, d}, "", 400, "Bad Request")
+		}
 		s.publish = true
 		if h.hasLength {
-			if n, ok := parseLength(h.length); !ok || n > maxPublishBody {
+			if n, ok := parseLength(h.length); !ok || n > p.httpBodyLimit() {
 				return s.tooLarge("content-length " + quote(h.length))
 			}
 		}
 	default:
 		return s.deny(&denial{reasonUnsupported, method + " " + quote(path) + " is not supported: only POST /topics/{topic} and the MQTT WebSocket upgrade GET /mqtt"})
+	}
+	if den := s.src.dom.refusesMode(s.mode); den != nil { // the domain's applicationProtocol
+		return s.deny(den)
 	}
 
 	// One pass over the query reads the credentials and the publish's qos and retain.
@@ -123,7 +125,7 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 		s.ws.upgradeHeaders, s.ws.upgradeQuery = slices.Clone(hs), rawQuery
 		return Continue
 	}
-	ae, den := p.selectAuthorizer(&c)
+	ae, den := p.selectAuthorizer(&c, s.src.dom)
 	if den != nil {
 		return s.deny(den)
 	}
@@ -247,7 +249,7 @@ const maxPublishBody = 128 * 1024
 
 // tooLarge answers 413 {"message":"Payload Too Large","traceId":…} and logs why.
 func (s *Stream) tooLarge(what string) Action {
-	return s.reply(&denial{reasonPayloadTooLarge, what + " exceeds the HTTPS publish limit of 131072 bytes"}, "",
+	return s.reply(&denial{reasonPayloadTooLarge, what + " exceeds the HTTPS publish limit of " + itoa(s.e.httpBodyLimit()) + " bytes"}, "",
 		413, "Payload Too Large")
 }
 
@@ -307,7 +309,7 @@ func (s *Stream) reply(den *denial, principalID string, status int, message stri
 func (s *Stream) RequestBody(size int) Action {
 	if s.publish && s.mode != modeWS {
 		// Chunked or under-declared bodies are counted as they pass.
-		if s.body += size; s.body > maxPublishBody {
+		if s.body += size; s.body > s.e.httpBodyLimit() {
 			s.publish = false
 			return s.tooLarge("the request body")
 		}

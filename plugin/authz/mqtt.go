@@ -87,18 +87,16 @@ type Conn struct {
 // CONNECT within mqtt.connectTimeoutSeconds it is closed.
 func (e *Engine) OpenMQTT(t Transport, src Source) *Conn {
 	traceID := newUUID()
-	if !e.cfg.EndpointAllowed(src.SNI) {
+	if den := e.resolveMQTT(&src); den != nil { // domains.go: the SNI's endpoint and domain
 		e.count(MetricDenied, 1)
 		e.count(MetricDeniedConnect, 1)
 		e.emit(&logLine{traceID: traceID, eventType: evConnect, protocol: "MQTT", status: statusFailure,
-			sourceIP: src.IP, sourcePort: src.Port, reason: reasonEndpoint,
-			details: "SNI " + quote(src.SNI) + " is not one of dataEndpoints"})
+			sourceIP: src.IP, sourcePort: src.Port, reason: den.reason, details: den.details})
 		c := &Conn{e: e, t: t, src: src, traceID: traceID, createdAt: e.h.Now(), refuseAtConnect: true}
 		c.sess = session.New(session.Options{MaxPacketBytes: e.cfg.MQTT.MaxPacketBytes, MemoEntries: -1})
 		e.conns[c] = struct{}{} // for the tick: the CONNECT deadline and the refusal's grace
 		return c
 	}
-	src.domain = domainName(src.SNI, "")
 	return e.newConn(t, false, src, traceID, nil)
 }
 
@@ -111,6 +109,7 @@ func (e *Engine) newConn(t Transport, ws bool, src Source, traceID string, pre *
 		MaxPacketBytes:  e.cfg.MQTT.MaxPacketBytes,
 		OnDecision:      c.onDecision,
 		MemoEntries:     memoEntries,
+		Limits:          sessionLimits(&e.cfg.MQTT.Limits),
 		// Allowed publishes are counted in the session unless debug lines may need them.
 		QuietAllowedPublish: !e.logsDebug(),
 	}
@@ -262,7 +261,7 @@ func (c *Conn) startAuth() Action {
 	// Over a WebSocket the upgrade request's headers and query come before the username.
 	src := credentials.Sources{Headers: c.upgradeHeaders, Query: c.upgradeQuery, Username: string(ci.Username)}
 	pr := src.Extract()
-	ae, den := e.selectAuthorizer(&pr)
+	ae, den := e.selectAuthorizer(&pr, c.src.dom)
 	if den != nil {
 		return c.finishAuth(outcome{den: den}, true)
 	}
@@ -574,6 +573,14 @@ func (c *Conn) onDecision(d session.Decision) {
 		e.count(MetricDeniedReceive, 1)
 	}
 	l.status = statusFailure
+	if d.Reason == reasonLimit || d.Reason == reasonPayloadLimit || d.Reason == reasonClientIDEmpty {
+		// mqtt.limits: refused before any policy. A hostile name is logged shortened.
+		l.reason, l.details = d.Reason, d.Details
+		l.clientID, l.topicName = shorten(l.clientID), shorten(l.topicName)
+		c.clientID = l.clientID
+		e.emit(&l)
+		return
+	}
 	l.reason = reasonAuthorization
 	if c.eval != nil {
 		c.eval.Allow(d.Action, d.Name) // re-evaluate for the exact ARN and result in the details
@@ -593,10 +600,12 @@ func (c *Conn) onDecision(d session.Decision) {
 // side, or a protocol violation.
 func (c *Conn) closeForSession(res session.Result) {
 	var closing bool
-	switch res.Reason {
-	case session.ReasonForbidden, "":
+	switch {
+	case res.Limit != "": // mqtt.limits: already logged as a failed decision with its reason
+		closing = c.end(res.Reason, res.Limit, res.Details)
+	case res.Reason == session.ReasonForbidden || res.Reason == "":
 		closing = c.end(session.ReasonForbidden, "", res.Details)
-	case session.ReasonClientDisconnect, session.ReasonServerDisconnect:
+	case res.Reason == session.ReasonClientDisconnect || res.Reason == session.ReasonServerDisconnect:
 		closing = c.end(res.Reason, "", res.Details)
 	default:
 		closing = c.end(res.Reason, reasonProtocol, res.Details)

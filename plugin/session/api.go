@@ -91,6 +91,8 @@ type Options struct {
 	// SetPolicy. 0 means DefaultMemoEntries; negative disables the memo. Names longer than 256
 	// bytes are not memoized.
 	MemoEntries int
+	// Limits are AWS IoT Core's message broker limits (see Limits); the zero value checks none.
+	Limits Limits
 }
 
 // Defaults for Options.
@@ -137,7 +139,7 @@ type Decision struct {
 	QoS     byte
 	Retain  bool
 	Reason  string
-	Details string
+	Details string // why, for a denial by Options.Limits
 	// Will: the decision is the check of the CONNECT's Will message (Event Connect, Action
 	// Publish or RetainPublish, Name = the Will topic).
 	Will bool
@@ -195,6 +197,9 @@ type Result struct {
 	// "CLIENT_ERROR", "protocol error: remaining length exceeds 4 bytes".
 	Reason  string
 	Details string
+	// Limit, when Status is Close, Closing or Refusing because a packet broke one of
+	// Options.Limits: the decision's reason (ReasonLimit, ReasonPayloadLimit, ReasonClientIDEmpty).
+	Limit string
 }
 
 // ConnectInfo is what the CONNECT carried, for the authorizer event and logs. Its slices alias the

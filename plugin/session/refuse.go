@@ -64,6 +64,9 @@ func (s *Session) refusalAnswer(in []byte) Result {
 	if s.version == mqtt.V5 {
 		code = mqtt.ReasonNotAuthorized
 	}
+	if s.refuseCode != 0 {
+		code = s.refuseCode // a limit: "Client Identifier not valid" (see Limits)
+	}
 	s.bOut = (&mqtt.Packet{Type: mqtt.Connack, ReasonCode: code}).Append(s.bOut[:0], s.version)
 	return Result{Out: s.bOut, Status: Close, Reason: s.reason, Details: s.details}
 }

@@ -33,6 +33,9 @@ type Session struct {
 	memo    memo
 
 	reason, details string
+	limit           string // the Decision reason when a limit caused the close (Result.Limit)
+	refuseCode      byte   // the refused client's CONNACK code when not "not authorized" (limits)
+	keepAlive       uint16 // the keep-alive the broker gets (Options.Limits)
 
 	connect []byte      // copy of the CONNECT packet
 	conn    mqtt.Packet // decoded from connect
@@ -54,6 +57,7 @@ type Session struct {
 	relay1    []uint16 // broker QoS 1 publishes denied: PUBREL sent to the client, its PUBCOMP becomes the PUBACK
 	relay2    []uint16 // broker QoS 2 publishes denied: PUBREL sent to the client, its PUBCOMP becomes the PUBREC
 	verdicts  []bool   // scratch: per-filter verdicts of one SUBSCRIBE
+	fails     []byte   // scratch: per-filter failure codes of one SUBSCRIBE (0: allowed)
 	payload   []byte   // scratch: rebuilt SUBSCRIBE payload
 
 	cAlias, bAlias aliases // topic aliases set by the client, by the broker
@@ -252,7 +256,7 @@ func (s *Session) result(client bool, st Status, off int, held bool) Result {
 	rest := s.src[off:]
 	if st == Close || st == Closing || st == Refusing {
 		rest = nil
-		r.Reason, r.Details = s.reason, s.details
+		r.Reason, r.Details, r.Limit = s.reason, s.details, s.limit
 	}
 	if client {
 		if !s.pass {
@@ -452,6 +456,10 @@ func (s *Session) onConnect(p *mqtt.Packet, raw []byte) Status {
 	if pr, ok := c.Properties.Get(mqtt.PropTopicAliasMaximum); ok {
 		s.bAlias.max = uint16(pr.Int)
 	}
+	s.keepAlive = s.o.Limits.keepAlive(c.KeepAlive)
+	if reason, details := s.connectLimit(); reason != "" {
+		return s.refuseForLimit(reason, details)
+	}
 	if s.o.Preauthorized != nil {
 		s.SetPolicy(s.o.Preauthorized)
 		if s.authorizeConnect(raw) == Close {
@@ -557,11 +565,12 @@ func (s *Session) rewrittenConnect() *mqtt.Packet {
 	if s.o.RewriteUsername != nil && s.conn.HasUsername {
 		user = s.o.RewriteUsername(s.conn.Username)
 	}
-	if !dropPassword && bytes.Equal(user, s.conn.Username) {
+	if !dropPassword && bytes.Equal(user, s.conn.Username) && s.keepAlive == s.conn.KeepAlive {
 		return nil
 	}
 	q := s.conn
 	q.Username = user
+	q.KeepAlive = s.keepAlive
 	if dropPassword {
 		q.Password, q.HasPassword = nil, false
 	}
@@ -590,6 +599,16 @@ func (s *Session) clientPublish(p *mqtt.Packet, raw []byte) Status {
 			return s.clientFault(mqtt.ReasonProtocolError, "protocol error: unknown topic alias")
 		}
 	}
+	if reason, details, code := s.publishLimit(p, topic); reason != "" {
+		st, answer := s.limitDenied(EventPublishIn, Publish, topic, p.QoS, p.Retain, reason, details, code)
+		if !answer {
+			return st
+		}
+		if s.version != mqtt.V5 {
+			code = 0
+		}
+		return s.rejectPublish(p, code)
+	}
 	ok := s.allow(EventPublishIn, Publish, topic, p.QoS, p.Retain)
 	if ok && p.Retain {
 		ok = s.allow(EventPublishIn, RetainPublish, topic, p.QoS, p.Retain)
@@ -606,12 +625,18 @@ func (s *Session) clientPublish(p *mqtt.Packet, raw []byte) Status {
 		}
 		return s.closeWith(ReasonForbidden, "iot:Publish denied")
 	}
+	return s.rejectPublish(p, s.reject())
+}
+
+// rejectPublish answers a denied client PUBLISH under DenyReject: dropped (QoS 0) or acknowledged
+// with code through the broker's turn (QoS 1 PUBACK, QoS 2 PUBREC).
+func (s *Session) rejectPublish(p *mqtt.Packet, code byte) Status {
 	switch p.QoS {
 	case 0:
 		s.drop()
 		return Continue
 	case 1:
-		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Puback, PacketID: p.PacketID, ReasonCode: s.reject()})
+		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Puback, PacketID: p.PacketID, ReasonCode: code})
 	default:
 		if s.version != mqtt.V5 {
 			if len(s.rejected2) >= maxPending {
@@ -621,7 +646,7 @@ func (s *Session) clientPublish(p *mqtt.Packet, raw []byte) Status {
 				s.rejected2 = append(s.rejected2, p.PacketID)
 			}
 		}
-		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Pubrec, PacketID: p.PacketID, ReasonCode: s.reject()})
+		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Pubrec, PacketID: p.PacketID, ReasonCode: code})
 	}
 }
 
@@ -644,18 +669,31 @@ func (s *Session) forwardPublish(p *mqtt.Packet, raw []byte, t *aliases, topic [
 }
 
 func (s *Session) clientSubscribe(p *mqtt.Packet, raw []byte) Status {
-	s.verdicts = s.verdicts[:0]
+	s.verdicts, s.fails = s.verdicts[:0], s.fails[:0]
 	denied := 0
 	it := p.Filters()
 	for f, o, ok := it.Next(); ok; f, o, ok = it.Next() {
-		v := s.allow(EventSubscribe, Subscribe, f, o&3, false)
-		if !v {
-			denied++
+		fail := byte(0)
+		if details := s.o.Limits.topicLimit(f, true); details != "" {
+			st, answer := s.limitDenied(EventSubscribe, Subscribe, f, o&3, false, ReasonLimit, details, codeTopicFilterInvalid)
+			if !answer {
+				return st
+			}
+			fail = mqtt.SubackFailure
+			if s.version == mqtt.V5 {
+				fail = codeTopicFilterInvalid
+			}
+		} else if !s.allow(EventSubscribe, Subscribe, f, o&3, false) {
 			if !s.rejects() {
 				return s.closeWith(ReasonForbidden, "iot:Subscribe denied")
 			}
+			fail = s.subackFailure()
 		}
-		s.verdicts = append(s.verdicts, v)
+		if fail != 0 {
+			denied++
+		}
+		s.verdicts = append(s.verdicts, fail == 0)
+		s.fails = append(s.fails, fail)
 	}
 	if denied == 0 {
 		s.keep(raw)
@@ -663,9 +701,7 @@ func (s *Session) clientSubscribe(p *mqtt.Packet, raw []byte) Status {
 	}
 	codes := make([]byte, len(s.verdicts))
 	if denied == len(codes) {
-		for i := range codes {
-			codes[i] = s.subackFailure()
-		}
+		copy(codes, s.fails)
 		return s.replaceByPing(&mqtt.Packet{Type: mqtt.Suback, PacketID: p.PacketID, Payload: codes})
 	}
 	if len(s.subs) >= maxPending {
@@ -679,7 +715,7 @@ func (s *Session) clientSubscribe(p *mqtt.Packet, raw []byte) Status {
 			codes[i] = placeholder
 			s.payload = mqtt.AppendSubscription(s.payload, f, o)
 		} else {
-			codes[i] = s.subackFailure()
+			codes[i] = s.fails[i]
 		}
 		i++
 	}
@@ -736,6 +772,10 @@ func (s *Session) brokerPacket(p *mqtt.Packet, raw []byte) Status {
 		s.connack = true
 		if pr, ok := p.Properties.Get(mqtt.PropTopicAliasMaximum); ok {
 			s.cAlias.max = uint16(pr.Int)
+		}
+		if q := s.withServerKeepAlive(p); q != nil {
+			s.emit(q)
+			return Continue
 		}
 		s.keep(raw)
 	case mqtt.Disconnect:

@@ -94,7 +94,7 @@ func (w *WSSession) finish(d *wsDir, st Status) Result {
 		d.outBuf = w.out[:0]
 	}
 	if st == Close || st == Closing || st == Refusing {
-		r.Reason, r.Details = w.s.reason, w.s.details
+		r.Reason, r.Details, r.Limit = w.s.reason, w.s.details, w.s.limit
 	}
 	w.src, w.out = nil, nil
 	return r
