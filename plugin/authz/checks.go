@@ -13,17 +13,24 @@ type denial struct {
 	details string
 }
 
-// selectAuthorizer picks the named authorizer, or the default one when none is named. Unknown and
-// INACTIVE authorizers are refused without a call.
-func (e *Engine) selectAuthorizer(c *credentials.Presented) (*authEntry, *denial) {
+// selectAuthorizer picks the authorizer of a request on domain dom (nil for a plain data
+// endpoint), with AWS's rule: a domain's defaultAuthorizerName when the domain has one and either
+// forbids overriding it (allowAuthorizerOverride false: the name the client sends is ignored) or
+// the client names none; else the authorizer the client names, else the configuration's
+// defaultAuthorizerName. Unknown and INACTIVE authorizers are refused without a call.
+func (e *Engine) selectAuthorizer(c *credentials.Presented, dom *domainEntry) (*authEntry, *denial) {
 	name := c.Name
 	ae := e.defaultAuth
-	if !c.HasName || name == "" {
+	named := c.HasName && name != ""
+	switch {
+	case dom != nil && dom.auth != nil && (!named || !dom.d.AllowAuthorizerOverride):
+		ae, name = dom.auth, dom.auth.a.Name
+	case !named:
 		name = e.cfg.DefaultAuthorizerName
 		if name == "" {
 			return nil, &denial{reasonAuthorizerUnknown, "no authorizer named and no defaultAuthorizerName configured"}
 		}
-	} else {
+	default:
 		ae = e.authEntry(name)
 	}
 	if ae == nil {

@@ -33,6 +33,8 @@ type Engine struct {
 	// are a few, so a scan beats a string map. defaultAuth is the one used when none is named.
 	auths       []authEntry
 	defaultAuth *authEntry
+	// endpoints are the data endpoints and domains with their domain configuration (domains.go).
+	endpoints []endpoint
 	// tokenKeys are the authorizers' tokenKeyNames; usernameKeys the keys stripped from an MQTT
 	// username (the x-amz-customauthorizer-* keys and tokenKeys).
 	tokenKeys    []string
@@ -82,6 +84,7 @@ func New(raw []byte, h Host) (*Engine, error) {
 		}
 	}
 	e.defaultAuth = e.authEntry(cfg.DefaultAuthorizerName)
+	e.initEndpoints()
 	if cfg.Cache.Scope == config.ScopeToken {
 		e.shared = newSharedSlots(cfg.Cache.MaxEntries)
 	}

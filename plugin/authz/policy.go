@@ -1,10 +1,8 @@
 package authz
 
 import (
-	"strings"
 	"unsafe"
 
-	"github.com/iotauthz/iotauthz/plugin/credentials"
 	"github.com/iotauthz/iotauthz/plugin/session"
 	"github.com/iotauthz/iotauthz/policy"
 )
@@ -38,15 +36,6 @@ const (
 	attrPersistentConnect = "PersistentConnect" // the session is not clean
 	attrLastWill          = "LastWill"          // the CONNECT carries a Will
 )
-
-// domainName is the iot:DomainName of a connection: the SNI when the TLS client sent one, else
-// the Host header without its port; lower case, as DNS names compare.
-func domainName(sni, host string) string {
-	if sni != "" {
-		return strings.ToLower(sni)
-	}
-	return strings.ToLower(credentials.HostOnly(host))
-}
 
 func newEvaluator(e *Engine, d *decision, clientID string, hasClientID bool, sourceIP, domain string) *evaluator {
 	return &evaluator{

@@ -89,9 +89,11 @@ type Source struct {
 	Port int
 	SNI  string // lower case; "" without TLS SNI
 	Conn uint64 // the host's connection id; 0 when unknown
-	// domain is the endpoint the device connected to (iot:DomainName): the SNI when there is
-	// one, else the Host header without its port; lower case.
+	// domain is the endpoint the device connected to (iot:DomainName): the SNI's when there is
+	// one, else the Host header's; lower case, as configured. dom is its domain configuration,
+	// nil for a plain data endpoint (domains.go).
 	domain string
+	dom    *domainEntry
 }
 
 // Action is what a stream callback answers the host.
