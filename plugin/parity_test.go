@@ -231,6 +231,9 @@ func parityRefresh() []parityCase {
 				if !bytes.Equal(first, again) {
 					t.Fatalf("id %q: the refresh's event differs from the CONNECT's:\n%s\n%s", id, first, again)
 				}
+				if l := lastDecision(e, "Connect"); l == nil || l["details"] != "policy refreshed" || l["logLevel"] != "DEBUG" {
+					t.Fatalf("id %q: refresh line %v", id, l)
+				}
 				b0 := len(p.toBroker())
 				p.client(publishPkt(4, "t/"+id, 0, false, 0, "after"))
 				e.settle()
