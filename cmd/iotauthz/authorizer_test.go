@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -67,14 +68,7 @@ func TestAuthorizerCommand(t *testing.T) {
 		t.Fatalf("admin hits %s", b)
 	}
 	cancel()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("did not stop")
-	}
+	waitExit(t, exit, 5*time.Second, &stderr)
 	if log := stderr.String(); !strings.Contains(log, `token "ok" hit 1 rule #0: 200 isAuthenticated=true`) || !strings.Contains(log, "stopped after 3 requests") {
 		t.Errorf("log:\n%s", log)
 	}
@@ -99,6 +93,20 @@ func TestAuthorizerCommand_Errors(t *testing.T) {
 		if code != tc.code || !strings.Contains(errb.String(), tc.msg) {
 			t.Errorf("%v: exit %d %q; want %d %q", tc.args, code, errb.String(), tc.code, tc.msg)
 		}
+	}
+}
+
+// waitExit waits up to d for the exit code of a command run in a goroutine and stopped by its
+// context; the code must be 0.
+func waitExit(t *testing.T, code <-chan int, d time.Duration, stderr fmt.Stringer) {
+	t.Helper()
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Errorf("exit %d after the signal\n%s", c, stderr.String())
+		}
+	case <-time.After(d):
+		t.Fatalf("still running %v after the signal", d)
 	}
 }
 

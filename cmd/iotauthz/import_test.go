@@ -49,21 +49,36 @@ const describeDomainOutput = `{
     "applicationProtocol": "SECURE_MQTT"
 }`
 
-func TestImport(t *testing.T) {
+// importInputs is a temporary directory for the describe-* outputs a test imports; tokens is
+// describe-authorizer's output for authorizer "tokens" with the test's signing key.
+type importInputs struct {
+	dir, tokens string
+}
+
+func newImportInputs(t *testing.T) *importInputs {
 	_, pubPath, _ := testKeys(t)
-	pub, _ := os.ReadFile(pubPath)
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(text), 0o644)
-		return p
+	pub, err := os.ReadFile(pubPath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tokens := write("tokens.json", describeAuthorizerOutput("tokens", string(pub), true))
+	return &importInputs{dir: t.TempDir(), tokens: describeAuthorizerOutput("tokens", string(pub), true)}
+}
+
+// write writes text to the file name in the directory and returns its path.
+func (in *importInputs) write(name, text string) string {
+	p := filepath.Join(in.dir, name)
+	os.WriteFile(p, []byte(text), 0o644)
+	return p
+}
+
+func TestImport(t *testing.T) {
+	in := newImportInputs(t)
+	tokens := in.write("tokens.json", in.tokens)
 	// The inner object alone, and a field AWS may add later.
-	open := write("open.json", strings.Replace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(describeAuthorizerOutput("open", "", false)), `{
+	open := in.write("open.json", strings.Replace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(describeAuthorizerOutput("open", "", false)), `{
     "authorizerDescription": `), "}"), `"authorizerName"`, `"futureField": 1, "authorizerName"`, 1))
-	domain := write("main.json", describeDomainOutput)
-	outPath := filepath.Join(dir, "plugin.json")
+	domain := in.write("main.json", describeDomainOutput)
+	outPath := filepath.Join(in.dir, "plugin.json")
 
 	code, _, errs := runCLI(t, "import", "--authorizer", tokens, "--authorizer", open, "--domain-configuration", domain,
 		"--data-endpoint", "abc123-ats.iot.eu-west-1.amazonaws.com", "--cluster", "open=authorizer", "--output", outPath)
@@ -116,21 +131,14 @@ func TestImport(t *testing.T) {
 }
 
 func TestImport_errors(t *testing.T) {
-	_, pubPath, _ := testKeys(t)
-	pub, _ := os.ReadFile(pubPath)
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(text), 0o644)
-		return p
-	}
-	tokens := write("tokens.json", describeAuthorizerOutput("tokens", string(pub), true))
-	other := write("other.json", strings.ReplaceAll(describeAuthorizerOutput("other", "", false), "eu-west-1:210987654321", "us-east-1:123456789012"))
-	domain := write("main.json", describeDomainOutput)
-	domain2 := write("second.json", strings.Replace(strings.Replace(describeDomainOutput, `"defaultAuthorizerName": "tokens"`, `"defaultAuthorizerName": "other"`, 1), "IoT.Example.com", "b.example.com", 1))
-	noKeys := write("nokeys.json", strings.Replace(describeAuthorizerOutput("tokens", string(pub), true), `"tokenSigningPublicKeys"`, `"ignored"`, 1))
-	badARN := write("badarn.json", strings.Replace(describeAuthorizerOutput("tokens", string(pub), true), "authorizer/tokens", "authorizer/x", 1))
-	notJSON := write("not.json", "authorizerName: tokens")
+	in := newImportInputs(t)
+	tokens := in.write("tokens.json", in.tokens)
+	other := in.write("other.json", strings.ReplaceAll(describeAuthorizerOutput("other", "", false), "eu-west-1:210987654321", "us-east-1:123456789012"))
+	domain := in.write("main.json", describeDomainOutput)
+	domain2 := in.write("second.json", strings.Replace(strings.Replace(describeDomainOutput, `"defaultAuthorizerName": "tokens"`, `"defaultAuthorizerName": "other"`, 1), "IoT.Example.com", "b.example.com", 1))
+	noKeys := in.write("nokeys.json", strings.Replace(in.tokens, `"tokenSigningPublicKeys"`, `"ignored"`, 1))
+	badARN := in.write("badarn.json", strings.Replace(in.tokens, "authorizer/tokens", "authorizer/x", 1))
+	notJSON := in.write("not.json", "authorizerName: tokens")
 	ep := []string{"--data-endpoint", "iot.example.com"}
 	for _, tc := range []struct {
 		name string
@@ -148,7 +156,7 @@ func TestImport_errors(t *testing.T) {
 		{"default not imported", append([]string{"--authorizer", tokens, "--default-authorizer", "other"}, ep...), 1, `the default authorizer "other" is not among the imported ones`},
 		{"duplicate authorizer", append([]string{"--authorizer", tokens, "--authorizer", tokens}, ep...), 1, `authorizer "tokens" is also in`},
 		{"not JSON", append([]string{"--authorizer", notJSON}, ep...), 1, "not the JSON output of aws iot describe-authorizer"},
-		{"missing file", append([]string{"--authorizer", filepath.Join(dir, "missing.json")}, ep...), 1, "missing.json"},
+		{"missing file", append([]string{"--authorizer", filepath.Join(in.dir, "missing.json")}, ep...), 1, "missing.json"},
 		{"plugin refuses", append([]string{"--authorizer", noKeys}, ep...), 1, "the plugin would refuse the configuration: authorizers[0].tokenSigningPublicKeys"},
 		{"ARN of another authorizer", append([]string{"--authorizer", badARN}, ep...), 1, `names authorizer "x", but authorizerName is "tokens"`},
 	} {
