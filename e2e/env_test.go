@@ -26,6 +26,7 @@ import (
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 	"github.com/iotauthz/iotauthz/refauth"
 )
 
@@ -178,8 +179,9 @@ var (
 	wasmErr  error
 )
 
-// pluginWasm returns the plugin, built from ./plugin into a temporary file unless -e2e.wasm names
-// one, so the tests never run a stale dist/iotauthz.wasm.
+// pluginWasm returns the plugin, built from ./plugin (wasmbuild) unless -e2e.wasm names one, so the
+// tests never run a stale dist/iotauthz.wasm; wasmPath is then a file holding it, for the
+// commands the tests run.
 func pluginWasm(t *testing.T) []byte {
 	t.Helper()
 	wasmOnce.Do(func() {
@@ -187,17 +189,16 @@ func pluginWasm(t *testing.T) []byte {
 			wasmPath = *flagWasm
 			return
 		}
-		dir, err := os.MkdirTemp("", "iotauthz-e2e")
-		if err != nil {
-			wasmErr = err
+		var module []byte
+		if module, wasmErr = wasmbuild.Build(wasmbuild.Plugin); wasmErr != nil {
+			return
+		}
+		var dir string
+		if dir, wasmErr = os.MkdirTemp("", "iotauthz-e2e"); wasmErr != nil {
 			return
 		}
 		wasmPath = filepath.Join(dir, "iotauthz.wasm")
-		cmd := exec.Command("go", "build", "-trimpath", "-buildmode=c-shared", "-o", wasmPath, "../plugin")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			wasmErr = fmt.Errorf("building the plugin: %v\n%s", err, out)
-		}
+		wasmErr = os.WriteFile(wasmPath, module, 0o644)
 	})
 	if wasmErr != nil {
 		t.Fatal(wasmErr)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
 // dashboard is the part of grafana-dashboard.json the tests read.
@@ -204,11 +205,7 @@ func TestDashboard_MetricsInGatewayScrape(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugin and runs the gateway")
 	}
-	module, err := demostack.BuildPlugin("../plugin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := demostack.Start(module, demostack.Options{})
+	s, err := demostack.Start(wasmbuild.Module(t, wasmbuild.Plugin), demostack.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,6 +28,7 @@ import (
 	"time"
 
 	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
 var (
@@ -40,19 +39,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "iotauthz-plugin-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	out := filepath.Join(dir, "iotauthz.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, b)
-		os.Exit(1)
-	}
-	if wasmBytes, err = os.ReadFile(out); err != nil {
+	var err error
+	if wasmBytes, err = wasmbuild.Build("."); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -60,9 +48,7 @@ func TestMain(m *testing.M) {
 	otherKey = mustKey()
 	der, _ := x509.MarshalPKIXPublicKey(&testKey.PublicKey)
 	testPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 func mustKey() *rsa.PrivateKey {

@@ -21,8 +21,8 @@ import (
 
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
-	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 	"github.com/iotauthz/iotauthz/refauth"
 )
 
@@ -151,7 +151,7 @@ func startStack() (s *stack, err error) {
 	if *flagWasm != "" {
 		s.module, err = os.ReadFile(*flagWasm)
 	} else {
-		s.module, err = demostack.BuildPlugin("../../plugin")
+		s.module, err = wasmbuild.Build(wasmbuild.Plugin)
 	}
 	if err != nil {
 		return s, err

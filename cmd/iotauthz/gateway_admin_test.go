@@ -16,6 +16,7 @@ import (
 
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
 // iotauthz gateway --admin serves the plugin's metrics as Envoy's admin does: /stats/prometheus
@@ -25,10 +26,7 @@ func TestGateway_AdminFlag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugin")
 	}
-	module, err := demostack.BuildPlugin("../../plugin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	module := wasmbuild.Module(t, wasmbuild.Plugin)
 	dir := t.TempDir()
 	pki, err := gatewaytest.NewPKI("localhost", "127.0.0.1")
 	if err != nil {
@@ -110,14 +108,7 @@ func TestGateway_AdminFlag(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("exit %d after the signal\n%s", c, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("iotauthz gateway still running 30s after the signal")
-	}
+	waitExit(t, code, 30*time.Second, &stderr)
 	if _, err := http.Get(base + "/ready"); err == nil {
 		t.Error("the admin listener still answers after the gateway stopped")
 	}

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
 // passthroughWasm is the proxywasm binding's passthrough example (lets everything through, adds
@@ -29,21 +28,8 @@ import (
 var passthroughWasm []byte
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gateway-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	out := filepath.Join(dir, "passthrough.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "../../plugin/internal/proxywasm/examples/passthrough")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the passthrough example: %v\n%s", err, b)
-		os.Exit(1)
-	}
-	passthroughWasm, err = os.ReadFile(out)
-	os.RemoveAll(dir)
-	if err != nil {
+	var err error
+	if passthroughWasm, err = wasmbuild.Build("github.com/iotauthz/iotauthz/plugin/internal/proxywasm/examples/passthrough"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

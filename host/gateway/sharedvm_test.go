@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -14,27 +13,12 @@ import (
 
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
-
-var (
-	pluginOnce sync.Once
-	pluginWasm []byte
-	pluginErr  error
-)
-
-// realPlugin is the plugin built from ../../plugin, once per test binary.
-func realPlugin(t *testing.T) []byte {
-	t.Helper()
-	pluginOnce.Do(func() { pluginWasm, pluginErr = demostack.BuildPlugin("../../plugin") })
-	if pluginErr != nil {
-		t.Fatal(pluginErr)
-	}
-	return pluginWasm
-}
 
 func startDemo(t *testing.T, o demostack.Options) *demostack.Stack {
 	t.Helper()
-	s, err := demostack.Start(realPlugin(t), o)
+	s, err := demostack.Start(wasmbuild.Module(t, wasmbuild.Plugin), o)
 	if err != nil {
 		t.Fatal(err)
 	}

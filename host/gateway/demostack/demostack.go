@@ -18,9 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -65,23 +62,6 @@ const Rules = `{
   }],
   "default": {"isAuthenticated": false, "principalId": "denied"}
 }`
-
-// BuildPlugin builds the plugin from the package directory pluginDir (../../plugin from a test
-// in host/gateway) into a temporary file and returns the module.
-func BuildPlugin(pluginDir string) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "demostack")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "iotauthz.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-buildmode=c-shared", "-o", out, pluginDir)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building the plugin: %v\n%s", err, b)
-	}
-	return os.ReadFile(out)
-}
 
 // Options change the stack.
 type Options struct {
@@ -139,7 +119,7 @@ func Config(publicPEM []byte, denyAction, logLevel string) map[string]any {
 	}
 }
 
-// Start starts the stack on loopback ports with module (BuildPlugin's).
+// Start starts the stack on loopback ports with module, the plugin.
 func Start(module []byte, o Options) (s *Stack, err error) {
 	s = &Stack{}
 	defer func() {
