@@ -236,58 +236,64 @@ func TestValue_Str(t *testing.T) {
 }
 
 func TestValue_Int(t *testing.T) {
-	tests := []struct {
-		in           string
-		n            int64
-		ok, integral bool
-	}{
-		{"0", 0, true, true},
-		{"-0", 0, true, true},
-		{"0.000", 0, true, true},
-		{"0e-999999999999", 0, true, true},
-		{"300", 300, true, true},
-		{"300.0", 300, true, true},
-		{"3e2", 300, true, true},
-		{"3E+2", 300, true, true},
-		{"3000e-1", 300, true, true},
-		{"0.3e3", 300, true, true},
-		{"10.5e1", 105, true, true},
-		{"-1.5e3", -1500, true, true},
-		{"300.5", 0, false, false},
-		{"300.0000000000000001", 0, false, false},
-		{"1e-1", 0, false, false},
-		{"100e-3", 0, false, false},
-		{"-0.5", 0, false, false},
-		{"9223372036854775807", 1<<63 - 1, true, true},
-		{"9223372036854775808", 0, false, true},
-		{"-9223372036854775808", -1 << 63, true, true},
-		{"-9223372036854775809", 0, false, true},
-		{"9223372036854775807.000", 1<<63 - 1, true, true},
-		{"922337203685477580.7e1", 1<<63 - 1, true, true},
-		{"99999999999999999999", 0, false, true},
-		{"1e18", 1e18, true, true},
-		{"1e19", 0, false, true},
-		{"1e300", 0, false, true},
-		{"1e400", 0, false, true},
-		{"1e99999999999999999999", 0, false, true},
-		{"00", 0, false, false}, // not a number: Parse refuses it; Int on the first value only
-	}
-	for _, tc := range tests {
-		v, err := ParseString(tc.in)
-		if tc.in == "00" {
-			if err == nil {
-				t.Error("00 parsed")
-			}
-			continue
-		}
+	parse := func(in string) Value {
+		t.Helper()
+		v, err := ParseString(in)
 		if err != nil {
-			t.Errorf("%s: %v", tc.in, err)
-			continue
+			t.Fatalf("%s: %v", in, err)
 		}
-		n, ok := v.Int()
-		if n != tc.n || ok != tc.ok || v.IsIntegral() != tc.integral {
-			t.Errorf("%s: Int() = %d, %v; IsIntegral() = %v; want %d, %v, %v", tc.in, n, ok, v.IsIntegral(), tc.n, tc.ok, tc.integral)
+		return v
+	}
+	// Integral values within int64.
+	for _, tc := range []struct {
+		in string
+		n  int64
+	}{
+		{"0", 0},
+		{"-0", 0},
+		{"0.000", 0},
+		{"0e-999999999999", 0},
+		{"300", 300},
+		{"300.0", 300},
+		{"3e2", 300},
+		{"3E+2", 300},
+		{"3000e-1", 300},
+		{"0.3e3", 300},
+		{"10.5e1", 105},
+		{"-1.5e3", -1500},
+		{"9223372036854775807", 1<<63 - 1},
+		{"-9223372036854775808", -1 << 63},
+		{"9223372036854775807.000", 1<<63 - 1},
+		{"922337203685477580.7e1", 1<<63 - 1},
+		{"1e18", 1e18},
+	} {
+		v := parse(tc.in)
+		if n, ok := v.Int(); n != tc.n || !ok || !v.IsIntegral() {
+			t.Errorf("%s: Int() = %d, %v; IsIntegral() = %v; want %d, true, true", tc.in, n, ok, v.IsIntegral(), tc.n)
 		}
+	}
+	// Integral, but outside int64.
+	for _, in := range []string{
+		"9223372036854775808", "-9223372036854775809", "99999999999999999999", "1e19", "1e300", "1e400",
+		"1e99999999999999999999",
+	} {
+		v := parse(in)
+		if n, ok := v.Int(); n != 0 || ok || !v.IsIntegral() {
+			t.Errorf("%s: Int() = %d, %v; IsIntegral() = %v; want 0, false, true", in, n, ok, v.IsIntegral())
+		}
+	}
+	// Not integral.
+	for _, in := range []string{
+		"300.5", "300.0000000000000001", "1e-1", "100e-3", "-0.5",
+	} {
+		v := parse(in)
+		if n, ok := v.Int(); n != 0 || ok || v.IsIntegral() {
+			t.Errorf("%s: Int() = %d, %v; IsIntegral() = %v; want 0, false, false", in, n, ok, v.IsIntegral())
+		}
+	}
+	// Not a number: Parse refuses it; Int on the first value only.
+	if _, err := ParseString("00"); err == nil {
+		t.Error("00 parsed")
 	}
 	for _, in := range []string{`"1"`, `true`, `null`, `[1]`} {
 		v, _ := ParseString(in)
