@@ -259,11 +259,15 @@ export class Plugin {
   finish(s) {
     if (s.finished) return;
     s.finished = true;
-    this.call(s, this.ex.proxy_on_done, s.id);
+    this.release(s);
+  }
+  // release ends a stream's or connection's context: proxy_on_done, then proxy_on_delete.
+  release(x) {
+    this.call(x, this.ex.proxy_on_done, x.id);
     this.runDeferred();
-    this.call(s, this.ex.proxy_on_delete, s.id);
+    this.call(x, this.ex.proxy_on_delete, x.id);
     this.runDeferred();
-    this.contexts.delete(s.id);
+    this.contexts.delete(x.id);
   }
   closeStream(s) {
     if (!s.finished && !s.reply) s.reset = true;
@@ -309,11 +313,7 @@ export class Plugin {
     this.call(c, this.ex.proxy_on_downstream_connection_close, c.id, 1);
     this.runDeferred();
     c.done = true;
-    this.call(c, this.ex.proxy_on_done, c.id);
-    this.runDeferred();
-    this.call(c, this.ex.proxy_on_delete, c.id);
-    this.runDeferred();
-    this.contexts.delete(c.id);
+    this.release(c);
   }
 
   // ---- the env module: proxy_* ----
