@@ -15,11 +15,14 @@ const (
 var actionNames = [...]string{"iot:Connect", "iot:Publish", "iot:RetainPublish", "iot:Subscribe", "iot:Receive"}
 
 // String returns the policy action name, e.g. "iot:Publish".
-func (a Action) String() string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
+func (a Action) String() string { return enumName(actionNames[:], int(a), "iot:Unknown") }
+
+// enumName is names[i], or unknown for a value past the names.
+func enumName(names []string, i int, unknown string) string {
+	if i < len(names) {
+		return names[i]
 	}
-	return "iot:Unknown"
+	return unknown
 }
 
 // Policy decides one action on one resource name. name aliases packet bytes: it is valid only
@@ -179,12 +182,7 @@ const (
 
 var statusNames = [...]string{"Continue", "NeedAuth", "Close", "Closing", "Refusing"}
 
-func (s Status) String() string {
-	if int(s) < len(statusNames) {
-		return statusNames[s]
-	}
-	return "Unknown"
-}
+func (s Status) String() string { return enumName(statusNames[:], int(s), "Unknown") }
 
 // Result is the outcome of one call. Out is valid until the next call on the session.
 type Result struct {
