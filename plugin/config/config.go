@@ -143,7 +143,9 @@ type MQTT struct {
 	DenyAction DenyAction
 
 	// MaxPacketBytes is the largest MQTT packet accepted; larger ones close the connection.
-	// 2–268435455, default 131072 (AWS IoT's 128 KiB). JSON: "mqtt.maxPacketBytes".
+	// 2–268435455, default 147456: AWS IoT's 128 KiB payload (mqtt.limits.payloadMaxBytes)
+	// plus 16 KiB for the headers, topic and MQTT 5 properties, so that the payload limit, not
+	// this bound, decides a large PUBLISH. JSON: "mqtt.maxPacketBytes".
 	MaxPacketBytes int
 
 	// StripCredentialsFromUsername removes x-amz-customauthorizer-name,
@@ -740,7 +742,7 @@ func cache(v jsonv.Value) (Cache, error) {
 }
 
 func mqtt(v jsonv.Value) (MQTT, error) {
-	c := MQTT{DenyAction: DenyAuto, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
+	c := MQTT{DenyAction: DenyAuto, MaxPacketBytes: DefaultMaxPacketBytes, StripCredentialsFromUsername: true,
 		ConnectTimeoutSeconds: 10}
 	if !v.Exists() {
 		c.Limits = DefaultLimits()

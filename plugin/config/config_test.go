@@ -138,7 +138,7 @@ func TestParse_Defaults(t *testing.T) {
 	if c.Cache != (Cache{Scope: ScopeConnection, MaxEntries: 10000}) {
 		t.Fatalf("cache defaults %+v", c.Cache)
 	}
-	if c.MQTT != (MQTT{DenyAction: DenyAuto, MaxPacketBytes: 131072, StripCredentialsFromUsername: true,
+	if c.MQTT != (MQTT{DenyAction: DenyAuto, MaxPacketBytes: 147456, StripCredentialsFromUsername: true,
 		ConnectTimeoutSeconds: 10, Limits: DefaultLimits()}) {
 		t.Fatalf("mqtt defaults %+v", c.MQTT)
 	}

@@ -63,6 +63,10 @@ const (
 	AWSKeepAliveMaxSeconds = 1200
 )
 
+// DefaultMaxPacketBytes is mqtt.maxPacketBytes's default: AWS's payload limit plus 16 KiB for
+// the fixed header, the topic and MQTT 5 properties.
+const DefaultMaxPacketBytes = AWSPayloadMaxBytes + 16384
+
 // DefaultLimits returns AWS IoT Core's limits.
 func DefaultLimits() MQTTLimits {
 	return MQTTLimits{

@@ -114,3 +114,19 @@ func TestParse_MQTTLimitsDuplicate(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestParse_MaxPacketBytesDefault: without mqtt.maxPacketBytes, a PUBLISH carrying AWS's largest
+// payload (131072 bytes) with a topic at AWS's limit fits in the packet bound, so the payload
+// limit decides; an explicit smaller bound brings the payload limit's default down with it.
+func TestParse_MaxPacketBytesDefault(t *testing.T) {
+	m := base(t)
+	delete(m["mqtt"].(obj), "maxPacketBytes")
+	c, err := Parse(marshal(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fixed header 1 + 4, topic 2 + 256, packet id 2, MQTT 5 properties length 4 and 8 KiB of them.
+	if need := 5 + 2 + AWSTopicMaxBytes + 2 + 4 + 8192 + AWSPayloadMaxBytes; c.MQTT.MaxPacketBytes < need || c.MQTT.Limits.PayloadMaxBytes != AWSPayloadMaxBytes {
+		t.Fatalf("maxPacketBytes %d (need %d), payloadMaxBytes %d", c.MQTT.MaxPacketBytes, need, c.MQTT.Limits.PayloadMaxBytes)
+	}
+}
