@@ -39,7 +39,6 @@ import (
 // its own topic prefix and client ids); the subtests then compare. A -run pattern selects
 // scenarios before anything runs (TestConformance/NAME/TLS).
 func TestConformance(t *testing.T) {
-	embeddedOnly(t, "embedded target only: it starts its own mosquitto and gateway")
 	st := startConformance(t)
 
 	type job struct {
@@ -191,6 +190,7 @@ const confRules = `{
 
 func startConformance(t *testing.T) *confStack {
 	t.Helper()
+	embeddedOnly(t, "embedded target only: it starts its own mosquitto and gateway")
 	checkMosquitto(t, true)
 	wasm := pluginWasm(t)
 	st := &confStack{sigs: map[string]string{}}

@@ -247,9 +247,11 @@ var (
 	embeddedErr  error
 )
 
-// startEmbedded starts the local stack once for the package; TestMain's cleanup stops it.
+// startEmbedded starts the local stack once for the package; TestMain's cleanup stops it. It
+// skips t unless the target is embedded.
 func startEmbedded(t *testing.T) *embedded {
 	t.Helper()
+	embeddedOnly(t, "embedded target only")
 	checkMosquitto(t, true)
 	wasm := pluginWasm(t)
 	embeddedOnce.Do(func() { embeddedEnv, embeddedErr = newEmbedded(wasm) })

@@ -133,7 +133,6 @@ func startGatewayProc(t *testing.T, e *embedded, connectTimeout, nofile int, ext
 // against it.
 func startHostile(t *testing.T, id string, connectTimeout, nofile int) (*embedded, *gatewayProc, *sc) {
 	t.Helper()
-	embeddedOnly(t, "embedded target only")
 	e := startEmbedded(t)
 	setRules(t, &e.env)
 	p := startGatewayProc(t, e, connectTimeout, nofile)

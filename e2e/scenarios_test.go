@@ -63,7 +63,6 @@ func setRules(t *testing.T, e *env) {
 
 // TestEmbedded runs every scenario against the embedded gateway (host/gateway) on loopback.
 func TestEmbedded(t *testing.T) {
-	embeddedOnly(t, "embedded target only")
 	e := startEmbedded(t)
 	runScenarios(t, &e.env)
 	t.Run("AuthorizerUnreachable", func(t *testing.T) {
@@ -396,7 +395,6 @@ func hostOf(addr string) string {
 // authorizer admin URL, broker), pointed at the embedded stack, and runs two scenarios through it.
 // (Its name avoids "Compose": the tester selects the compose tests with -run Compose.)
 func TestRemoteFlags_AgainstEmbedded(t *testing.T) {
-	embeddedOnly(t, "embedded target only")
 	e := startEmbedded(t)
 	der, err := x509.MarshalPKCS8PrivateKey(e.key)
 	if err != nil {

@@ -31,7 +31,6 @@ import (
 // section 3 runs against mochi-mqtt with recorders in front of it, because mosquitto does not log
 // what it receives.
 func TestSecurity(t *testing.T) {
-	embeddedOnly(t, "embedded target only")
 	st := newSecStack(t)
 	for _, tc := range []struct {
 		name string
@@ -170,6 +169,7 @@ func (l *secLog) String() string {
 
 func newSecStack(t *testing.T) *secStack {
 	t.Helper()
+	embeddedOnly(t, "embedded target only")
 	checkMosquitto(t, true)
 	wasm := pluginWasm(t)
 	dir := t.TempDir()

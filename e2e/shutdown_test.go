@@ -20,7 +20,6 @@ import (
 // CONNECT and the PUBLISH still reach the broker (a subscriber there receives the message) and
 // the client still gets its CONNACK and PUBACK before the close.
 func TestShutdown_InFlightPublish(t *testing.T) {
-	embeddedOnly(t, "embedded target only")
 	e := startEmbedded(t)
 	setRules(t, &e.env)
 	s := &sc{T: t, e: &e.env, id: "shutdown"}
