@@ -76,7 +76,7 @@ func (e *Engine) checkToken(a *config.Authorizer, c *credentials.Presented) (boo
 	}
 	ok, why := e.verifiers[a.Name].Verify(c.Token, c.Signature)
 	if !ok {
-		e.count(MetricSigFailures, 1)
+		e.deny.sigFailures++ // added to the metric on the tick (denycost.go)
 		return false, &denial{reasonSignatureInvalid, why}
 	}
 	return true, nil

@@ -84,8 +84,17 @@ func (e *Engine) logsDebug() bool {
 // out at error, successes at info, debug lines at debug (or at info for a client named in
 // logging.debugClientIds, AWS's resource-specific logging).
 func (e *Engine) emit(l *logLine) {
-	level := LevelInfo
-	name := "INFO"
+	if level, name, now, ok := e.admit(l, 0); ok {
+		e.write(l, level, name, now)
+	}
+}
+
+// admit decides whether l is written (the level, then the failure budget), at which level and
+// with which time: now when not 0 (the callback already read the clock), else the host's. A
+// suppressed line costs this and nothing more: callers fill costly fields after admit.
+func (e *Engine) admit(l *logLine, now int64) (level LogLevel, name string, at int64, ok bool) {
+	level = LevelInfo
+	name = "INFO"
 	switch {
 	case l.status == statusFailure:
 		level, name = LevelError, "ERROR"
@@ -95,17 +104,19 @@ func (e *Engine) emit(l *logLine) {
 	watched := false
 	if level < e.logLevel {
 		if !(e.debugClient(l.clientID) || e.debugClient(l.principalID)) {
-			return
+			return level, name, 0, false
 		}
 		watched = true
 		level = LevelInfo
 	}
-	now := e.h.Now()
+	if now == 0 {
+		now = e.h.Now()
+	}
 	if l.status == statusFailure && !watched && e.cfg.Logging.FailureLinesPerSecond > 0 &&
 		!e.failures.take(e, l, now, e.cfg.Logging.FailureLinesPerSecond) {
-		return
+		return level, name, now, false
 	}
-	e.write(l, level, name, now)
+	return level, name, now, true
 }
 
 // write formats one decision line and hands it to proxy_log.

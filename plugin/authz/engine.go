@@ -46,6 +46,8 @@ type Engine struct {
 	// allowedPending counts allowed decisions not yet added to iotauthz.decisions.allowed:
 	// one host call per tick instead of one per packet or request.
 	allowedPending uint64
+	// deny holds the deny paths' pending counters and reply scratch (denycost.go).
+	deny denyCounts
 	// httpEval is reused by every HTTP publish decision of this VM (one thread, no reentrancy).
 	httpEval *evaluator
 }
@@ -131,6 +133,7 @@ func (e *Engine) flushCounts() {
 		e.count(MetricCacheHits, int64(e.hitsPending))
 		e.hitsPending = 0
 	}
+	e.flushDenials()
 }
 
 // logText writes a plain (non-decision) log line.

@@ -26,6 +26,7 @@ type Stream struct {
 	mode    int
 	done    bool // the stream is gone; late authorizer answers are dropped
 	traceID string
+	now     int64 // the clock read by this callback (0: none); a refusal's log line reuses it
 
 	// what the request says
 	src      Source
@@ -137,8 +138,11 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 	if key != nil && s.mode == modePublish {
 		// The key holds the token and its signature: a hit means these exact credentials were
 		// verified and authorized before, so neither is repeated.
-		if d := p.cached(unsafeString(key), scoped, p.h.Now()); d != nil {
-			return s.apply(outcome{d: d})
+		s.now = p.h.Now()
+		if d := p.cached(unsafeString(key), scoped, s.now); d != nil {
+			act := s.apply(outcome{d: d})
+			s.now = 0
+			return act
 		}
 	}
 	r := &authRequest{auth: a}
@@ -149,6 +153,7 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 	if den != nil {
 		return s.deny(den)
 	}
+	s.now = 0 // the decision may come in a later callback
 	r.event = authorizer.NewEvent(&authorizer.Inputs{
 		Token:             c.Token,
 		SignatureVerified: verified,
@@ -282,22 +287,22 @@ func (s *Stream) reply(den *denial, principalID string, status int, message stri
 		event = evConnect
 	}
 	s.mode = modeDone
-	p.count(MetricDenied, 1)
-	s.address()
+	p.deny.denied++ // added to the metric on the tick (denycost.go): no host call per refusal
+	now := s.now
+	s.now = 0
 	retain := ""
 	if event == evPublishIn && s.retainRead {
 		retain = retainValue(s.retain)
 	}
-	p.emit(&logLine{traceID: s.trace(), eventType: event, protocol: "HTTP", status: statusFailure,
-		principalID: principalID, sourceIP: s.src.IP, sourcePort: s.src.Port, topicName: s.topic,
-		authorizerName: s.authName, reason: den.reason, details: den.details, retain: retain})
-	body := make([]byte, 0, 80)
-	body = append(body, `{"message":"`...)
-	body = append(body, message...)
-	body = append(body, `","traceId":"`...)
-	body = append(body, s.trace()...)
-	body = append(body, `"}`...)
-	if err := s.h.Reply(status, body); err != nil {
+	l := logLine{traceID: s.trace(), eventType: event, protocol: "HTTP", status: statusFailure,
+		principalID: principalID, topicName: s.topic,
+		authorizerName: s.authName, reason: den.reason, details: den.details, retain: retain}
+	if level, name, at, ok := p.admit(&l, now); ok {
+		// The client's address only for a line written: a suppressed one costs no host call.
+		l.sourceIP, l.sourcePort = s.address().IP, s.src.Port
+		p.write(&l, level, name, at)
+	}
+	if err := s.h.Reply(status, p.replyBody(message, s.trace())); err != nil {
 		p.logText(LevelError, "iotauthz: cannot send the "+itoa(status)+": "+err.Error())
 		_ = s.h.Close()
 	}
