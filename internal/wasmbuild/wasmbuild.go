@@ -42,6 +42,16 @@ func Module(t testing.TB, pkg string) []byte {
 	return m
 }
 
+// File is Module written to a file in t's temporary directory, for tools that take a path.
+func File(t testing.TB, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg)+".wasm")
+	if err := os.WriteFile(out, Module(t, pkg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func compile(pkg string) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "wasmbuild")
 	if err != nil {

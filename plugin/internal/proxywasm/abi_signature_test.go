@@ -6,28 +6,22 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
-// buildWasm compiles the package main in dir with the plugin's toolchain settings.
+// buildWasm builds the package main in dir (wasmbuild) into a file; not under -short.
 func buildWasm(t *testing.T, dir string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a wasm module")
 	}
-	out := filepath.Join(t.TempDir(), filepath.Base(dir)+".wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", dir, err, b)
-	}
-	return out
+	return wasmbuild.File(t, "./"+dir)
 }
 
 const wasmImportsTool = "/work/shared/tools/wasm-imports"

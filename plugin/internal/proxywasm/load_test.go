@@ -4,13 +4,11 @@ package proxywasm_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
 // TestWasm_AllocationLoad drives an allocation-heavy guest (testdata/load) through host/ in
@@ -21,15 +19,8 @@ func TestWasm_AllocationLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long wasm load test")
 	}
-	out := filepath.Join(t.TempDir(), "load.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./testdata/load")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	bin, _ := os.ReadFile(out)
 	ctx := context.Background()
-	p, err := host.New(ctx, host.Config{Module: bin, Profile: host.Envoy133})
+	p, err := host.New(ctx, host.Config{Module: wasmbuild.Module(t, "./testdata/load"), Profile: host.Envoy133})
 	if err != nil {
 		t.Fatal(err)
 	}
