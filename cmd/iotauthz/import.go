@@ -32,12 +32,16 @@ so a fleet moves with the authorizers it has:
                        authorizer. Every field is carried over as is (the plugin accepts
                        authorizerArn, creationDate and lastModifiedDate and does not use them).
   --domain-configuration FILE
-                       the JSON output of aws iot describe-domain-configuration. Its domainName
-                       becomes a data endpoint and its authorizerConfig.defaultAuthorizerName the
-                       default authorizer. A DISABLED domain configuration is skipped.
+                       the JSON output of aws iot describe-domain-configuration. Repeatable, one
+                       per domain. It becomes an entry of "domains", every field carried over as
+                       is: the domain's default authorizer (which must be imported too),
+                       allowAuthorizerOverride, applicationProtocol and status hold there as at
+                       AWS. A domain iotauthz cannot serve (authenticationType AWS_X509,
+                       AWS_SIGV4 or CUSTOM_AUTH_X509, or a serviceType other than DATA) is left
+                       out with a note.
   --data-endpoint HOST another host name devices connect to, e.g. your iot:Data-ATS endpoint
                        (aws iot describe-endpoint --endpoint-type iot:Data-ATS). Repeatable. At
-                       least one data endpoint is needed, from here or a domain configuration.
+                       least one endpoint is needed, from here or a domain configuration.
   --cluster AUTHORIZER=CLUSTER
                        call authorizer AUTHORIZER on the Envoy cluster CLUSTER (an HTTP service
                        answering AWS's event, DESIGN contract 2) instead of its Lambda function:
@@ -45,8 +49,9 @@ so a fleet moves with the authorizers it has:
                        authorizer keeps its authorizerFunctionArn and the plugin calls the Lambda
                        function (Envoy's aws_lambda filter, or iotauthz gateway's SDK call).
   --default-authorizer NAME
-                       the authorizer used when a request names none; overrides the domain
-                       configurations'. It must be one of the imported authorizers.
+                       the authorizer used when a request names none and its domain has no
+                       default of its own (AWS's account default, aws iot
+                       describe-default-authorizer). It must be one of the imported authorizers.
   --region, --account-id
                        the region and account of the resource ARNs policies name. Default: those
                        of the authorizers' authorizerArn (which must agree).
@@ -54,8 +59,7 @@ so a fleet moves with the authorizers it has:
 
 The configuration is validated as the plugin validates it before it is written; anything the
 plugin would refuse is an error (exit 1). Differences the plugin does not reproduce are printed
-on stderr as notes, e.g. a domain configuration with allowAuthorizerOverride false, which needs
-per-domain authorizers. Usage errors exit 2.
+on stderr as notes, e.g. a domain configuration left out. Usage errors exit 2.
 `
 
 func init() {
@@ -85,7 +89,8 @@ type importedFunction struct {
 type importedConfig struct {
 	Region                string                `json:"region"`
 	AccountID             string                `json:"accountId"`
-	DataEndpoints         []string              `json:"dataEndpoints"`
+	DataEndpoints         []string              `json:"dataEndpoints,omitempty"`
+	Domains               []*importedDomain     `json:"domains,omitempty"`
 	DefaultAuthorizerName string                `json:"defaultAuthorizerName,omitempty"`
 	Authorizers           []*importedAuthorizer `json:"authorizers"`
 }
@@ -95,19 +100,38 @@ type importedConfig struct {
 var describeAuthorizerFields = []string{"authorizerName", "authorizerArn", "authorizerFunctionArn", "tokenKeyName",
 	"tokenSigningPublicKeys", "status", "creationDate", "lastModifiedDate", "signingDisabled", "enableCachingForHttp"}
 
-// domainConfiguration is the part of DescribeDomainConfiguration's output import reads
+// importedDomain is one entry of "domains": DescribeDomainConfiguration's response, its members
+// in the order the API reference lists them, carried over as is
 // (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeDomainConfiguration.html).
-type domainConfiguration struct {
-	DomainConfigurationName string `json:"domainConfigurationName"`
-	DomainName              string `json:"domainName"`
-	AuthorizerConfig        *struct {
-		DefaultAuthorizerName   string `json:"defaultAuthorizerName"`
-		AllowAuthorizerOverride *bool  `json:"allowAuthorizerOverride"`
-	} `json:"authorizerConfig"`
-	DomainConfigurationStatus string `json:"domainConfigurationStatus"`
-	AuthenticationType        string `json:"authenticationType"`
-	ApplicationProtocol       string `json:"applicationProtocol"`
+type importedDomain struct {
+	DomainConfigurationName   json.RawMessage `json:"domainConfigurationName,omitempty"`
+	DomainConfigurationArn    json.RawMessage `json:"domainConfigurationArn,omitempty"`
+	DomainName                json.RawMessage `json:"domainName"`
+	ServerCertificates        json.RawMessage `json:"serverCertificates,omitempty"`
+	AuthorizerConfig          json.RawMessage `json:"authorizerConfig,omitempty"`
+	DomainConfigurationStatus json.RawMessage `json:"domainConfigurationStatus,omitempty"`
+	ServiceType               json.RawMessage `json:"serviceType,omitempty"`
+	DomainType                json.RawMessage `json:"domainType,omitempty"`
+	LastStatusChangeDate      json.RawMessage `json:"lastStatusChangeDate,omitempty"`
+	TLSConfig                 json.RawMessage `json:"tlsConfig,omitempty"`
+	ServerCertificateConfig   json.RawMessage `json:"serverCertificateConfig,omitempty"`
+	AuthenticationType        json.RawMessage `json:"authenticationType,omitempty"`
+	ApplicationProtocol       json.RawMessage `json:"applicationProtocol,omitempty"`
+	ClientCertificateConfig   json.RawMessage `json:"clientCertificateConfig,omitempty"`
 }
+
+// describedDomain is a domain configuration read from a file: what is carried over, the
+// members import reads, and the members that are not describe-domain-configuration's.
+type describedDomain struct {
+	importedDomain
+	name, status, serviceType, authType, defaultAuth string
+	unknown                                          []string
+}
+
+// describeDomainFields are DescribeDomainConfiguration's response members.
+var describeDomainFields = []string{"domainConfigurationName", "domainConfigurationArn", "domainName", "serverCertificates",
+	"authorizerConfig", "domainConfigurationStatus", "serviceType", "domainType", "lastStatusChangeDate", "tlsConfig",
+	"serverCertificateConfig", "authenticationType", "applicationProtocol", "clientCertificateConfig"}
 
 func runImport(args []string, stdout, stderr io.Writer) int {
 	const me = "iotauthz import"
@@ -206,47 +230,51 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return usageErr("no authorizerArn to take the region and account from; give --region and --account-id")
 	}
 
-	domainDefault, domainDefaultFrom := "", ""
+	domainFrom := map[string]string{} // lower-case domain name → file
 	for _, file := range domainFiles {
 		d, err := readDomainConfiguration(file)
 		if err != nil {
 			return fail("%s: %v", file, err)
 		}
-		if d.DomainConfigurationStatus == "DISABLED" {
-			note("%s: domain configuration %q is DISABLED; skipped", file, d.DomainConfigurationName)
+		for _, f := range d.unknown {
+			note("%s: field %q is not one of describe-domain-configuration's; left out", file, f)
+		}
+		switch {
+		case d.authType == "AWS_X509" || d.authType == "AWS_SIGV4" || d.authType == "CUSTOM_AUTH_X509":
+			note("%s: domain %q is left out: authenticationType %s is not a custom authorizer iotauthz can run (it serves CUSTOM_AUTH and DEFAULT)", file, d.name, d.authType)
+			continue
+		case d.serviceType != "" && d.serviceType != "DATA":
+			note("%s: domain %q is left out: serviceType %s is not the data plane iotauthz authorizes", file, d.name, d.serviceType)
 			continue
 		}
-		if d.DomainName == "" {
-			return fail("%s: no domainName", file)
+		key := strings.ToLower(strings.TrimSuffix(d.name, "."))
+		if prev, dup := domainFrom[key]; dup {
+			return fail("%s: domain %q is also in %s", file, d.name, prev)
 		}
-		out.DataEndpoints = append(out.DataEndpoints, strings.ToLower(d.DomainName))
-		switch d.AuthenticationType {
-		case "", "DEFAULT", "CUSTOM_AUTH":
-		default:
-			note("%s: authenticationType %s: the plugin authenticates with custom authorizers only (AWS's CUSTOM_AUTH)", file, d.AuthenticationType)
-		}
-		if ac := d.AuthorizerConfig; ac != nil {
-			if ac.AllowAuthorizerOverride != nil && !*ac.AllowAuthorizerOverride {
-				note("%s: allowAuthorizerOverride is false at AWS, but this configuration lets a device name any imported authorizer (per-domain authorizers are a separate configuration feature)", file)
-			}
-			if n := ac.DefaultAuthorizerName; n != "" {
-				if domainDefault != "" && domainDefault != n && *defaultAuth == "" {
-					return fail("%s: default authorizer %q, but %s's is %q; this configuration has one default: choose it with --default-authorizer", file, n, domainDefaultFrom, domainDefault)
-				}
-				domainDefault, domainDefaultFrom = n, file
+		domainFrom[key] = file
+		if n := d.defaultAuth; n != "" {
+			if _, ok := names[n]; !ok {
+				return fail("%s: the domain's default authorizer %q is not among the imported ones; add --authorizer with its describe-authorizer output", file, n)
 			}
 		}
+		if d.status == "DISABLED" {
+			note("%s: domain %q is DISABLED: the plugin refuses every connection to it, as AWS does", file, d.name)
+		}
+		out.Domains = append(out.Domains, &d.importedDomain)
 	}
-	out.DataEndpoints = append(out.DataEndpoints, endpoints...)
+	for _, ep := range endpoints {
+		if file, ok := domainFrom[strings.ToLower(strings.TrimSuffix(ep, "."))]; ok {
+			note("--data-endpoint %s: left out, it is the domain of %s", ep, file)
+			continue
+		}
+		out.DataEndpoints = append(out.DataEndpoints, ep)
+	}
 	slices.Sort(out.DataEndpoints)
 	out.DataEndpoints = slices.Compact(out.DataEndpoints)
-	if len(out.DataEndpoints) == 0 {
+	if len(out.DataEndpoints) == 0 && len(out.Domains) == 0 {
 		return usageErr("no data endpoint: give --data-endpoint HOST (aws iot describe-endpoint --endpoint-type iot:Data-ATS) or --domain-configuration FILE")
 	}
 	out.DefaultAuthorizerName = *defaultAuth
-	if out.DefaultAuthorizerName == "" {
-		out.DefaultAuthorizerName = domainDefault
-	}
 	if n := out.DefaultAuthorizerName; n != "" {
 		if _, ok := names[n]; !ok {
 			return fail("the default authorizer %q is not among the imported ones; add --authorizer with its describe-authorizer output", n)
@@ -317,17 +345,61 @@ func readDescribedAuthorizer(file string) (*describedAuthorizer, error) {
 	return a, nil
 }
 
-func readDomainConfiguration(file string) (*domainConfiguration, error) {
+// readDomainConfiguration reads describe-domain-configuration's output: every member is carried
+// over as is (the plugin checks them); members it does not have are listed in unknown.
+func readDomainConfiguration(file string) (*describedDomain, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	var d domainConfiguration
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("not the JSON output of aws iot describe-domain-configuration: %v", err)
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil || top == nil {
+		return nil, fmt.Errorf("not the JSON output of aws iot describe-domain-configuration (a JSON object)")
 	}
-	if d.DomainConfigurationName == "" && d.DomainName == "" {
-		return nil, fmt.Errorf("neither domainConfigurationName nor domainName: not the output of aws iot describe-domain-configuration")
+	d := &describedDomain{}
+	for k := range top {
+		if !slices.Contains(describeDomainFields, k) {
+			d.unknown = append(d.unknown, k)
+			delete(top, k)
+		}
 	}
-	return &d, nil
+	slices.Sort(d.unknown)
+	known, _ := json.Marshal(top)
+	if err := json.Unmarshal(known, &d.importedDomain); err != nil {
+		return nil, fmt.Errorf("not the output of aws iot describe-domain-configuration: %v", err)
+	}
+	str := func(raw json.RawMessage, what string) (string, error) {
+		var s string
+		if len(raw) > 0 && json.Unmarshal(raw, &s) != nil {
+			return "", fmt.Errorf("%s must be a string, got %s", what, raw)
+		}
+		return s, nil
+	}
+	if d.name, err = str(d.DomainName, "domainName"); err != nil {
+		return nil, err
+	}
+	if d.name == "" {
+		return nil, fmt.Errorf("no domainName: not the output of aws iot describe-domain-configuration")
+	}
+	if d.status, err = str(d.DomainConfigurationStatus, "domainConfigurationStatus"); err != nil {
+		return nil, err
+	}
+	if d.serviceType, err = str(d.ServiceType, "serviceType"); err != nil {
+		return nil, err
+	}
+	if d.authType, err = str(d.AuthenticationType, "authenticationType"); err != nil {
+		return nil, err
+	}
+	if len(d.AuthorizerConfig) > 0 {
+		var ac struct {
+			DefaultAuthorizerName json.RawMessage `json:"defaultAuthorizerName"`
+		}
+		if json.Unmarshal(d.AuthorizerConfig, &ac) != nil {
+			return nil, fmt.Errorf("authorizerConfig must be an object, got %s", d.AuthorizerConfig)
+		}
+		if d.defaultAuth, err = str(ac.DefaultAuthorizerName, "authorizerConfig.defaultAuthorizerName"); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }

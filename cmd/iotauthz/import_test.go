@@ -85,8 +85,7 @@ func TestImport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, w := range []string{`field "futureField" is not one of describe-authorizer's`, `authorizer "open": called on cluster "authorizer" instead of arn:aws:lambda:eu-west-1:210987654321:function:open-fn`,
-		"allowAuthorizerOverride is false at AWS"} {
+	for _, w := range []string{`field "futureField" is not one of describe-authorizer's`, `authorizer "open": called on cluster "authorizer" instead of arn:aws:lambda:eu-west-1:210987654321:function:open-fn`} {
 		if !strings.Contains(errs, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, errs)
 		}
@@ -99,9 +98,14 @@ func TestImport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the plugin refuses the imported configuration: %v\n%s", err, b)
 	}
-	if c.Region != "eu-west-1" || c.AccountID != "210987654321" || c.DefaultAuthorizerName != "tokens" ||
+	if c.Region != "eu-west-1" || c.AccountID != "210987654321" || c.DefaultAuthorizerName != "" ||
 		strings.Join(c.DataEndpoints, ",") != "abc123-ats.iot.eu-west-1.amazonaws.com,iot.example.com" {
 		t.Errorf("config %+v", c)
+	}
+	// The domain configuration is a domain with its own default authorizer and override rule.
+	if len(c.Domains) != 1 || *c.Domains[0] != (config.Domain{Name: "iot.example.com", ConfigurationName: "main",
+		DefaultAuthorizerName: "tokens", AllowAuthorizerOverride: false, Protocols: config.ProtocolMQTT}) {
+		t.Errorf("domains %+v", c.Domains)
 	}
 	tok, op := c.Authorizers["tokens"], c.Authorizers["open"]
 	if tok == nil || tok.Function == nil || tok.Function.Name != "tokens-fn" || tok.TokenKeyName != "token" || len(tok.Keys) != 1 || !tok.EnableCachingForHTTP {
@@ -111,7 +115,9 @@ func TestImport(t *testing.T) {
 		t.Errorf("open %+v", op)
 	}
 	// The describe-only fields are carried over as is.
-	for _, w := range []string{`"authorizerArn": "arn:aws:iot:eu-west-1:210987654321:authorizer/tokens"`, `"creationDate": "2026-11-30T09:15:02.417000+00:00"`} {
+	for _, w := range []string{`"authorizerArn": "arn:aws:iot:eu-west-1:210987654321:authorizer/tokens"`, `"creationDate": "2026-11-30T09:15:02.417000+00:00"`,
+		`"domainConfigurationArn": "arn:aws:iot:eu-west-1:210987654321:domainconfiguration/main/abcde"`, `"domainName": "IoT.Example.com"`,
+		`"tlsConfig": {`} {
 		if !bytes.Contains(b, []byte(w)) {
 			t.Errorf("output lacks %s:\n%s", w, b)
 		}
@@ -139,6 +145,10 @@ func TestImport_errors(t *testing.T) {
 	noKeys := in.write("nokeys.json", strings.Replace(in.tokens, `"tokenSigningPublicKeys"`, `"ignored"`, 1))
 	badARN := in.write("badarn.json", strings.Replace(in.tokens, "authorizer/tokens", "authorizer/x", 1))
 	notJSON := in.write("not.json", "authorizerName: tokens")
+	domainAgain := in.write("again.json", strings.Replace(describeDomainOutput, "IoT.Example.com", "iot.example.com.", 1))
+	noName := in.write("noname.json", strings.Replace(describeDomainOutput, `"domainName"`, `"name"`, 1))
+	numName := in.write("numname.json", strings.Replace(describeDomainOutput, `"IoT.Example.com"`, `7`, 1))
+	badProtocol := in.write("badprotocol.json", strings.Replace(describeDomainOutput, `"SECURE_MQTT"`, `"MQTT"`, 1))
 	ep := []string{"--data-endpoint", "iot.example.com"}
 	for _, tc := range []struct {
 		name string
@@ -151,8 +161,12 @@ func TestImport_errors(t *testing.T) {
 		{"bad cluster flag", append([]string{"--authorizer", tokens, "--cluster", "tokens"}, ep...), 2, `--cluster "tokens": want AUTHORIZER=CLUSTER`},
 		{"cluster for no authorizer", append([]string{"--authorizer", tokens, "--cluster", "nope=c"}, ep...), 2, `no imported authorizer is named "nope"`},
 		{"two accounts", append([]string{"--authorizer", tokens, "--authorizer", other}, ep...), 1, "give --region and --account-id"},
-		{"two domain defaults", []string{"--authorizer", tokens, "--authorizer", other, "--region", "eu-west-1", "--account-id", "210987654321",
-			"--domain-configuration", domain, "--domain-configuration", domain2}, 1, "choose it with --default-authorizer"},
+		{"domain default not imported", []string{"--authorizer", tokens, "--domain-configuration", domain2}, 1, `second.json: the domain's default authorizer "other" is not among the imported ones`},
+		{"duplicate domain", []string{"--authorizer", tokens, "--domain-configuration", domain, "--domain-configuration", domainAgain}, 1, `again.json: domain "iot.example.com." is also in`},
+		{"domain not JSON", []string{"--authorizer", tokens, "--domain-configuration", notJSON}, 1, "not the JSON output of aws iot describe-domain-configuration"},
+		{"domain without domainName", []string{"--authorizer", tokens, "--domain-configuration", noName}, 1, "no domainName"},
+		{"domainName not a string", []string{"--authorizer", tokens, "--domain-configuration", numName}, 1, "domainName must be a string, got 7"},
+		{"the plugin refuses a domain", []string{"--authorizer", tokens, "--domain-configuration", badProtocol}, 1, "the plugin would refuse the configuration: domains[0].applicationProtocol"},
 		{"default not imported", append([]string{"--authorizer", tokens, "--default-authorizer", "other"}, ep...), 1, `the default authorizer "other" is not among the imported ones`},
 		{"duplicate authorizer", append([]string{"--authorizer", tokens, "--authorizer", tokens}, ep...), 1, `authorizer "tokens" is also in`},
 		{"not JSON", append([]string{"--authorizer", notJSON}, ep...), 1, "not the JSON output of aws iot describe-authorizer"},
@@ -167,9 +181,51 @@ func TestImport_errors(t *testing.T) {
 			}
 		})
 	}
-	// Two domain defaults are fine with --default-authorizer.
-	if code, _, errs := runCLI(t, "import", "--authorizer", tokens, "--authorizer", other, "--region", "eu-west-1", "--account-id", "210987654321",
-		"--domain-configuration", domain, "--domain-configuration", domain2, "--default-authorizer", "other"); code != 0 {
-		t.Errorf("exit %d: %s", code, errs)
+	// Two domains, each with its own default authorizer, and a top-level default.
+	code, out, errs := runCLI(t, "import", "--authorizer", tokens, "--authorizer", other, "--region", "eu-west-1", "--account-id", "210987654321",
+		"--domain-configuration", domain, "--domain-configuration", domain2, "--default-authorizer", "other")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	c, err := config.Parse([]byte(out))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if c.DefaultAuthorizerName != "other" || len(c.Domains) != 2 || c.Domains[0].DefaultAuthorizerName != "tokens" || c.Domains[1].DefaultAuthorizerName != "other" {
+		t.Errorf("config %+v, domains %+v %+v", c, c.Domains[0], c.Domains[1])
+	}
+}
+
+// TestImport_domainsLeftOut: domains iotauthz cannot serve are left out with a note, a DISABLED
+// one is kept (the plugin refuses its connections, as AWS), an unknown member is dropped with a
+// note, and a --data-endpoint that is a domain's name is left to the domain.
+func TestImport_domainsLeftOut(t *testing.T) {
+	in := newImportInputs(t)
+	tokens := in.write("tokens.json", in.tokens)
+	x509 := in.write("x509.json", strings.NewReplacer(`"CUSTOM_AUTH"`, `"AWS_X509"`, "IoT.Example.com", "certs.example.com").Replace(describeDomainOutput))
+	jobs := in.write("jobs.json", strings.NewReplacer(`"DATA"`, `"JOBS"`, "IoT.Example.com", "jobs.example.com").Replace(describeDomainOutput))
+	off := in.write("off.json", strings.NewReplacer(`"ENABLED"`, `"DISABLED"`, "IoT.Example.com", "off.example.com",
+		`"domainName"`, `"futureField": {}, "domainName"`).Replace(describeDomainOutput))
+	main := in.write("main.json", describeDomainOutput)
+	code, out, errs := runCLI(t, "import", "--authorizer", tokens, "--domain-configuration", x509, "--domain-configuration", jobs,
+		"--domain-configuration", off, "--domain-configuration", main, "--data-endpoint", "IOT.example.com")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, w := range []string{`x509.json: domain "certs.example.com" is left out: authenticationType AWS_X509`,
+		`jobs.json: domain "jobs.example.com" is left out: serviceType JOBS`,
+		`off.json: domain "off.example.com" is DISABLED`, `off.json: field "futureField" is not one of describe-domain-configuration's; left out`,
+		`--data-endpoint IOT.example.com: left out, it is the domain of`} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errs)
+		}
+	}
+	c, err := config.Parse([]byte(out))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(c.Domains) != 2 || c.Domains[0].Name != "off.example.com" || !c.Domains[0].Disabled || c.Domains[1].Name != "iot.example.com" ||
+		strings.Join(c.DataEndpoints, ",") != "off.example.com,iot.example.com" || strings.Contains(out, "futureField") {
+		t.Errorf("domains %+v, endpoints %q\n%s", c.Domains, c.DataEndpoints, out)
 	}
 }
