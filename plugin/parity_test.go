@@ -189,14 +189,14 @@ func refreshPolicy(refresh int) string {
 		{"Effect":"Allow","Action":"iot:Publish","Resource":"`+arn+`topic/t/${iot:ClientId}"}]}`)
 }
 
-// refreshed connects clientID (MQTT 3.1.1, over TLS) with refreshPolicy, whose refresh comes
+// refreshed connects clientID (MQTT 3.1.1, over tr) with refreshPolicy, whose refresh comes
 // after 10 s; the authorizer then answers next, and the refresh happens. It returns the
 // connection after the refresh.
-func refreshed(t *testing.T, clientID string, next func(map[string]any) (int, string)) (*env, pipe) {
+func refreshed(t *testing.T, tr carrier, clientID string, next func(map[string]any) (int, string)) (*env, pipe) {
 	t.Helper()
 	e := newEnv(t, func(c map[string]any) { c["testOverrides"] = map[string]any{"minIntervalSeconds": 1} })
 	e.auth.setAnswer(respond(200, refreshPolicy(10)))
-	p := openTLS(e, 0)
+	p := tr.open(e, 0)
 	connect(t, e, p, 4, clientID)
 	e.auth.setAnswer(next)
 	e.clock.Advance(11 * time.Second)
@@ -223,8 +223,12 @@ func refreshClosed(t *testing.T, e *env, p pipe, why string) {
 func parityRefresh() []parityCase {
 	return []parityCase{
 		{"a refresh calls the authorizer with the CONNECT's inputs and keeps its decision, an empty client id included", srcLambda, func(t *testing.T, _ *parityRun) {
-			for _, id := range []string{"", "c1"} {
-				e, p := refreshed(t, id, respond(200, refreshPolicy(10)))
+			for _, c := range []struct {
+				tr carrier
+				id string
+			}{{transports[0], ""}, {transports[1], ""}, {transports[0], "c1"}} {
+				e, p := refreshed(t, c.tr, c.id, respond(200, refreshPolicy(10)))
+				id := c.id
 				e.auth.mu.Lock()
 				first, again := e.auth.events[0], e.auth.events[1]
 				e.auth.mu.Unlock()
@@ -248,7 +252,7 @@ func parityRefresh() []parityCase {
 				{"Effect":"Allow","Action":"iot:Connect","Resource":"`+arn+`client/${iot:ClientId}"},
 				{"Effect":"Allow","Action":"iot:Publish","Resource":"`+arn+`topic/t/${iot:ClientId}"},
 				{"Effect":"Deny","Action":"iot:Publish","Resource":"`+arn+`topic/t/x"}]}`)
-			e, p := refreshed(t, "", respond(200, exact))
+			e, p := refreshed(t, transports[0], "", respond(200, exact))
 			b0 := len(p.toBroker())
 			p.client(publishPkt(4, "t/", 0, false, 0, "x"))
 			e.settle()
@@ -262,13 +266,15 @@ func parityRefresh() []parityCase {
 		{"a refresh whose policy no longer allows iot:Connect for the client closes the connection", srcLambda, func(t *testing.T, _ *parityRun) {
 			noConnect := respond(200, response("dev1", 10, 3600, `{"Version":"2012-10-17","Statement":[
 				{"Effect":"Allow","Action":"iot:Publish","Resource":"*"}]}`))
-			for _, id := range []string{"c1", ""} {
-				e, p := refreshed(t, id, noConnect)
-				refreshClosed(t, e, p, "the refreshed policy denies iot:Connect on "+arn+"client/"+id+": IMPLICIT_DENY")
+			for _, tr := range transports {
+				for _, id := range []string{"c1", ""} {
+					e, p := refreshed(t, tr, id, noConnect)
+					refreshClosed(t, e, p, "the refreshed policy denies iot:Connect on "+arn+"client/"+id+": IMPLICIT_DENY")
+				}
 			}
 		}},
 		{"a refresh the authorizer answers isAuthenticated false closes the connection", srcLambda, func(t *testing.T, _ *parityRun) {
-			e, p := refreshed(t, "c1", respond(200, `{"isAuthenticated":false}`))
+			e, p := refreshed(t, transports[0], "c1", respond(200, `{"isAuthenticated":false}`))
 			refreshClosed(t, e, p, "NOT_AUTHENTICATED")
 		}},
 		{"a refresh whose authorizer call fails (timeout) closes the connection", srcCustomAuth, func(t *testing.T, _ *parityRun) {

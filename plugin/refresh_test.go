@@ -22,7 +22,7 @@ func TestRefresh_HostileAnswers(t *testing.T) {
 		{"empty", "", "AUTHORIZER_INVALID_RESPONSE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, p := refreshed(t, "c1", respond(200, tc.body))
+			e, p := refreshed(t, transports[0], "c1", respond(200, tc.body))
 			refreshClosed(t, e, p, tc.why)
 			e.auth.setAnswer(respond(200, refreshPolicy(10)))
 			next := openTLS(e, 1)

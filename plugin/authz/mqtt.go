@@ -483,6 +483,10 @@ func (c *Conn) onRefresh(o outcome) {
 	// The new policy is evaluated with exactly the CONNECT's inputs: the client id the CONNECT
 	// was decided with (an empty one stays present and empty: ${iot:ClientId} resolves to ""),
 	// its connect attributes and Will topic, the source address and the domain.
+	if c.eval == nil { // stOpen always has one; never guess the CONNECT's inputs
+		c.closeWith("AUTH_ERROR", reasonRefreshFailed, "no CONNECT decision to refresh")
+		return
+	}
 	id := c.eval.connectClientID()
 	ev := newEvaluator(c.e, o.d, id, true, c.src.IP, c.src.domain)
 	if ci := c.sess.Connect(); ci != nil {
