@@ -52,11 +52,7 @@ func NewPKI(hosts ...string) (*PKI, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	caKey, caDER, err := issue(caTmpl, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := x509.ParseCertificate(caDER)
+	ca, err := issue(caTmpl, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -77,21 +73,17 @@ func NewPKI(hosts ...string) (*PKI, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	key, der, err := issue(tmpl, ca, caKey)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	srv, err := issue(tmpl, ca)
 	if err != nil {
 		return nil, err
 	}
 	p := &PKI{
-		CAPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+		CAPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}),
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.cert.Raw}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: srv.keyDER}),
 		Pool:    x509.NewCertPool(),
 	}
-	p.Pool.AddCert(ca)
+	p.Pool.AddCert(ca.cert)
 	if p.Cert, err = tls.X509KeyPair(p.CertPEM, p.KeyPEM); err != nil {
 		return nil, err
 	}
@@ -124,21 +116,36 @@ func (p *PKI) ClientTLS(serverName string, alpn ...string) *tls.Config {
 	return &tls.Config{RootCAs: p.Pool, ServerName: serverName, NextProtos: alpn, MinVersion: tls.VersionTLS12}
 }
 
-// issue makes a P-256 key and a certificate for it from tmpl, signed by parent with parentKey;
-// with parent nil, self-signed.
-func issue(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*ecdsa.PrivateKey, []byte, error) {
+// issued is a certificate and its P-256 key (also as PKCS#8).
+type issued struct {
+	cert   *x509.Certificate
+	key    *ecdsa.PrivateKey
+	keyDER []byte
+}
+
+// issue makes a P-256 key and a certificate for it from tmpl, signed by parent; with parent nil,
+// self-signed.
+func issue(tmpl *x509.Certificate, parent *issued) (*issued, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
+	signer, signerKey := tmpl, key
+	if parent != nil {
+		signer, signerKey = parent.cert, parent.key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return key, der, nil
+	is := &issued{key: key}
+	if is.cert, err = x509.ParseCertificate(der); err != nil {
+		return nil, err
+	}
+	if is.keyDER, err = x509.MarshalPKCS8PrivateKey(key); err != nil {
+		return nil, err
+	}
+	return is, nil
 }
 
 func serial() *big.Int {
