@@ -182,10 +182,13 @@ func parityMQTT() []parityCase {
 // ---- refresh ----
 
 // refreshPolicy lets the client connect and publish to t/<its id>, with ${iot:ClientId} in both
-// resources.
+// resources; iot:Connect also needs the CONNECT's other inputs: its domain, its source address and
+// its connect attributes.
 func refreshPolicy(refresh int) string {
 	return response("dev1", refresh, 3600, `{"Version":"2012-10-17","Statement":[
-		{"Effect":"Allow","Action":"iot:Connect","Resource":"`+arn+`client/${iot:ClientId}"},
+		{"Effect":"Allow","Action":"iot:Connect","Resource":"`+arn+`client/${iot:ClientId}","Condition":{
+			"StringEquals":{"iot:DomainName":"iot.example.com"},"IpAddress":{"aws:SourceIp":["198.51.100.4/32","203.0.113.7/32"]},
+			"Null":{"iot:ConnectAttributes":"false"}}},
 		{"Effect":"Allow","Action":"iot:Publish","Resource":"`+arn+`topic/t/${iot:ClientId}"}]}`)
 }
 
