@@ -5,9 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -283,11 +284,7 @@ func responseHeaders(status int, h http.Header) Headers {
 }
 
 func lowerHeaders(h http.Header) Headers {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(h))
 	var out Headers
 	for _, k := range keys {
 		for _, v := range h[k] {

@@ -2,9 +2,10 @@ package host
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,11 +97,7 @@ func (c Cluster) upstreamAddress() (string, uint64, error) {
 // Envoy's source/extensions/common/wasm/context.cc: the message's protobuf
 // bytes).
 func metadataBytes(m map[string]*structpb.Struct) ([]byte, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	var out []byte
 	for _, k := range keys {
 		v, err := proto.MarshalOptions{Deterministic: true}.Marshal(m[k])

@@ -2,7 +2,8 @@ package host
 
 import (
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 )
 
@@ -98,10 +99,6 @@ func (s *SharedData) Set(key string, value []byte, cas uint32) error {
 func (s *SharedData) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.m))
-	for k := range s.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(s.m))
 	return keys
 }

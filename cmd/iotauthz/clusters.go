@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,11 +34,7 @@ func checkClusters(pluginConfig []byte, mapped map[string]string) error {
 	if len(users) == 0 {
 		return nil
 	}
-	clusters := make([]string, 0, len(users))
-	for cl := range users {
-		clusters = append(clusters, cl)
-	}
-	slices.Sort(clusters)
+	clusters := slices.Sorted(maps.Keys(users))
 	var parts []string
 	for _, cl := range clusters {
 		names := users[cl]
