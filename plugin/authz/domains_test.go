@@ -215,6 +215,12 @@ func TestDomains_MQTT(t *testing.T) {
 	}
 
 	tr = &authztest.Conn{KeepDelivered: true}
+	e.OpenMQTT(tr, authz.Source{SNI: "disabled.example.com"})
+	if l := h.LogsContaining(`domain configuration \"disabled.example.com\" is DISABLED`); len(l) != 1 {
+		t.Fatalf("DISABLED domain over MQTT: logs %v", h.Logs)
+	}
+
+	tr = &authztest.Conn{KeepDelivered: true}
 	c = e.OpenMQTT(tr, authz.Source{SNI: "MQTT.example.com"})
 	if a := tr.FromClient(c, connect); a != authz.Pause || h.Pending()[0].Authorizer.Name != "other" {
 		t.Fatalf("SECURE_MQTT domain: %v, logs %v", a, h.Logs)
