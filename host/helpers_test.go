@@ -3,41 +3,15 @@ package host_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
-
-// The test guests are built once per package run, from testdata/guests, with
-// the same command the plugin uses:
-//
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o X.wasm ./testdata/guests/X
-var guests struct {
-	once sync.Once
-	dir  string
-	mods map[string][]byte
-	err  error
-}
-
-var guestNames = []string{"conformance", "missingimport", "multiplugin", "passthrough"}
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	if guests.dir != "" {
-		os.RemoveAll(guests.dir)
-	}
-	os.Exit(code)
-}
 
 // eachEnvoy runs f as one subtest per Envoy profile the host models, named
 // after it.
@@ -57,59 +31,19 @@ func wantLines(t *testing.T, what, got string, lines ...string) {
 	}
 }
 
+// guest is the test guest testdata/guests/name, built once per run (wasmbuild) as the plugin is.
 func guest(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := buildGuest(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return wasmbuild.Module(t, "./testdata/guests/"+name)
 }
 
 // mustGuest is guest for examples.
 func mustGuest(name string) []byte {
-	b, err := buildGuest(name)
+	b, err := wasmbuild.Build("./testdata/guests/" + name)
 	if err != nil {
 		panic(err)
 	}
 	return b
-}
-
-func buildGuest(name string) ([]byte, error) {
-	guests.once.Do(func() {
-		guests.dir, guests.err = os.MkdirTemp("", "host-guests-")
-		if guests.err != nil {
-			return
-		}
-		guests.mods = map[string][]byte{}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, n := range guestNames {
-			wg.Add(1)
-			go func(n string) {
-				defer wg.Done()
-				out := filepath.Join(guests.dir, n+".wasm")
-				cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-o", out, ".")
-				cmd.Dir = filepath.Join("testdata", "guests", n)
-				cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-				msg, err := cmd.CombinedOutput()
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					guests.err = fmt.Errorf("building guest %s: %v\n%s", n, err, msg)
-					return
-				}
-				b, err := os.ReadFile(out)
-				if err != nil {
-					guests.err = err
-					return
-				}
-				guests.mods[n] = b
-			}(n)
-		}
-		wg.Wait()
-	})
-	return guests.mods[name], guests.err
 }
 
 var testStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
