@@ -196,3 +196,37 @@ func TestParse_DomainErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseDomains: whatever "domains" holds, Parse never panics, and an accepted configuration's
+// domains are valid, unique, data endpoints, found by Domain, with a default authorizer that
+// exists.
+func FuzzParseDomains(f *testing.F) {
+	const prefix = `{"region":"us-east-1","accountId":"123456789012","authorizers":[{"authorizerName":"a","authorizerFunction":{"cluster":"c"},"signingDisabled":true}],"domains":`
+	f.Add(`[{"domainName":"d.example.com","authorizerConfig":{"defaultAuthorizerName":"a","allowAuthorizerOverride":false}}]`)
+	f.Add(`[{"domainName":"D.example.com."},{"domainName":"d.example.com"}]`)
+	f.Add(`[{"domainName":"x.example.com","applicationProtocol":"HTTPS","domainConfigurationStatus":"DISABLED"}]`)
+	f.Add(`[{"domainName":"*.example.com"}]`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, domains string) {
+		c, err := Parse([]byte(prefix + domains + "}"))
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, d := range c.Domains {
+			if _, why := domainName(d.Name); why != "" || seen[d.Name] || c.Domain(d.Name) != d || !c.EndpointAllowed(d.Name) {
+				t.Fatalf("accepted domain %+v (%s)", d, why)
+			}
+			seen[d.Name] = true
+			if d.DefaultAuthorizerName != "" && c.Authorizers[d.DefaultAuthorizerName] == nil {
+				t.Fatalf("domain %q: default authorizer %q is not configured", d.Name, d.DefaultAuthorizerName)
+			}
+			if d.Disabled && d.Protocols != 0 {
+				t.Fatalf("DISABLED domain %q accepts %v", d.Name, d.Protocols)
+			}
+		}
+		if len(c.DataEndpoints) == 0 {
+			t.Fatal("no endpoint accepted")
+		}
+	})
+}
