@@ -301,3 +301,28 @@ func TestLimits_Off(t *testing.T) {
 		t.Fatalf("%v %s", res.Status, res.Details)
 	}
 }
+
+// TestLimits_SubscribeDisconnect: under denyAction disconnect a topic filter over a limit ends an
+// MQTT 5 connection with DISCONNECT 0x8F "Topic Filter invalid" (through the broker's turn) and
+// closes a 3.1.1 one at once; nothing of the SUBSCRIBE reaches the broker.
+func TestLimits_SubscribeDisconnect(t *testing.T) {
+	for _, v := range []byte{mqtt.V311, mqtt.V5} {
+		r := newLimitRun(awsLimits, DenyDisconnect)
+		r.open(t, v)
+		res := r.s.FromClient(subPkt(v, 3, "ok", "a/b/c/d/e/f/g/h/i"))
+		r.lastDenial(t, ReasonLimit)
+		if v == mqtt.V311 {
+			if res.Status != Close || len(res.Out) != 0 || res.Limit != ReasonLimit {
+				t.Fatalf("3.1.1: %+v", res)
+			}
+			continue
+		}
+		if res.Status != Closing || !bytes.Equal(res.Out, pingreqPkt) {
+			t.Fatalf("5: %v % x", res.Status, res.Out)
+		}
+		res = r.s.FromBroker(pingrespPkt)
+		if res.Status != Close || !bytes.Equal(res.Out, enc(mqtt.V5, mqtt.Packet{Type: mqtt.Disconnect, ReasonCode: 0x8f})) {
+			t.Fatalf("5: %v % x", res.Status, res.Out)
+		}
+	}
+}
