@@ -180,6 +180,25 @@ func (s *sc) dial5(clientID, username string, keepAlive uint16) (*paho5.Client, 
 	return cl, ca, msgs, errs, err
 }
 
+// roundTrip5 publishes payload at QoS 1 to topic "ok" with cl (dial5's, subscribed to it) and
+// waits for it to come back on msgs; errs is what paho.golang reports.
+func (s *sc) roundTrip5(ctx context.Context, cl *paho5.Client, msgs chan string, errs chan error, payload string) {
+	s.Helper()
+	if _, err := cl.Publish(ctx, &paho5.Publish{Topic: s.topic("ok"), QoS: 1, Payload: []byte(payload)}); err != nil {
+		s.fatalf("PUBLISH %q after the denials: %v", payload, err)
+	}
+	select {
+	case got := <-msgs:
+		if got != s.topic("ok")+" "+payload {
+			s.fatalf("received %q", got)
+		}
+	case err := <-errs:
+		s.fatalf("paho.golang reported: %v", err)
+	case <-time.After(10 * time.Second):
+		s.fatalf("the allowed message %q did not come back", payload)
+	}
+}
+
 func stallPaho5(s *sc) time.Duration {
 	cl, _, msgs, errs, err := s.dial5("c-"+s.id, s.username(s.token("allow")), uint16(stallKeepAlive/time.Second))
 	if err != nil {
@@ -199,17 +218,7 @@ func stallPaho5(s *sc) time.Duration {
 		if got != s.topic("ok")+" allowed" {
 			s.fatalf("received %q", got)
 		}
-		if _, err := cl.Publish(ctx, &paho5.Publish{Topic: s.topic("ok"), QoS: 1, Payload: []byte("after")}); err != nil {
-			s.fatalf("paho.golang publish after the denied messages: %v", err)
-		}
-		select {
-		case got := <-msgs:
-			if got != s.topic("ok")+" after" {
-				s.fatalf("received %q", got)
-			}
-		case <-time.After(10 * time.Second):
-			s.fatalf("the publish after the denied messages did not come back")
-		}
+		s.roundTrip5(ctx, cl, msgs, errs, "after")
 		select {
 		case err := <-errs:
 			s.fatalf("paho.golang reported: %v", err)
@@ -409,19 +418,7 @@ func TestParity_DenyByVersion(t *testing.T) {
 		if sa == nil || len(sa.Reasons) != 2 || sa.Reasons[0] != 1 || sa.Reasons[1] != 0x87 {
 			s.fatalf("SUBSCRIBE allowed + denied: %+v %v, want SUBACK [0x01 0x87]", sa, err)
 		}
-		if _, err := cl.Publish(ctx, &paho5.Publish{Topic: s.topic("ok"), QoS: 1, Payload: []byte("yes")}); err != nil {
-			s.fatalf("allowed PUBLISH after the denials: %v", err)
-		}
-		select {
-		case got := <-msgs:
-			if got != s.topic("ok")+" yes" {
-				s.fatalf("received %q", got)
-			}
-		case err := <-errs:
-			s.fatalf("paho.golang reported: %v", err)
-		case <-time.After(10 * time.Second):
-			s.fatalf("the allowed message did not come back")
-		}
+		s.roundTrip5(ctx, cl, msgs, errs, "yes")
 	})
 	t.Run("MQTT311", func(t *testing.T) {
 		s := &sc{T: t, e: &ee, id: "autov311"}
