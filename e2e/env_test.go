@@ -318,7 +318,7 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 	stopEmbedded = append(stopEmbedded, func() { s.mosq.Process.Kill(); s.mosq.Wait() })
 	s.broker = tcpAddr
 	s.brokerWS = "ws://" + wsAddr + "/mqtt"
-	if err := waitListening(tcpAddr, wsAddr); err != nil {
+	if err := gatewaytest.WaitListening(tcpAddr, wsAddr); err != nil {
 		return s, fmt.Errorf("mosquitto: %v", err)
 	}
 
@@ -401,7 +401,7 @@ func startMosquitto(t *testing.T, dir, extra string) (tcpAddr, wsAddr string, ou
 		t.Fatalf("starting mosquitto: %v", err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if err := waitListening(tcpAddr, wsAddr); err != nil {
+	if err := gatewaytest.WaitListening(tcpAddr, wsAddr); err != nil {
 		t.Fatalf("mosquitto: %v\n%s", err, out)
 	}
 	return tcpAddr, wsAddr, out
@@ -423,24 +423,6 @@ func serveGateway(t *testing.T, name string, cfg gateway.Config) string {
 	t.Cleanup(func() { gw.Close() })
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return "localhost:" + port
-}
-
-func waitListening(addrs ...string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for _, a := range addrs {
-		for {
-			c, err := net.DialTimeout("tcp", a, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s not listening after 10s: %v", a, err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	return nil
 }
 
 func TestMain(m *testing.M) {

@@ -105,7 +105,7 @@ func startSecMochi(t *testing.T) *secMochi {
 	}
 	t.Cleanup(func() { srv.Close() })
 	m.tcpAddr = ln.Addr().String()
-	if err := waitListening(m.tcpAddr, m.wsAddr); err != nil {
+	if err := gatewaytest.WaitListening(m.tcpAddr, m.wsAddr); err != nil {
 		t.Fatal(err)
 	}
 	return m

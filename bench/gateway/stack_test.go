@@ -247,7 +247,7 @@ func (s *stack) startMosquitto(ca, cert, key string) error {
 	}
 	s.closers = append(s.closers, func() { s.mosq.Process.Kill(); s.mosq.Wait() })
 	s.broker, s.directAddr = plain, direct
-	return waitListening(plain, direct)
+	return gatewaytest.WaitListening(plain, direct)
 }
 
 func (s *stack) close() {
@@ -294,24 +294,6 @@ func (s *stack) usernames(n int) []string {
 		names[i] = s.tokens[i]
 	}
 	return names
-}
-
-func waitListening(addrs ...string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for _, a := range addrs {
-		for {
-			c, err := net.DialTimeout("tcp", a, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s not listening after 10s: %v", a, err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	return nil
 }
 
 // openSockets counts the TCP sockets on loopback whose local port is one of ports, in any state

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -71,6 +72,25 @@ func FreeAddr() (string, error) {
 	addr := l.Addr().String()
 	l.Close()
 	return addr, nil
+}
+
+// WaitListening waits up to 10 s until every addrs (HOST:PORT) accepts TCP connections.
+func WaitListening(addrs ...string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for _, a := range addrs {
+		for {
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s not listening after 10s: %v", a, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // Publish publishes payload on topic from inside the broker.
