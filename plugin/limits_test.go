@@ -24,6 +24,12 @@ import (
 // connection closes. The failure line has the reason.
 func limitRefused(t *testing.T, e *env, p pipe, v byte, reason string) {
 	t.Helper()
+	limitRefusedWith(t, e, p, v, reason, map[byte]byte{4: 0x02, 5: 0x85}[v])
+}
+
+// limitRefusedWith is limitRefused with the CONNACK code the client must get.
+func limitRefusedWith(t *testing.T, e *env, p pipe, v byte, reason string, code byte) {
+	t.Helper()
 	if !bytes.Equal(p.toBroker(), refusalConnect) || p.closed() || len(p.toClient()) != 0 {
 		t.Fatalf("broker got % .40x, client % x, closed %v\n%s", p.toBroker(), p.toClient(), p.closed(), e.logs())
 	}
@@ -31,7 +37,7 @@ func limitRefused(t *testing.T, e *env, p pipe, v byte, reason string) {
 	e.settle()
 	e.clock.Advance(time.Second) // a WebSocket is reset on the tick after the CONNACK
 	e.settle()
-	want := pkt(v, mqtt.Packet{Type: mqtt.Connack, ReasonCode: map[byte]byte{4: 0x02, 5: 0x85}[v]})
+	want := pkt(v, mqtt.Packet{Type: mqtt.Connack, ReasonCode: code})
 	if !bytes.Equal(p.toClient(), want) || !p.closed() {
 		t.Fatalf("client got % x (want % x), closed %v\n%s", p.toClient(), want, p.closed(), e.logs())
 	}
@@ -337,6 +343,48 @@ func TestLimits_HTTPS(t *testing.T) {
 		}
 		if f := e.lastFailure(); f == nil || f["reason"] != "LIMIT_EXCEEDED" || !strings.Contains(fmt.Sprint(f["details"]), "mqtt.limits.topic") {
 			t.Fatalf("failure line %v", f)
+		}
+	}
+}
+
+// TestLimits_Will: a Will message's topic and payload follow the PUBLISH limits (the broker
+// publishes it for the device): over them the CONNECT is refused, CONNACK 0x90 or 0x97 in MQTT 5
+// and 5 in 3.1.1, without an authorizer call; a good client works afterwards.
+func TestLimits_Will(t *testing.T) {
+	for _, tr := range transports {
+		for _, v := range []byte{4, 5} {
+			for _, c := range []struct {
+				name, topic, payload string
+				code5                byte
+				reason               string
+			}{
+				{"topic slashes", "device/c1/a/b/c/d/e/f/g", "bye", 0x90, "LIMIT_EXCEEDED"},
+				// A Will payload has at most 65535 bytes (a binary field): a smaller limit is set.
+				{"payload", "device/c1/will", strings.Repeat("w", 1001), 0x97, "PAYLOAD_LIMIT_EXCEEDED"},
+			} {
+				t.Run(fmt.Sprintf("%s/v%d/%s", tr.name, v, c.name), func(t *testing.T) {
+					e := newEnv(t, func(m map[string]any) {
+						m["mqtt"].(map[string]any)["limits"] = map[string]any{"payloadMaxBytes": 1000}
+					})
+					p := tr.open(e, 1)
+					p.client(pkt(v, mqtt.Packet{Type: mqtt.Connect, ProtocolName: []byte("MQTT"), ProtocolLevel: v, CleanStart: true,
+						KeepAlive: 60, ClientID: []byte("c1"), HasUsername: true, Username: []byte(credUsername("tok")),
+						Will: true, WillTopic: []byte(c.topic), WillPayload: []byte(c.payload)}))
+					e.settle()
+					code := byte(5)
+					if v == 5 {
+						code = c.code5
+					}
+					limitRefusedWith(t, e, p, v, c.reason, code)
+					if e.auth.hits.Load() != 0 {
+						t.Fatal("the authorizer was called")
+					}
+					if f := lastDecision(e, "Connect"); f["topicName"] != c.topic || !strings.HasPrefix(fmt.Sprint(f["details"]), "Will message: ") {
+						t.Fatalf("Connect line %v", f)
+					}
+					goodClientAfter(t, e, tr, v)
+				})
+			}
 		}
 	}
 }

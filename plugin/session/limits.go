@@ -11,7 +11,9 @@ import (
 //
 //   - A CONNECT whose client id is longer than ClientIDMaxBytes, or empty with RefuseEmptyClientID,
 //     is refused with CONNACK "Client Identifier not valid" (0x85 in MQTT 5, return code 0x02
-//     "identifier rejected" in 3.1.1), through the refusal CONNECT (see Refuse).
+//     "identifier rejected" in 3.1.1), through the refusal CONNECT (see Refuse). One whose Will
+//     message breaks the topic or payload limits is refused with CONNACK 0x90 or 0x97 (MQTT 5),
+//     return code 5 "not authorized" (3.1.1, which has no closer code).
 //   - A PUBLISH whose topic or a SUBSCRIBE whose topic filter exceeds TopicMaxBytes or
 //     TopicMaxSlashes, or a PUBLISH whose payload exceeds PayloadMaxBytes, is denied as a policy
 //     denial is (Options.DenyAction), with the specification's reason code where MQTT 5 has one:
@@ -119,30 +121,55 @@ func (l *Limits) keepAlive(ka uint16) uint16 {
 	return ka
 }
 
-// connectLimit checks the CONNECT's client id; it returns the log reason and the details of a
-// refusal, or "" when the CONNECT passes.
-func (s *Session) connectLimit() (reason, details string) {
+// connectLimit checks the CONNECT's client id and Will message; it returns the refusal to make
+// (see refuseForLimit), or a zero limitRefusal when the CONNECT passes.
+func (s *Session) connectLimit() limitRefusal {
 	l := &s.o.Limits
-	id := s.conn.ClientID
+	c := &s.conn
+	id := c.ClientID
 	switch {
 	case len(id) == 0 && l.RefuseEmptyClientID:
-		return ReasonClientIDEmpty, "empty client id refused (mqtt.limits.emptyClientId \"refuse\")"
+		return limitRefusal{ReasonClientIDEmpty, "empty client id refused (mqtt.limits.emptyClientId \"refuse\")",
+			codeIdentifierRejected, codeClientIDNotValid, false}
 	case l.ClientIDMaxBytes > 0 && len(id) > l.ClientIDMaxBytes:
-		return ReasonLimit, "client id of " + strconv.Itoa(len(id)) + " bytes exceeds mqtt.limits.clientIdMaxBytes (" +
-			strconv.Itoa(l.ClientIDMaxBytes) + ")"
+		return limitRefusal{ReasonLimit, "client id of " + strconv.Itoa(len(id)) + " bytes exceeds mqtt.limits.clientIdMaxBytes (" +
+			strconv.Itoa(l.ClientIDMaxBytes) + ")", codeIdentifierRejected, codeClientIDNotValid, false}
+	case !c.Will:
+		return limitRefusal{}
 	}
-	return "", ""
+	// The broker publishes the Will on the device's behalf: the same limits as a PUBLISH. MQTT
+	// 3.1.1 has no CONNACK code for them: "not authorized", as for a Will the policy refuses.
+	if d := l.topicLimit(c.WillTopic, false); d != "" {
+		return limitRefusal{ReasonLimit, "Will message: " + d, 5, codeTopicNameInvalid, true}
+	}
+	if l.PayloadMaxBytes > 0 && len(c.WillPayload) > l.PayloadMaxBytes {
+		return limitRefusal{ReasonPayloadLimit, "Will message: payload of " + strconv.Itoa(len(c.WillPayload)) +
+			" bytes exceeds mqtt.limits.payloadMaxBytes (" + strconv.Itoa(l.PayloadMaxBytes) + ")", 5, codeQuotaExceeded, true}
+	}
+	return limitRefusal{}
+}
+
+// limitRefusal is a CONNECT refused by a limit: the decision's reason and details, the CONNACK
+// code per protocol version, and whether the Will message is the cause.
+type limitRefusal struct {
+	reason, details string
+	code3, code5    byte
+	will            bool
 }
 
 // refuseForLimit refuses the CONNECT being read (phaseConnect) for a limit: the decision is
-// reported, and the refusal CONNECT takes the CONNECT's place; its CONNACK becomes the client's
-// "Client Identifier not valid".
-func (s *Session) refuseForLimit(reason, details string) Status {
-	s.report(Decision{Event: EventConnect, Action: Connect, Name: s.conn.ClientID, Reason: reason, Details: details})
-	s.reason, s.details, s.limit = ReasonClientError, details, reason
-	s.refuseCode = codeIdentifierRejected
+// reported, and the refusal CONNECT takes the CONNECT's place; its CONNACK becomes the client's,
+// with r's code.
+func (s *Session) refuseForLimit(r limitRefusal) Status {
+	d := Decision{Event: EventConnect, Action: Connect, Name: s.conn.ClientID, Reason: r.reason, Details: r.details}
+	if r.will {
+		d.Action, d.Name, d.QoS, d.Retain, d.Will = Publish, s.conn.WillTopic, s.conn.WillQoS, s.conn.WillRetain, true
+	}
+	s.report(d)
+	s.reason, s.details, s.limit = ReasonClientError, r.details, r.reason
+	s.refuseCode = r.code3
 	if s.version == mqtt.V5 {
-		s.refuseCode = codeClientIDNotValid
+		s.refuseCode = r.code5
 	}
 	s.startRefusal()
 	s.materialize()

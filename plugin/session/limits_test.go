@@ -326,3 +326,49 @@ func TestLimits_SubscribeDisconnect(t *testing.T) {
 		}
 	}
 }
+
+// TestLimits_Will: the broker publishes a CONNECT's Will on the device's behalf, so its topic and
+// payload follow the PUBLISH limits: at the limits the CONNECT goes to the authorizer; over them
+// it is refused with CONNACK 0x90 (topic) or 0x97 (payload) in MQTT 5, 5 in 3.1.1, and the
+// denial is a Connect decision on the Will.
+func TestLimits_Will(t *testing.T) {
+	will := func(v byte, topic, payload string) []byte {
+		return enc(v, mqtt.Packet{Type: mqtt.Connect, ProtocolLevel: v, CleanStart: true, KeepAlive: 60, ClientID: []byte("dev"),
+			Will: true, WillTopic: []byte(topic), WillPayload: []byte(payload)})
+	}
+	for _, v := range []byte{mqtt.V311, mqtt.V5} {
+		for _, c := range []struct {
+			topic, payload string
+			code5          byte
+			reason         string
+		}{
+			{"a/b/c/d/e/f/g/h", strings.Repeat("p", 10), 0, ""},
+			{"a/b/c/d/e/f/g/h/i", "p", 0x90, ReasonLimit},
+			{strings.Repeat("t", 257), "p", 0x90, ReasonLimit},
+			{"w", strings.Repeat("p", 11), 0x97, ReasonPayloadLimit},
+		} {
+			r := newLimitRun(awsLimits, DenyByVersion)
+			res := r.s.FromClient(will(v, c.topic, c.payload))
+			if c.reason == "" {
+				if res.Status != NeedAuth {
+					t.Fatalf("v%d %.20q: %v %s", v, c.topic, res.Status, res.Details)
+				}
+				continue
+			}
+			if res.Status != Refusing || !bytes.Equal(res.Out, refusalConnect) || res.Limit != c.reason {
+				t.Fatalf("v%d %.20q: %+v", v, c.topic, res)
+			}
+			if d := r.lastDenial(t, c.reason); !d.Will || d.Event != EventConnect || string(d.Name) != c.topic || !strings.HasPrefix(d.Details, "Will message: ") {
+				t.Fatalf("decision %+v", d)
+			}
+			want := byte(5)
+			if v == mqtt.V5 {
+				want = c.code5
+			}
+			res = r.s.FromBroker(enc(mqtt.V311, mqtt.Packet{Type: mqtt.Connack, ReasonCode: 0x02}))
+			if p, _, err := mqtt.ReadPacket(res.Out, v, 0); err != nil || p.Type != mqtt.Connack || p.ReasonCode != want {
+				t.Fatalf("v%d %.20q: CONNACK %+v %v, want %#x", v, c.topic, p, err, want)
+			}
+		}
+	}
+}

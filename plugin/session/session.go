@@ -457,8 +457,8 @@ func (s *Session) onConnect(p *mqtt.Packet, raw []byte) Status {
 		s.bAlias.max = uint16(pr.Int)
 	}
 	s.keepAlive = s.o.Limits.keepAlive(c.KeepAlive)
-	if reason, details := s.connectLimit(); reason != "" {
-		return s.refuseForLimit(reason, details)
+	if r := s.connectLimit(); r.reason != "" {
+		return s.refuseForLimit(r)
 	}
 	if s.o.Preauthorized != nil {
 		s.SetPolicy(s.o.Preauthorized)
