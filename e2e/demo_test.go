@@ -29,10 +29,7 @@ func TestDemo(t *testing.T) {
 	}
 	pluginWasm(t) // builds the plugin into wasmPath
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "iotauthz")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/iotauthz").CombinedOutput(); err != nil {
-		t.Fatalf("building iotauthz: %v\n%s", err, out)
-	}
+	bin := iotauthzBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	demo := exec.CommandContext(ctx, bin, "demo", "--wasm", wasmPath, "--listen", "127.0.0.1:0", "--dir", filepath.Join(dir, "demo"))
