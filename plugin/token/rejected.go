@@ -1,16 +1,17 @@
 package token
 
-import "crypto/sha256"
+import "encoding/binary"
 
 // The failed-verify cache: a bounded memory of (token, signature) pairs that failed to verify,
 // so that a forged pair sent again is refused without another RSA verify.
 //
 // It is safe to remember a failure: for a fixed key set (a Verifier's keys never change; a new
 // configuration builds a new Verifier) RSA verification is deterministic, so the same token
-// bytes and the same signature text fail again. An entry can only refuse, never allow: Verify
-// consults it after the verified-pair cache and only to answer false. Entries are matched on
-// the exact bytes (token length, token, signature as sent); the digest only picks the slot and
-// skips most byte comparisons, so a digest collision costs a verify, never a wrong answer.
+// bytes and the same signature text fail again. An entry can only refuse, never allow: a
+// valid pair is never in it, and Verify uses it only to answer false. Entries are matched on
+// the exact bytes (token length, token, signature as sent). A cheap 64-bit hash of those bytes
+// (not SHA-256: the bytes are compared anyway) picks the slot and skips most byte comparisons,
+// so a hash collision, even one made on purpose, costs a verify, never a wrong answer.
 //
 // Memory is fixed whatever is sent: rejectedSlots slot headers and a ring of rejectedArena bytes
 // holding the entries' bytes, both allocated on the first failure (a VM that never sees a
@@ -37,32 +38,39 @@ type rejected struct {
 
 // rejectedSlot locates one entry in the ring by absolute position (offset = start mod len).
 type rejectedSlot struct {
-	sum   uint64 // 8 bytes of the pair's digest, a quick filter before the byte comparison
+	sum   uint64 // the entry's hash, a quick filter before the byte comparison
 	start uint64 // absolute position of the entry's bytes; valid while head-start ≤ len(ring)
 	n     uint32 // length of the entry's bytes; 0 = empty
 }
 
-// rejectedIndex picks the slot from digest bytes other than those the verified-pair cache uses.
-func rejectedIndex(sum [sha256.Size]byte) int {
-	return int((uint32(sum[4])<<8 | uint32(sum[5])) & (rejectedSlots - 1))
-}
-
-func rejectedSum(sum [sha256.Size]byte) uint64 {
-	var x uint64
-	for _, b := range sum[8:16] {
-		x = x<<8 | uint64(b)
+// entryHash is a 64-bit multiply-xorshift hash of b, eight bytes per step: inside WebAssembly
+// it costs a small fraction of SHA-256 over the same bytes.
+func entryHash(b []byte) uint64 {
+	const m = 0x9e3779b97f4a7c15
+	h := uint64(len(b))*m ^ 0x2545f4914f6cdd1d
+	for len(b) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * m
+		h ^= h >> 29
+		b = b[8:]
 	}
-	return x
+	for _, c := range b {
+		h = (h ^ uint64(c)) * m
+		h ^= h >> 29
+	}
+	return h ^ h>>32
 }
 
-// has reports whether the pair whose entry bytes are key (see Verifier.entry) and digest sum
-// failed before and is still remembered.
-func (r *rejected) has(sum [sha256.Size]byte, key []byte) bool {
+// rejectedIndex picks the slot from the hash's high bits (the whole hash is the slot's filter).
+func rejectedIndex(h uint64) int { return int(h>>48) & (rejectedSlots - 1) }
+
+// has reports whether the pair whose entry bytes are key (see Verifier.entry), of hash h, failed
+// before and is still remembered.
+func (r *rejected) has(h uint64, key []byte) bool {
 	if r.slots == nil {
 		return false
 	}
-	s := &r.slots[rejectedIndex(sum)]
-	if s.n == 0 || s.n != uint32(len(key)) || s.sum != rejectedSum(sum) || r.head-s.start > uint64(len(r.ring)) {
+	s := &r.slots[rejectedIndex(h)]
+	if s.n == 0 || s.n != uint32(len(key)) || s.sum != h || r.head-s.start > uint64(len(r.ring)) {
 		return false
 	}
 	off := int(s.start % uint64(len(r.ring)))
@@ -71,7 +79,7 @@ func (r *rejected) has(sum [sha256.Size]byte, key []byte) bool {
 
 // add remembers the pair whose entry bytes are key; it replaces the slot's previous entry and
 // overwrites the oldest bytes of the ring.
-func (r *rejected) add(sum [sha256.Size]byte, key []byte) {
+func (r *rejected) add(h uint64, key []byte) {
 	if len(key) == 0 || len(key) > rejectedArena {
 		return
 	}
@@ -86,5 +94,5 @@ func (r *rejected) add(sum [sha256.Size]byte, key []byte) {
 	}
 	copy(r.ring[start%size:], key)
 	r.head = start + uint64(len(key))
-	r.slots[rejectedIndex(sum)] = rejectedSlot{sum: rejectedSum(sum), start: start, n: uint32(len(key))}
+	r.slots[rejectedIndex(h)] = rejectedSlot{sum: h, start: start, n: uint32(len(key))}
 }

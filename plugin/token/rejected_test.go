@@ -1,7 +1,6 @@
 package token
 
 import (
-	"crypto/sha256"
 	"math/big"
 	mrand "math/rand"
 	"strconv"
@@ -125,7 +124,7 @@ func TestVerifier_ForgeryFloodBounded(t *testing.T) {
 }
 
 // Two pairs in the same slot: the newer replaces the older; neither is mistaken for the other,
-// even when their stored digest bits are forced equal; and a valid pair in the slot of a
+// even when their stored hashes are forced equal; and a valid pair in the slot of a
 // remembered forgery is accepted.
 func TestVerifier_RejectedSlotCollision(t *testing.T) {
 	privs := rsaKeys(t)
@@ -133,12 +132,13 @@ func TestVerifier_RejectedSlotCollision(t *testing.T) {
 	const why = `signature does not verify with key "key1"`
 	forged := b64(sign(t, privs[2], []byte("x")))
 	a := "device-a"
-	sumA := v.digest(a, forged)
+	hash := func(tok, sig string) uint64 { return entryHash(v.entry(tok, sig)) }
+	sumA := hash(a, forged)
 	// Find a token whose pair with the same signature lands in A's slot.
 	b := ""
 	for i := 0; i < 1<<20 && b == ""; i++ {
 		c := "device-b" + strconv.Itoa(i)
-		if rejectedIndex(v.digest(c, forged)) == rejectedIndex(sumA) {
+		if rejectedIndex(hash(c, forged)) == rejectedIndex(sumA) {
 			b = c
 		}
 	}
@@ -151,17 +151,17 @@ func TestVerifier_RejectedSlotCollision(t *testing.T) {
 	verify(t, v, a, forged, false, why, 1) // B replaced A
 	verify(t, v, a, forged, false, why, 0)
 
-	// Force B's digest bits into A's slot: the bytes still differ, so B is not taken for A.
+	// Force B's hash into A's slot: the bytes still differ, so B is not taken for A.
 	slot := &v.failed.slots[rejectedIndex(sumA)]
-	slot.sum = rejectedSum(v.digest(b, forged))
+	slot.sum = hash(b, forged)
 	verify(t, v, b, forged, false, why, 1)
 
-	// A valid pair whose slot holds a forgery (its digest bits forced to match) is accepted.
+	// A valid pair whose slot holds a forgery (its hash forced to match) is accepted.
 	var valid, validTok string
 	for i := 0; i < 1<<20 && valid == ""; i++ {
 		c := "device-v" + strconv.Itoa(i)
 		sig := b64(sign(t, privs[0], []byte(c)))
-		if rejectedIndex(v.digest(c, sig)) == rejectedIndex(sumA) {
+		if rejectedIndex(hash(c, sig)) == rejectedIndex(sumA) {
 			valid, validTok = sig, c
 		}
 		if i > 4096 {
@@ -169,24 +169,21 @@ func TestVerifier_RejectedSlotCollision(t *testing.T) {
 		}
 	}
 	verify(t, v, a, forged, false, why, 1) // A back in the slot
-	slot.sum = rejectedSum(v.digest(validTok, valid))
+	slot.sum = hash(validTok, valid)
 	verify(t, v, validTok, valid, true, "key1", 1)
 	verify(t, v, validTok, valid, true, "key1", 1)
 }
 
 // The ring never answers for bytes that were not added as one entry: random entries of random
-// sizes, many sharing slots and digest bits, checked against a model of what was added.
+// sizes, many sharing slots and hashes, checked against a model of what was added.
 func TestRejected_RingModel(t *testing.T) {
 	var r rejected
 	rng := mrand.New(mrand.NewSource(11))
 	added := map[string]bool{}
 	var last string
-	var lastSum [sha256.Size]byte
-	sumOf := func(key string) [sha256.Size]byte {
-		var s [sha256.Size]byte
-		s[5] = byte(len(key) % 4) // 4 slots in use, digest bits shared by many keys
-		s[8] = byte(len(key) % 3)
-		return s
+	var lastSum uint64
+	sumOf := func(key string) uint64 { // 4 slots in use, hashes shared by many keys
+		return uint64(len(key)%4)<<48 | uint64(len(key)%3)
 	}
 	for i := 0; i < 20000; i++ {
 		n := 1 + rng.Intn(9000)
@@ -225,12 +222,11 @@ func TestRejected_RingModel(t *testing.T) {
 }
 
 // An entry whose bytes the ring has overwritten is forgotten, even when the new bytes are
-// exactly the ones looked up and the slot's digest bits agree: only bytes written as one entry
+// exactly the ones looked up and the slot's hash agrees: only bytes written as one entry
 // of that slot count.
 func TestRejected_OverwrittenEntryForgotten(t *testing.T) {
 	var r rejected
-	var slotA, slotB [sha256.Size]byte
-	slotB[5] = 1 // another slot
+	var slotA, slotB uint64 = 0, 1 << 48 // two slots
 	x := []byte(strings.Repeat("x", 100))
 	k := []byte(strings.Repeat("k", 100))
 	r.add(slotA, x) // at ring offset 0

@@ -117,16 +117,22 @@ func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
 	if len(token) > MaxTokenBytes {
 		return false, "token is " + strconv.Itoa(len(token)) + " bytes, at most " + strconv.Itoa(MaxTokenBytes) + " allowed"
 	}
-	sum, entry := v.digestEntry(token, signatureB64)
+	// A remembered failure first: it costs a cheap hash and a byte comparison, where the
+	// verified-pair cache needs a SHA-256. The order cannot refuse a valid pair: only the exact
+	// bytes of a pair that failed match, and a pair that failed fails again.
+	entry := v.entry(token, signatureB64)
+	h := entryHash(entry)
+	if v.failed.has(h, entry) {
+		return false, v.why
+	}
+	var sum [sha256.Size]byte
 	var slot *verified
 	if len(v.slots) > 0 {
+		sum = sha256.Sum256(entry)
 		slot = &v.slots[binaryIndex(sum, len(v.slots))]
 		if slot.key != 0 && slot.sum == sum {
 			return true, v.keys[slot.key-1].Name
 		}
-	}
-	if v.failed.has(sum, entry) {
-		return false, v.why
 	}
 	sig, err := DecodeSignature(signatureB64)
 	if err != nil {
@@ -151,19 +157,17 @@ func (v *Verifier) Verify(token, signatureB64 string) (ok bool, reason string) {
 			return true, k.Name
 		}
 	}
-	v.failed.add(sum, entry)
+	v.failed.add(h, entry)
 	return false, v.why
 }
 
-// digest returns the SHA-256 of len(token) ‖ token ‖ sig.
+// digest returns the SHA-256 of len(token) ‖ token ‖ sig, the verified-pair cache's key.
 func (v *Verifier) digest(token, sig string) [sha256.Size]byte {
-	sum, _ := v.digestEntry(token, sig)
-	return sum
+	return sha256.Sum256(v.entry(token, sig))
 }
 
-// digestEntry returns digest(token, sig) and the bytes digested (v's scratch, valid until the
-// next call).
-func (v *Verifier) digestEntry(token, sig string) ([sha256.Size]byte, []byte) {
+// entry returns len(token) ‖ token ‖ sig in v's scratch (valid until the next call).
+func (v *Verifier) entry(token, sig string) []byte {
 	b := v.scr[:0]
 	l := uint32(len(token))
 	b = append(b, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
@@ -172,7 +176,7 @@ func (v *Verifier) digestEntry(token, sig string) ([sha256.Size]byte, []byte) {
 	if cap(b) <= 16<<10 {
 		v.scr = b
 	}
-	return sha256.Sum256(b), b
+	return b
 }
 
 func binaryIndex(sum [sha256.Size]byte, size int) int {
