@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
@@ -385,6 +386,37 @@ func TestLimits_Will(t *testing.T) {
 					goodClientAfter(t, e, tr, v)
 				})
 			}
+		}
+	}
+}
+
+// TestLimits_WSUpgradeCredentials: a WebSocket authorized at its upgrade (credentials in the
+// request) still has its CONNECT checked against the limits: a client id of 129 bytes gets CONNACK
+// 0x85 / 0x02, one of 128 bytes goes to the broker.
+func TestLimits_WSUpgradeCredentials(t *testing.T) {
+	tok := "tok-ws"
+	h := host.Headers{{":method", "GET"}, {":path", "/mqtt"}, {":authority", "iot.example.com"},
+		{"upgrade", "websocket"}, {"connection", "Upgrade"}, {"x-device-token", tok},
+		{"x-amz-customauthorizer-signature", sign(testKey, tok)}}
+	for _, v := range []byte{4, 5} {
+		for _, n := range []int{128, 129} {
+			e := newEnv(t, nil)
+			e.auth.setAnswer(respond(200, mqttPolicy()))
+			s := e.p.Worker(0).NewHTTPStream(httpProps(3))
+			s.RequestHeaders(h, false)
+			e.settle()
+			s.ResponseHeaders(host.Headers{{":status", "101"}}, false)
+			p := &wsPipe{t: t, s: s}
+			in := connectPkt(v, strings.Repeat("w", n), "")
+			p.client(in)
+			e.settle()
+			if n == 128 {
+				if !bytes.Equal(p.toBroker(), in) || p.closed() {
+					t.Fatalf("v%d: 128 bytes: broker got % .40x, closed %v\n%s", v, p.toBroker(), p.closed(), e.logs())
+				}
+				continue
+			}
+			limitRefused(t, e, p, v, "LIMIT_EXCEEDED")
 		}
 	}
 }
