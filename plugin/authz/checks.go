@@ -69,7 +69,7 @@ func (e *Engine) checkToken(a *config.Authorizer, c *credentials.Presented) (boo
 		return false, nil
 	}
 	if !c.HasToken || c.Token == "" {
-		return false, &denial{reasonTokenMissing, "no " + quote(a.TokenKeyName) + " header or query parameter"}
+		return false, &denial{reasonTokenMissing, e.tokenMissingDetails(a)}
 	}
 	if !c.HasSignature || c.Signature == "" {
 		return false, &denial{reasonSignatureMissing, "no " + credentials.SignatureKey + " header or query parameter"}

@@ -1,5 +1,7 @@
 package authz
 
+import "github.com/iotauthz/iotauthz/plugin/config"
+
 // What keeps a refusal no dearer than an allowed cached request (DESIGN P1d; docs/performance.md):
 // the counters of the deny paths are added up locally and handed to the host on the tick, as
 // allowed decisions are, and the local reply's body is built in a reused buffer.
@@ -9,6 +11,9 @@ type denyCounts struct {
 	denied      uint64 // HTTP refusals, for iotauthz.decisions.denied
 	sigFailures uint64 // for iotauthz.signature.failures
 	body        []byte // the last local reply's body (the host copies it)
+	// tokenMissing is tokenMissingDetails(tokenMissingFor).
+	tokenMissingFor *config.Authorizer
+	tokenMissing    string
 }
 
 // flushDenials adds the locally counted refusals to the metrics (from flushCounts: on the tick
@@ -22,6 +27,16 @@ func (e *Engine) flushDenials() {
 		e.count(MetricSigFailures, int64(n))
 		e.deny.sigFailures = 0
 	}
+}
+
+// tokenMissingDetails is the TOKEN_MISSING details for authorizer a, built once per authorizer
+// in a row (it depends on a only): no quoting and concatenation per refusal.
+func (e *Engine) tokenMissingDetails(a *config.Authorizer) string {
+	if e.deny.tokenMissingFor != a {
+		e.deny.tokenMissingFor = a
+		e.deny.tokenMissing = "no " + quote(a.TokenKeyName) + " header or query parameter"
+	}
+	return e.deny.tokenMissing
 }
 
 // replyBody returns {"message":message,"traceId":traceID} in the engine's scratch (valid until
