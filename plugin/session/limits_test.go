@@ -372,3 +372,59 @@ func TestLimits_Will(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLimits feeds arbitrary client bytes after a CONNECT, with small limits: the session never
+// panics, and no PUBLISH or SUBSCRIBE that breaks a limit ever reaches the broker, whatever the
+// deny action (a topic set through a topic alias is followed to its alias-only uses).
+func FuzzLimits(f *testing.F) {
+	l := Limits{ClientIDMaxBytes: 8, TopicMaxBytes: 12, TopicMaxSlashes: 2, PayloadMaxBytes: 6, KeepAliveMin: 30, KeepAliveMax: 1200}
+	for _, v := range []byte{mqtt.V311, mqtt.V5} {
+		f.Add(cat(pub(v, "a/b", 1, 1, false, "ok"), pub(v, "a/b/c/d", 1, 2, false, "no"), pub(v, "a", 0, 0, false, "toolong"),
+			subPkt(v, 3, "a/+", "a/b/c/#", strings.Repeat("x", 13))), v == mqtt.V5, true)
+	}
+	f.Add(cat(pubAlias("a/b/c/d", 1, 1, 1, "x"), pubAlias("", 1, 1, 2, "y"), pubAlias("ok", 2, 0, 0, "1"), pubAlias("", 2, 0, 0, "2")), true, false)
+	f.Fuzz(func(t *testing.T, cb []byte, v5, reject bool) {
+		v := mqtt.V311
+		if v5 {
+			v = mqtt.V5
+		}
+		o := Options{MaxPacketBytes: 4096, Limits: l}
+		if reject {
+			o.DenyAction = DenyReject
+		}
+		got := play(t, newTLS, o, allowAll, []chunk{c2b(connectPkt(v, "dev1", "")), b2c(connackPkt(v)), c2b(cb)})
+		aliases := map[uint16][]byte{}
+		for b := got.toBroker; len(b) > 0; {
+			p, n, err := mqtt.ReadPacket(b, v, 0)
+			if err != nil || n == 0 {
+				t.Fatalf("the broker got a bad stream (%v): % x", err, got.toBroker)
+			}
+			b = b[n:]
+			switch p.Type {
+			case mqtt.Publish:
+				topic := p.Topic
+				if p.TopicAlias != 0 {
+					if len(topic) > 0 {
+						aliases[p.TopicAlias] = append([]byte(nil), topic...)
+					} else {
+						topic = aliases[p.TopicAlias]
+					}
+				}
+				if d := l.topicLimit(topic, false); d != "" || len(p.Payload) > l.PayloadMaxBytes {
+					t.Fatalf("a PUBLISH over the limits reached the broker: %q (%d bytes): %s", topic, len(p.Payload), d)
+				}
+			case mqtt.Subscribe:
+				it := p.Filters()
+				for f, _, ok := it.Next(); ok; f, _, ok = it.Next() {
+					if d := l.topicLimit(f, true); d != "" {
+						t.Fatalf("a SUBSCRIBE over the limits reached the broker: %q", f)
+					}
+				}
+			case mqtt.Connect:
+				if len(p.ClientID) > l.ClientIDMaxBytes || p.KeepAlive < 30 || p.KeepAlive > 1200 {
+					t.Fatalf("CONNECT %q keep-alive %d reached the broker", p.ClientID, p.KeepAlive)
+				}
+			}
+		}
+	})
+}
