@@ -19,6 +19,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 )
 
 // eventually polls cond every 20 ms until it holds or timeout passes; then it fails with msg().
@@ -262,7 +263,7 @@ func (s *sc) mosqArgs(addr, clientID, username string) []string {
 // mosquittoSub starts mosquitto_sub -d (debug lines show the SUBACK) and waits for its SUBACK.
 type mosqSub struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	done chan error
 }
 
@@ -271,7 +272,7 @@ func (s *sc) mosquittoSub(addr, clientID, username string, extra ...string) *mos
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	s.Cleanup(cancel)
 	args := append(append(s.mosqArgs(addr, clientID, username), "-d", "-v"), extra...)
-	m := &mosqSub{out: &lockedBuffer{}, done: make(chan error, 1)}
+	m := &mosqSub{out: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	m.cmd = exec.CommandContext(ctx, "mosquitto_sub", args...)
 	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
 	if err := m.cmd.Start(); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 	"github.com/iotauthz/iotauthz/refauth"
 )
 
@@ -155,7 +156,7 @@ type confStack struct {
 	gateway  string // the gateway, localhost:PORT (MQTT over TLS with ALPN mqtt, and WSS /mqtt)
 	pool     *x509.CertPool
 	key      *rsa.PrivateKey
-	mosqOut  *lockedBuffer
+	mosqOut  *syncbuf.Buffer
 
 	mu    sync.Mutex
 	logs  []string

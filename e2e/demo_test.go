@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 )
 
 // TestDemo is `make run` as a person uses it: it starts `iotauthz demo`, takes the commands it
@@ -37,7 +39,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	demo.Stderr = stderr
 	dieWithTest(demo)
 	if err := demo.Start(); err != nil {
@@ -98,7 +100,7 @@ func TestDemo(t *testing.T) {
 
 	// 1 and 2, 5: the subscriber gets the MQTT and the HTTPS publish (it exits after two).
 	sub := exec.CommandContext(ctx, "sh", "-c", subOK+" -C 2 -W 30")
-	subOut := &lockedBuffer{}
+	subOut := &syncbuf.Buffer{}
 	sub.Stdout, sub.Stderr = subOut, subOut
 	if err := sub.Start(); err != nil {
 		t.Fatal(err)

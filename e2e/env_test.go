@@ -26,6 +26,7 @@ import (
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 	"github.com/iotauthz/iotauthz/refauth"
 )
@@ -151,7 +152,7 @@ type embedded struct {
 	logMu     sync.Mutex
 	logBuf    bytes.Buffer
 	mosq      *exec.Cmd
-	mosqOut   *lockedBuffer
+	mosqOut   *syncbuf.Buffer
 	received  http.Handler // the HTTP publish receiver (newReceiver)
 	publicPEM []byte       // the token-signing public key in the plugin configurations
 	brokerWS  string       // mosquitto's WebSocket listener, ws://HOST:PORT/mqtt
@@ -308,7 +309,7 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 	if err := writeMosquittoConf(conf, tcpPort, wsPort, ""); err != nil {
 		return nil, err
 	}
-	s.mosqOut = &lockedBuffer{}
+	s.mosqOut = &syncbuf.Buffer{}
 	s.mosq = exec.Command(mosquittoPath(), "-c", conf)
 	s.mosq.Stdout, s.mosq.Stderr = s.mosqOut, s.mosqOut
 	dieWithTest(s.mosq)
@@ -378,7 +379,7 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 // startMosquitto starts a mosquitto of the test's own until t ends, configured in dir by
 // writeMosquittoConf with extra settings; it returns its TCP and WebSocket listeners
 // (127.0.0.1:PORT) and its output.
-func startMosquitto(t *testing.T, dir, extra string) (tcpAddr, wsAddr string, out *lockedBuffer) {
+func startMosquitto(t *testing.T, dir, extra string) (tcpAddr, wsAddr string, out *syncbuf.Buffer) {
 	t.Helper()
 	tcpAddr, err := gatewaytest.FreeAddr()
 	if err != nil {
@@ -393,7 +394,7 @@ func startMosquitto(t *testing.T, dir, extra string) (tcpAddr, wsAddr string, ou
 	if err := writeMosquittoConf(conf, tcpPort, wsPort, extra); err != nil {
 		t.Fatal(err)
 	}
-	out = &lockedBuffer{}
+	out = &syncbuf.Buffer{}
 	cmd := exec.Command(mosquittoPath(), "-c", conf)
 	cmd.Stdout, cmd.Stderr = out, out
 	dieWithTest(cmd)
@@ -432,24 +433,6 @@ func TestMain(m *testing.M) {
 		stopEmbedded[i]()
 	}
 	os.Exit(code)
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writing process and a reading test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // receiver is the embedded stack's HTTP publish receiver: gatewaytest.PublishHandler publishing

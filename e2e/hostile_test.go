@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 )
 
 // What one hostile client can hold, against `iotauthz gateway` run as a person runs it: the
@@ -59,7 +60,7 @@ func iotauthzBinary(t *testing.T) string {
 type gatewayProc struct {
 	cmd    *exec.Cmd
 	addr   string // localhost:PORT
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	exited chan struct{}
 	env    env // the embedded env with addr pointing at this process
 }
@@ -91,7 +92,7 @@ func startGatewayProc(t *testing.T, e *embedded, connectTimeout, nofile int, ext
 	if nofile > 0 {
 		script = fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, nofile)
 	}
-	p := &gatewayProc{stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &gatewayProc{stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command("sh", append([]string{"-c", script, bin}, args...)...)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 )
 
 // AWS parity of the MQTT behaviour (issue 12): the receive stall and the CONNACK of a refused
@@ -382,7 +383,7 @@ func TestParity_DenyByVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	cfg := pluginConfig(e.publicPEM, "auto")
 	if !strings.Contains(string(cfg), `"denyAction":"auto"`) {
 		t.Fatalf("configuration without denyAction auto: %s", cfg)

@@ -21,6 +21,7 @@ import (
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 	"github.com/iotauthz/iotauthz/refauth"
 )
 
@@ -98,18 +99,18 @@ const (
 
 // secStack is TestSecurity's own stack.
 type secStack struct {
-	env                     // the gateway in front of mosquitto, denyAction disconnect
-	mosqOut   *lockedBuffer // mosquitto's log (connection_messages: " as CLIENTID (" per CONNECT)
-	mosqWS    string        // mosquitto's WebSocket listener, ws://…/mqtt
-	log       *secLog       // every gateway's and the authorizer's lines
-	credOff   string        // gateway (default mqtt options) in front of mochi, localhost:PORT
-	credOn    string        // the same with mqtt.forwardPassword true
-	mochi     *secMochi     // what mochi received
-	recTCP    *recorder     // the bytes the two cred gateways sent to mochi's TCP listener
-	recWS     *recorder     // ... to mochi's WebSocket listener
-	recHTTP   *httpRecorder // the HTTPS publishes the two cred gateways let through
-	signing   []byte        // the token-signing public key (PEM)
-	tlsConfig *tls.Config   // the gateways' certificate
+	env                       // the gateway in front of mosquitto, denyAction disconnect
+	mosqOut   *syncbuf.Buffer // mosquitto's log (connection_messages: " as CLIENTID (" per CONNECT)
+	mosqWS    string          // mosquitto's WebSocket listener, ws://…/mqtt
+	log       *secLog         // every gateway's and the authorizer's lines
+	credOff   string          // gateway (default mqtt options) in front of mochi, localhost:PORT
+	credOn    string          // the same with mqtt.forwardPassword true
+	mochi     *secMochi       // what mochi received
+	recTCP    *recorder       // the bytes the two cred gateways sent to mochi's TCP listener
+	recWS     *recorder       // ... to mochi's WebSocket listener
+	recHTTP   *httpRecorder   // the HTTPS publishes the two cred gateways let through
+	signing   []byte          // the token-signing public key (PEM)
+	tlsConfig *tls.Config     // the gateways' certificate
 	clusters  map[string]string
 }
 

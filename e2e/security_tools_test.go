@@ -31,6 +31,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
@@ -117,7 +118,7 @@ type recorder struct {
 	ln       net.Listener
 	upstream string
 	mu       sync.Mutex
-	streams  []*lockedBuffer
+	streams  []*syncbuf.Buffer
 	conns    []net.Conn
 }
 
@@ -153,7 +154,7 @@ func (r *recorder) serve() {
 			c.Close()
 			continue
 		}
-		buf := &lockedBuffer{}
+		buf := &syncbuf.Buffer{}
 		r.mu.Lock()
 		r.streams = append(r.streams, buf)
 		r.conns = append(r.conns, c, up)
@@ -263,7 +264,7 @@ func dialPaho(s *sc, o connOpts, set func(*paho.ClientOptions)) (*mqttClient, er
 // CONNECT the server closes, so a refused one runs until stop.
 type lbSub struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 }
 
@@ -273,7 +274,7 @@ func (st *secStack) mosquittoSubLB(s *sc, addr, clientID, username string, extra
 	s.Cleanup(cancel)
 	args := append(append([]string{"-oL", "mosquitto_sub"}, s.mosqArgs(addr, clientID, username)...), "-d")
 	args = append(args, extra...)
-	m := &lbSub{out: &lockedBuffer{}, done: make(chan struct{})}
+	m := &lbSub{out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	m.cmd = exec.CommandContext(ctx, "stdbuf", args...)
 	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
 	if err := m.cmd.Start(); err != nil {
