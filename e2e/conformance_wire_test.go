@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
 // The conformance test records what each client receives from the wire, not from the client
@@ -461,28 +463,14 @@ func appendProps(b []byte, props []rawProp) []byte {
 		case ptU32:
 			p = binary.BigEndian.AppendUint32(p, pr.n)
 		case ptVarint:
-			p = appendVarint(p, pr.n)
+			p = mqtt.AppendVarint(p, int(pr.n))
 		case ptString, ptBinary:
 			p = appendStr(p, pr.s)
 		case ptPair:
 			p = appendStr(appendStr(p, pr.s), pr.v)
 		}
 	}
-	return append(appendVarint(b, uint32(len(p))), p...)
-}
-
-func appendVarint(b []byte, v uint32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v > 0 {
-			c |= 0x80
-		}
-		b = append(b, c)
-		if v == 0 {
-			return b
-		}
-	}
+	return append(mqtt.AppendVarint(b, len(p)), p...)
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -491,5 +479,5 @@ func appendStr(b []byte, s string) []byte {
 
 // packet frames body with the fixed header first.
 func packet(first byte, body []byte) []byte {
-	return append(appendVarint([]byte{first}, uint32(len(body))), body...)
+	return append(mqtt.AppendVarint([]byte{first}, len(body)), body...)
 }
