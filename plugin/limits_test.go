@@ -420,3 +420,43 @@ func TestLimits_WSUpgradeCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestLimits_HTTPSBody: a payloadMaxBytes under AWS's 128 KiB bounds the HTTPS publish body too:
+// declared or counted, one byte over is answered 413 with the limit in the details.
+func TestLimits_HTTPSBody(t *testing.T) {
+	const tok = "device-token-1"
+	e := newEnv(t, func(c map[string]any) {
+		c["mqtt"].(map[string]any)["limits"] = map[string]any{"payloadMaxBytes": 1000}
+	})
+	e.auth.setAnswer(respond(200, devicePolicy("d1")))
+	for i, c := range []struct {
+		length string
+		body   int
+		want   int
+	}{{"1000", 1000, 0}, {"1001", 0, 413}, {"", 1000, 0}, {"", 1001, 413}} {
+		h := publishHeaders("device/1", tok, sign(testKey, tok))
+		if c.length != "" {
+			h = append(h, [2]string{"content-length", c.length})
+		}
+		s := e.p.Worker(0).NewHTTPStream(httpProps(uint64(200 + i)))
+		s.RequestHeaders(h, false)
+		e.settle()
+		if c.body > 0 && s.Client().LocalReply == nil {
+			s.RequestBody(bytes.Repeat([]byte("b"), c.body), true)
+		}
+		e.settle()
+		r := s.Client().LocalReply
+		if c.want == 0 {
+			if r != nil || len(s.Upstream().Body) != c.body {
+				t.Fatalf("case %d: refused %+v, upstream got %d bytes\n%s", i, r, len(s.Upstream().Body), e.logs())
+			}
+			continue
+		}
+		if r == nil || r.Status != 413 {
+			t.Fatalf("case %d: %+v\n%s", i, r, e.logs())
+		}
+		if f := e.lastFailure(); f == nil || f["reason"] != "PAYLOAD_TOO_LARGE" || !strings.Contains(fmt.Sprint(f["details"]), "limit of 1000 bytes") {
+			t.Fatalf("case %d: %v", i, f)
+		}
+	}
+}
