@@ -261,22 +261,20 @@ func (s *HTTPStream) Close() {
 
 // Upstream returns what has reached the upstream so far.
 func (s *HTTPStream) Upstream() UpstreamRequest {
-	var u UpstreamRequest
-	_ = s.vm.run(func() {
-		u = s.upstream
+	return runGet(s.vm, func() UpstreamRequest {
+		u := s.upstream
 		detach(&u.Headers, &u.Body, &u.Trailers)
+		return u
 	})
-	return u
 }
 
 // Client returns what has reached the client so far.
 func (s *HTTPStream) Client() ClientResponse {
-	var c ClientResponse
-	_ = s.vm.run(func() {
-		c = s.client
+	return runGet(s.vm, func() ClientResponse {
+		c := s.client
 		detach(&c.Headers, &c.Body, &c.Trailers)
+		return c
 	})
-	return c
 }
 
 // detach replaces a copied message's headers, body and trailers with copies
@@ -288,11 +286,7 @@ func detach(headers *Headers, body *[]byte, trailers *Headers) {
 }
 
 // Done reports whether the stream's context has ended.
-func (s *HTTPStream) Done() bool {
-	var d bool
-	_ = s.vm.run(func() { d = s.finished })
-	return d
-}
+func (s *HTTPStream) Done() bool { return runGet(s.vm, func() bool { return s.finished }) }
 
 // ---- filter-manager logic (runs inside a VM task) ----
 

@@ -186,6 +186,13 @@ func (vm *VM) lookupExports() {
 
 // ---- executor ----
 
+// runGet is f's result, run as run runs it; the zero value once the VM is closed.
+func runGet[T any](vm *VM, f func() T) T {
+	var v T
+	_ = vm.run(func() { v = f() })
+	return v
+}
+
 // run executes f with exclusive use of the instance and returns when f (and
 // any task that was queued meanwhile, if this goroutine drained them) is done.
 func (vm *VM) run(f func()) error {
@@ -277,18 +284,10 @@ func (vm *VM) Settle(ctx context.Context) error {
 func (vm *VM) Index() int { return vm.index }
 
 // Err reports why the VM failed (a trap), or nil.
-func (vm *VM) Err() error {
-	var err error
-	_ = vm.run(func() { err = vm.failed })
-	return err
-}
+func (vm *VM) Err() error { return runGet(vm, func() error { return vm.failed }) }
 
 // MemorySize is the size in bytes of the instance's linear memory.
-func (vm *VM) MemorySize() uint32 {
-	var n uint32
-	_ = vm.run(func() { n = vm.mem.Size() })
-	return n
-}
+func (vm *VM) MemorySize() uint32 { return runGet(vm, func() uint32 { return vm.mem.Size() }) }
 
 // RootContextID is the id of the VM's root (plugin) context.
 func (vm *VM) RootContextID() uint32 { return vm.root.id }
