@@ -226,7 +226,26 @@ func (s *countingSink) OnClose(d string)                { s.closed, s.isClosed =
 // with end of stream, the check that they were forwarded, the stream closed. The cache and the
 // verified-signature cache are warmed outside the timer; logging is at warn.
 func BenchmarkHTTPPublishCached(b *testing.B) {
-	benchCachedHTTP(b, benchAllowed(), "")
+	benchCachedHTTP(b, benchAllowed(), "", nil)
+}
+
+// BenchmarkHTTPPublishCachedResponse is P1 with the broker's answer: after the forwarded
+// request, the upstream's 200 and its JSON body pass back through the filter
+// (proxy_on_response_headers, proxy_on_response_body), as every allowed publish's answer does in
+// a proxy. A refusal's local reply takes that same way back (host/ and Envoy run it through the
+// filter), so this is the allow that matches a P1d op step for step; P1d's ratios are against
+// BenchmarkHTTPPublishCached, which stops at the forwarded headers.
+func BenchmarkHTTPPublishCachedResponse(b *testing.B) {
+	benchCachedHTTP(b, benchAllowed(), "", &benchResponse{
+		headers: host.Headers{{":status", "200"}, {"content-type", "application/json"}, {"content-length", "65"}},
+		body:    []byte(`{"message":"OK","traceId":"5b0f5d8c-7c8e-4b3a-9d5e-0c1d2e3f4a5b"}`),
+	})
+}
+
+// benchResponse is the upstream's answer to an allowed request.
+type benchResponse struct {
+	headers host.Headers
+	body    []byte
 }
 
 // ---- P1d: the deny paths, each beside the cached allow ----
@@ -241,30 +260,30 @@ func BenchmarkHTTPPublishCached(b *testing.B) {
 
 // BenchmarkHTTPDenyNoToken: the token header removed (TOKEN_MISSING).
 func BenchmarkHTTPDenyNoToken(b *testing.B) {
-	benchCachedHTTP(b, remove(benchAllowed(), "x-device-token"), "TOKEN_MISSING")
+	benchCachedHTTP(b, remove(benchAllowed(), "x-device-token"), "TOKEN_MISSING", nil)
 }
 
 // BenchmarkHTTPDenyBadSignature: the same token signed by another key (SIGNATURE_INVALID),
 // the same forged signature on every op.
 func BenchmarkHTTPDenyBadSignature(b *testing.B) {
-	benchCachedHTTP(b, publishHeaders(benchTopic, benchToken, benchForged()), "SIGNATURE_INVALID")
+	benchCachedHTTP(b, publishHeaders(benchTopic, benchToken, benchForged()), "SIGNATURE_INVALID", nil)
 }
 
 // BenchmarkHTTPDenyWrongHost: a Host that is not one of dataEndpoints (DATA_ENDPOINT_MISMATCH).
 func BenchmarkHTTPDenyWrongHost(b *testing.B) {
-	benchCachedHTTP(b, replace(benchAllowed(), ":authority", "evil.example.com"), "DATA_ENDPOINT_MISMATCH")
+	benchCachedHTTP(b, replace(benchAllowed(), ":authority", "evil.example.com"), "DATA_ENDPOINT_MISMATCH", nil)
 }
 
 // BenchmarkHTTPDenyUnknownAuthorizer: x-amz-customauthorizer-name names no configured
 // authorizer (AUTHORIZER_NOT_FOUND).
 func BenchmarkHTTPDenyUnknownAuthorizer(b *testing.B) {
-	benchCachedHTTP(b, publishHeaders(benchTopic, benchToken, benchSignature(), "x-amz-customauthorizer-name", "nope"), "AUTHORIZER_NOT_FOUND")
+	benchCachedHTTP(b, publishHeaders(benchTopic, benchToken, benchSignature(), "x-amz-customauthorizer-name", "nope"), "AUTHORIZER_NOT_FOUND", nil)
 }
 
 // BenchmarkHTTPDenyPolicy: the cached decision's policy denies the topic explicitly
 // (AUTHORIZATION_FAILURE).
 func BenchmarkHTTPDenyPolicy(b *testing.B) {
-	benchCachedHTTP(b, replace(benchAllowed(), ":path", "/topics/device%2Fsecret?qos=1"), "AUTHORIZATION_FAILURE")
+	benchCachedHTTP(b, replace(benchAllowed(), ":path", "/topics/device%2Fsecret?qos=1"), "AUTHORIZATION_FAILURE", nil)
 }
 
 // benchToken is the token of the P1 and P1d requests; its signatures are made once per process.
@@ -290,10 +309,11 @@ func benchAllowed() host.Headers { return publishHeaders(benchTopic, benchToken,
 
 // benchCachedHTTP is the harness of P1 and P1d: it warms the connection's decision cache with
 // the allowed request, checks h once (forwarded when reason is "", else a local 403 logged with
-// reason), then times h on new streams of the same connection. Each op must end as the check
-// did: Continue for the allow, a stopped stream for a deny; after the loop the authorizer must
-// not have been called, and a deny must have counted b.N denials.
-func benchCachedHTTP(b *testing.B, h host.Headers, reason string) {
+// reason), then times h on new streams of the same connection, each followed by resp (an
+// allowed request's upstream answer) when not nil. Each op must end as the check did: Continue
+// for the allow, a stopped stream for a deny; after the loop the authorizer must not have been
+// called, and a deny must have counted b.N denials.
+func benchCachedHTTP(b *testing.B, h host.Headers, reason string, resp *benchResponse) {
 	e := newEnv(b, benchQuiet, workers(1), hostLog(host.LogWarn))
 	e.auth.setAnswer(respond(200, devicePolicy("device1")))
 	vm := e.p.Worker(0)
@@ -334,6 +354,11 @@ func benchCachedHTTP(b *testing.B, h host.Headers, reason string) {
 		s := vm.NewHTTPStream(props)
 		if st := s.RequestHeaders(h, true); st != want {
 			b.Fatalf("op %d: request headers %v, want %v (as the checked request)\n%s", i, st, want, e.logs())
+		}
+		if resp != nil {
+			if s.ResponseHeaders(resp.headers, false) != host.Continue || s.ResponseBody(resp.body, true) != host.Continue {
+				b.Fatalf("op %d: the upstream's answer was held", i)
+			}
 		}
 		s.Close()
 	}
