@@ -12,7 +12,7 @@ all: build
 ## build: compile the plugin to dist/iotauthz.wasm (standard Go, wasip1, c-shared)
 build:
 	@mkdir -p dist
-	$(WASMFLAGS) $(GO) build -trimpath -buildmode=c-shared -o $(WASM) ./plugin
+	$(WASMFLAGS) $(GO) build -trimpath -ldflags="-s -w" -buildmode=c-shared -o $(WASM) ./plugin
 	@if [ -x $(IMPORTS) ]; then $(IMPORTS) $(WASM) --quiet; fi
 
 ## oci: the plugin as an OCI image (Wasm "compat" variant) in the OCI layout dist/oci; prints its digest

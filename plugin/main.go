@@ -1,6 +1,6 @@
 // Command plugin is iotauthz, the proxy-wasm filter, built with
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o dist/iotauthz.wasm ./plugin
+//	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -buildmode=c-shared -o dist/iotauthz.wasm ./plugin
 //
 // The same module runs as an Envoy HTTP filter (HTTPS publish, MQTT over WebSocket) and as a
 // network filter (MQTT over TLS). package main is only the proxy-wasm glue around the engine

@@ -1,5 +1,5 @@
 // Package wasmbuild builds Go packages into proxy-wasm modules for tests, as make build does
-// (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared, -trimpath), each package once per test binary,
+// (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared, -trimpath, -ldflags="-s -w"), each package once per test binary,
 // so that no test runs a stale dist/iotauthz.wasm.
 package wasmbuild
 
@@ -59,7 +59,7 @@ func compile(pkg string) ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "module.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-buildmode=c-shared", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-buildmode=c-shared", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building %s: %v\n%s", pkg, err, b)
