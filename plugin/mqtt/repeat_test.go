@@ -86,33 +86,3 @@ func TestProperties_SubscriptionIDRepeats(t *testing.T) {
 		t.Fatalf("SUBSCRIBE with three subscription identifiers: err %v, want a protocol error", err)
 	}
 }
-
-// TestError_ReasonCode: the DISCONNECT reason code a receiver sends for each kind of fault.
-func TestError_ReasonCode(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		wire string
-		max  int
-		want byte
-	}{
-		{"too large", "30 08 00 03 61 2f 62 00 78 79", 5, ReasonPacketTooLarge},
-		{"topic alias 0", "30 0a 00 03 61 2f 62 03 23 00 00 78", 0, ReasonTopicAliasInvalid},
-		{"topic alias twice", "30 0c 00 03 61 2f 62 06 23 00 01 23 00 02", 0, ReasonProtocolError},
-		{"payload format 2", "30 09 00 03 61 2f 62 02 01 02 78", 0, ReasonProtocolError},
-		{"subscription id 0", "30 08 00 03 61 2f 62 02 0b 00", 0, ReasonProtocolError},
-		{"unknown property", "30 09 00 03 61 2f 62 02 07 00 78", 0, ReasonMalformed},
-		{"QoS 3", "36 05 00 03 61 2f 62", 0, ReasonMalformed},
-		{"truncated properties", "30 06 00 03 61 2f 62 05", 0, ReasonMalformed},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, _, err := ReadPacket(h(c.wire), V5, c.max)
-			e, ok := err.(*Error)
-			if !ok {
-				t.Fatalf("err %v, want an *Error", err)
-			}
-			if got := e.ReasonCode(); got != c.want {
-				t.Fatalf("%v: reason code %#x, want %#x", e, got, c.want)
-			}
-		})
-	}
-}
