@@ -1,8 +1,9 @@
 package token
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
+
+	"github.com/iotauthz/iotauthz/internal/sha256"
 )
 
 // sha256DigestInfo is the DER prefix of DigestInfo{ sha256, NULL } (RFC 8017 §9.2 note 1).

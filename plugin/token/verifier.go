@@ -1,10 +1,11 @@
 package token
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strconv"
+
+	"github.com/iotauthz/iotauthz/internal/sha256"
 )
 
 // Input limits, AWS's (TestInvokeAuthorizer's Token and TokenSignature shapes).
