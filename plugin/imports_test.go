@@ -3,11 +3,10 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/wazero"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
 // envoy133WASI are the WASI functions Envoy 1.33 to 1.38 offer (proxy-wasm-cpp-host after PR
@@ -19,13 +18,7 @@ var envoy133WASI = strings.Fields(`fd_write fd_read fd_seek fd_close fd_fdstat_g
 // TestWasm_EnvoyImports: iotauthz.wasm imports only what Envoy 1.33 offers (the 18 WASI functions
 // and env.proxy_* of ABI 0.2.1), and exports the ABI marker, the allocator and _initialize.
 func TestWasm_EnvoyImports(t *testing.T) {
-	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
-	defer rt.Close(ctx)
-	m, err := rt.CompileModule(ctx, wasmBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := wasmbuild.Compile(t, wasmBytes)
 	wasi := map[string]bool{}
 	for _, f := range envoy133WASI {
 		wasi[f] = true

@@ -4,12 +4,15 @@
 package wasmbuild
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 )
 
 // Plugin is the plugin's package.
@@ -50,6 +53,20 @@ func File(t testing.TB, pkg string) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Compile compiles module with wazero's interpreter, for tests that read its imports and exports;
+// the runtime closes when t ends.
+func Compile(t testing.TB, module []byte) wazero.CompiledModule {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	t.Cleanup(func() { rt.Close(ctx) })
+	m, err := rt.CompileModule(ctx, module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func compile(pkg string) ([]byte, error) {

@@ -3,13 +3,11 @@
 package proxywasm
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/iotauthz/iotauthz/internal/wasmbuild"
@@ -127,18 +125,11 @@ func sigOf(d api.FunctionDefinition) sig {
 // TestWasm_Signatures compiles a module that calls every host function and checks every
 // proxy_* export and import against the spec's types (i32 everywhere, i64 for metric values).
 func TestWasm_Signatures(t *testing.T) {
-	wasm := buildWasm(t, "testdata/allcalls")
-	bin, err := os.ReadFile(wasm)
+	bin, err := os.ReadFile(buildWasm(t, "testdata/allcalls"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
-	defer r.Close(ctx)
-	cm, err := r.CompileModule(ctx, bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cm := wasmbuild.Compile(t, bin)
 	exports := cm.ExportedFunctions()
 	for name, want := range wantExports {
 		d, ok := exports[name]
