@@ -10,6 +10,10 @@ import (
 // gateway implements it to write to its sockets. Methods are called from the
 // goroutine running the VM; they must not call back into the same VM
 // synchronously.
+//
+// The b of OnUpstreamData and OnClientData is the sink's from the call on: the host keeps no
+// reference to it (the connection buffer it was is replaced by a new one), so the sink may keep
+// it without a copy.
 type ConnSink interface {
 	OnUpstreamData(b []byte, endStream bool)
 	OnClientData(b []byte, endStream bool)
@@ -146,6 +150,8 @@ func (c *Connection) onData(d *connDir, fn api.Function, b []byte, endStream boo
 // forward passes what d holds on: the client's bytes (c.down) to the upstream, the upstream's
 // (c.up) to the client; to the sink, or recorded in the state without one.
 func (c *Connection) forward(d *connDir) {
+	// The sink owns buf from here (ConnSink): d.buf always holds bytes the host copied in
+	// (onData, proxy_set_buffer_bytes), never the caller's or the VM's memory.
 	buf := d.buf
 	d.buf, d.avail = nil, false
 	if len(buf) == 0 && !d.end {

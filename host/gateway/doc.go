@@ -57,8 +57,11 @@
 //
 //   - HTTP/1.1 only (no HTTP/2 and no RFC 8441 WebSocket over HTTP/2); request trailers are not
 //     forwarded.
-//   - The socket writes happen on one goroutine per connection fed by host's sinks, so a slow
-//     client never blocks a VM.
+//   - The socket writes happen on a goroutine of the connection fed by host's sinks, so a slow
+//     client never blocks a VM; it runs only while there is something to write. An idle MQTT
+//     connection holds two goroutines (the client's and the broker's readers) and a 2 KiB read
+//     buffer for each socket; a read that fills it is followed by reads into a 32 KiB buffer
+//     from a pool, given back when the burst ends.
 //   - What one client may hold is bounded before the plugin sees it: the CONNECT deadline
 //     (Config.ConnectTimeout, by default the plugin configuration's mqtt.connectTimeoutSeconds)
 //     from the accept through the TLS handshake to the first MQTT packet or request head, and

@@ -229,8 +229,6 @@ func (hc *httpConn) exchange(req *http.Request) bool {
 		cw: bufio.NewWriterSize(hc.c, 16<<10), keepAlive: !req.Close, reqBodyDone: make(chan struct{})}
 	x.upgrade = strings.EqualFold(req.Header.Get("Upgrade"), "websocket")
 	x.st = hc.vm.NewHTTPStreamSink(hc.props, x)
-	runDone := make(chan struct{})
-	go func() { x.q.run(nil); close(runDone) }()
 
 	h := requestHeaders(req)
 	noBody := req.Body == nil || req.Body == http.NoBody || (req.ContentLength == 0 && !x.upgrade)
@@ -247,7 +245,7 @@ func (hc *httpConn) exchange(req *http.Request) bool {
 	<-x.done
 	x.st.Close()
 	x.q.close()
-	<-runDone
+	<-x.q.wait()
 	// The connection carries another request only when this one was read to its end.
 	select {
 	case <-x.reqBodyDone:

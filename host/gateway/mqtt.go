@@ -11,10 +11,10 @@ import (
 // mqttConn is one MQTT-over-TLS connection: the plugin's network filter between the client and
 // the broker, as Envoy's wasm network filter in front of tcp_proxy.
 //
-// Three goroutines: the client reader feeds DownstreamData; the broker reader feeds UpstreamData;
-// the queue runner writes what the plugin lets through (host sinks run on the VM's goroutine and
-// must not block it). The broker is dialled when the plugin first lets bytes through, so a
-// refused CONNECT never reaches it.
+// Two goroutines: the client reader feeds DownstreamData; the broker reader feeds UpstreamData.
+// While there is something to write, the queue's goroutine writes what the plugin lets through
+// (host sinks run on the VM's goroutine and must not block it). The broker is dialled when the
+// plugin first lets bytes through, so a refused CONNECT never reaches it.
 type mqttConn struct {
 	sc     *serverConn
 	client net.Conn
@@ -43,21 +43,20 @@ func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
 		return
 	}
 	m.conn = sc.g.vm(false).NewConnectionSink(props, m)
-	runDone := make(chan struct{})
-	go func() { m.q.run(m.closedCh); close(runDone) }()
 
 	// The read deadline set at the accept holds until the CONNECT is complete.
 	var first firstPacket
 	connected := false
-	buf := make([]byte, 32<<10)
+	var rb readBuf
+	defer rb.release()
 	for {
-		n, err := client.Read(buf)
-		if n > 0 {
-			if !connected && first.feed(buf[:n]) {
+		b, err := rb.read(client)
+		if len(b) > 0 {
+			if !connected && first.feed(b) {
 				connected = true
 				sc.liftDeadline(client)
 			}
-			m.conn.DownstreamData(buf[:n], false)
+			m.conn.DownstreamData(b, false)
 		}
 		if err != nil {
 			if !connected && isTimeout(err) && !sc.isDraining() {
@@ -78,10 +77,10 @@ func serveMQTT(sc *serverConn, client net.Conn, props host.Properties) {
 	// Will. So the shutdown queues behind those writes, bounded in case the broker stops reading.
 	m.q.push(m.shutdown)
 	select {
-	case <-runDone:
+	case <-m.q.wait():
 	case <-time.After(10 * time.Second):
 		m.shutdown()
-		<-runDone
+		<-m.q.wait()
 	}
 }
 
@@ -100,9 +99,9 @@ func (m *mqttConn) isClosed() bool {
 	return m.closed
 }
 
-// OnUpstreamData implements host.ConnSink: bytes the plugin lets through to the broker.
+// OnUpstreamData implements host.ConnSink: bytes the plugin lets through to the broker (b is
+// ours to keep: host.ConnSink).
 func (m *mqttConn) OnUpstreamData(b []byte, endStream bool) {
-	b = append([]byte(nil), b...)
 	m.q.push(func() {
 		br := m.dialBroker()
 		if br == nil {
@@ -128,9 +127,9 @@ func (m *mqttConn) OnUpstreamData(b []byte, endStream bool) {
 	})
 }
 
-// OnClientData implements host.ConnSink: broker bytes the plugin lets through to the client.
+// OnClientData implements host.ConnSink: broker bytes the plugin lets through to the client (b
+// is ours to keep).
 func (m *mqttConn) OnClientData(b []byte, endStream bool) {
-	b = append([]byte(nil), b...)
 	m.q.push(func() {
 		if len(b) > 0 {
 			_ = m.client.SetWriteDeadline(time.Now().Add(30 * time.Second))
@@ -180,12 +179,13 @@ func (m *mqttConn) dialBroker() net.Conn {
 
 func (m *mqttConn) readBroker(b net.Conn) {
 	defer m.reading.Done()
-	buf := make([]byte, 32<<10)
+	var rb readBuf
+	defer rb.release()
 	for {
-		n, err := b.Read(buf)
-		if n > 0 {
+		buf, err := rb.read(b)
+		if len(buf) > 0 {
 			m.act.touch()
-			m.conn.UpstreamData(buf[:n], false)
+			m.conn.UpstreamData(buf, false)
 		}
 		if err != nil {
 			if !m.isClosed() {

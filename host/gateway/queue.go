@@ -9,76 +9,76 @@ import (
 )
 
 // queue hands work from the VM's goroutine (host sinks must not block it or call back into the VM)
-// to one goroutine per connection, in order. It is unbounded: the host only emits what the
-// connection's own reader fed it, so the reader's pace bounds it.
+// to a goroutine of the connection, in order. The goroutine runs only while there is work: an
+// idle connection holds none (it is started by push and ends when the queue is empty). The queue
+// is unbounded: the host only emits what the connection's own reader fed it, so the reader's pace
+// bounds it.
 type queue struct {
-	mu     sync.Mutex
-	items  []func()
-	wake   chan struct{}
-	closed bool
-	busy   bool // a batch is running
+	mu       sync.Mutex
+	items    []func()
+	closed   bool
+	running  bool          // a goroutine is running items
+	done     chan struct{} // closed once the queue is closed and what was queued before has run
+	doneSent bool
 }
 
-func newQueue() *queue { return &queue{wake: make(chan struct{}, 1)} }
+func newQueue() *queue { return &queue{done: make(chan struct{})} }
 
-// push adds f; after close it is dropped.
+// push adds f, and starts the queue's goroutine unless it runs; after close, f is dropped.
 func (q *queue) push(f func()) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.closed {
-		q.mu.Unlock()
 		return
 	}
 	q.items = append(q.items, f)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if !q.running {
+		q.running = true
+		go q.run()
 	}
 }
 
-// close stops the queue: run returns once it has run what is already queued.
+// close stops the queue: what is already queued still runs, then wait returns.
 func (q *queue) close() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.closed = true
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	q.finishLocked()
+}
+
+// finishLocked signals done once the queue is closed and nothing runs.
+func (q *queue) finishLocked() {
+	if q.closed && !q.running && !q.doneSent {
+		q.doneSent = true
+		close(q.done)
 	}
 }
+
+// wait returns once the queue is closed and has run everything queued before.
+func (q *queue) wait() <-chan struct{} { return q.done }
 
 // pending reports whether work is queued or running.
 func (q *queue) pending() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items) > 0 || q.busy
+	return len(q.items) > 0 || q.running
 }
 
-// run executes queued work in order until close; stop, when closed, makes it return early.
-func (q *queue) run(stop <-chan struct{}) {
+// run executes queued work in order until the queue is empty.
+func (q *queue) run() {
 	for {
 		q.mu.Lock()
 		items := q.items
 		q.items = nil
-		closed := q.closed
-		q.busy = len(items) > 0
+		if len(items) == 0 {
+			q.running = false
+			q.finishLocked()
+			q.mu.Unlock()
+			return
+		}
 		q.mu.Unlock()
 		for _, f := range items {
 			f()
-		}
-		q.mu.Lock()
-		q.busy = false
-		q.mu.Unlock()
-		if len(items) > 0 {
-			continue
-		}
-		if closed {
-			return
-		}
-		select {
-		case <-q.wake:
-		case <-stop:
-			return
 		}
 	}
 }
