@@ -231,7 +231,7 @@ func hasAllocator(exp map[string]api.FunctionDefinition) bool {
 // newVM instantiates the module and runs its start functions.
 func (p *Plugin) newVM(ctx context.Context, index int) (*VM, error) {
 	name := fmt.Sprintf("vm-%d", p.moduleSeq.Add(1))
-	mod, err := p.rt.InstantiateModule(ctx, p.compiled, wazero.NewModuleConfig().WithName(name).WithStartFunctions())
+	mod, err := p.rt.InstantiateModule(withLinearMemory(ctx), p.compiled, wazero.NewModuleConfig().WithName(name).WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("Failed to instantiate Wasm module: %w", err)
 	}
