@@ -258,8 +258,15 @@ func (s *stack) close() {
 }
 
 // clientTLS is the same client configuration on both paths: the CA, SNI localhost, ALPN
-// "mqtt" (mosquitto ignores it, the gateway needs it), no session resumption.
-func (s *stack) clientTLS() *tls.Config { return s.pki.ClientTLS(serverName, "mqtt") }
+// "mqtt" (mosquitto ignores it, the gateway needs it), no session resumption, and the key
+// exchange X25519 then P-256. Go's default would offer the hybrid post-quantum X25519MLKEM768
+// first, which the gateway (Go) accepts and mosquitto (OpenSSL 3.0) does not know: the two paths
+// would not run the same handshake, and devices today offer X25519 or P-256.
+func (s *stack) clientTLS() *tls.Config {
+	c := s.pki.ClientTLS(serverName, "mqtt")
+	c.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}
+	return c
+}
 
 // usernames returns the signed usernames of devices 0..n-1, signing those not signed yet, on
 // every CPU.
