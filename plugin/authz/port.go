@@ -79,7 +79,8 @@ type StreamHost interface {
 	SetPath(path string)
 	// ResponseStatus is the response's :status.
 	ResponseStatus() string
-	// Reply answers the request locally with status and a JSON body.
+	// Reply answers the request locally with status and a JSON body. body is the engine's
+	// scratch, valid only during the call: a host that keeps it copies it.
 	Reply(status int, body []byte) error
 }
 

@@ -209,7 +209,7 @@ func (s *Stream) ResponseStatus() string { return s.Status }
 
 // Reply implements authz.StreamHost.
 func (s *Stream) Reply(status int, body []byte) error {
-	s.ReplyStatus, s.ReplyBody = status, body
+	s.ReplyStatus, s.ReplyBody = status, append([]byte(nil), body...) // body is the engine's scratch
 	return nil
 }
 
