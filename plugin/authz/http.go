@@ -134,13 +134,18 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 	s.authName = a.Name
 	where.Token(&c, a.TokenKeyName)
 	key, scoped := p.cacheKeyBytes(a, &c, s.mode == modePublish, s.src.Conn)
-	s.stripCredentials(&c, ae.tokenHeader, fullPath, a)
+	// The credentials are stripped from what goes upstream once the request is known not to be
+	// refused here: a refusal is answered locally and never forwarded, and is spared the host
+	// calls.
 	if key != nil && s.mode == modePublish {
 		// The key holds the token and its signature: a hit means these exact credentials were
 		// verified and authorized before, so neither is repeated.
 		s.now = p.h.Now()
 		if d := p.cached(unsafeString(key), scoped, s.now); d != nil {
 			act := s.apply(outcome{d: d})
+			if act == Continue {
+				s.stripCredentials(&c, ae.tokenHeader, fullPath, a)
+			}
 			s.now = 0
 			return act
 		}
@@ -153,6 +158,7 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 	if den != nil {
 		return s.deny(den)
 	}
+	s.stripCredentials(&c, ae.tokenHeader, fullPath, a)
 	s.now = 0 // the decision may come in a later callback
 	r.event = authorizer.NewEvent(&authorizer.Inputs{
 		Token:             c.Token,
