@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -123,6 +124,8 @@ type Gateway struct {
 	settings       pluginSettings
 	connectTimeout time.Duration
 	dlog           decisionLog
+
+	handshakes *handshakeGate // TLS handshakes computing at once
 
 	next    atomic.Uint64 // round-robin worker counter
 	connSeq atomic.Uint64 // connection ids (connection.id), one per TCP connection
@@ -242,7 +245,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	// answer and HTTP/1.1, as an Envoy listener whose HTTP filter chain matches any ALPN; Go's
 	// default would fail the handshake.
 	base := g.tls
+	g.handshakes = newHandshakeGate(runtime.GOMAXPROCS(0))
 	g.tls = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if gc, ok := hello.Conn.(*gatedConn); ok {
+			gc.acquire() // released by the server's first write (handshake.go)
+		}
 		if len(hello.SupportedProtos) > 0 && !slices.Contains(hello.SupportedProtos, "mqtt") && !slices.Contains(hello.SupportedProtos, "http/1.1") {
 			c := base.Clone()
 			c.NextProtos = nil
@@ -534,7 +541,11 @@ type serverConn struct {
 func (sc *serverConn) serve() {
 	defer sc.g.untrack(sc)
 	defer sc.raw.Close()
-	tc := tls.Server(sc.raw, sc.g.tls)
+	// The CONNECT deadline starts at the accept: the handshake, then the first request's head
+	// or the MQTT CONNECT, must be complete by then. The protocol handler lifts it.
+	deadline := sc.accepted.Add(sc.g.connectTimeout)
+	gc := &gatedConn{Conn: sc.raw, gate: sc.g.handshakes, deadline: deadline, done: sc.g.done}
+	tc := tls.Server(gc, sc.g.tls)
 	sc.mu.Lock()
 	sc.tls = tc
 	sc.abortFn = func() { sc.raw.Close() }
@@ -544,11 +555,10 @@ func (sc *serverConn) serve() {
 	if draining {
 		return
 	}
-	// The CONNECT deadline starts at the accept: the handshake, then the first request's head
-	// or the MQTT CONNECT, must be complete by then. The protocol handler lifts it.
-	deadline := sc.accepted.Add(sc.g.connectTimeout)
 	_ = sc.raw.SetDeadline(deadline)
-	if err := tc.Handshake(); err != nil {
+	err := tc.Handshake()
+	gc.release() // a handshake that failed before its first write
+	if err != nil {
 		if isTimeout(err) && !sc.isDraining() {
 			sc.g.decide(decision{eventType: "Disconnect", reason: reasonProtocol, disconnectReason: "CLIENT_ERROR",
 				source: sc.raw.RemoteAddr(), details: "TLS handshake not complete within " + sc.g.connectTimeout.String() + " of the accept (mqtt.connectTimeoutSeconds)"})
