@@ -186,10 +186,15 @@ func (p *Plugin) roundTrip(ctx context.Context, cl Cluster, headers Headers, bod
 
 func (p *Plugin) client() *http.Client {
 	p.clientOnce.Do(func() {
+		// A burst of calls (a reconnect storm: one authorizer call per CONNECT) opens as many
+		// connections to the cluster; they stay pooled for the next burst, as Envoy's cluster
+		// connection pool keeps them (up to its default circuit breaker of 1024 connections, idle
+		// for at most its default idle_timeout of 1 h), instead of being closed and dialled again.
 		p.httpClient = &http.Client{Transport: &http.Transport{
 			Proxy:               nil,
 			DisableCompression:  true,
-			MaxIdleConnsPerHost: 16,
+			MaxIdleConnsPerHost: 1024,
+			IdleConnTimeout:     time.Hour,
 		}}
 	})
 	return p.httpClient
