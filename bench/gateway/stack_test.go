@@ -346,7 +346,7 @@ func waitClosed(addrs ...string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d sockets still open on %v 10s after the round", n, addrs)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
