@@ -26,6 +26,8 @@ import (
 	"github.com/iotauthz/iotauthz/refauth"
 )
 
+var flagInProcess = flag.Bool("gateway.inprocess", false, "run the gateway of G1 and G2 in this process (for its profiles), not as `iotauthz gateway`")
+
 var flagWasm = flag.String("gateway.wasm", "", "the plugin (dist/iotauthz.wasm); default: built from ../../plugin")
 
 const (
@@ -83,7 +85,11 @@ func pluginConfig(publicPEM []byte) []byte {
 
 // stack is what every benchmark shares: one mosquitto (plain listener for the gateway, TLS
 // listener for the direct path, the gateway's certificate), the reference authorizer, and the
-// gateway in process (2 workers, as `iotauthz gateway` by default).
+// gateway of G1 and G2: `iotauthz gateway` in a process of its own (2 workers, its defaults), as
+// users run it and as mosquitto runs, so that the operating system shares the CPU between the
+// gateway, mosquitto and the load generator, not Go's scheduler between the gateway's goroutines
+// and the load generator's; with -gateway.inprocess, the gateway in this process, for CPU and
+// heap profiles of it (go test -cpuprofile).
 type stack struct {
 	dir         string
 	module      []byte
@@ -91,10 +97,10 @@ type stack struct {
 	key         *gatewaytest.SigningKey
 	auth        *refauth.Server
 	authURL     string
-	broker      string // mosquitto's plain MQTT listener
-	directAddr  string // mosquitto's TLS listener
-	gatewayAddr string // the in-process gateway
-	gw          *gateway.Gateway
+	broker      string           // mosquitto's plain MQTT listener
+	directAddr  string           // mosquitto's TLS listener
+	gatewayAddr string           // the gateway of G1 and G2
+	gw          *gateway.Gateway // with -gateway.inprocess
 	mosq        *exec.Cmd
 	mosqOut     *lockedBuffer
 	logs        lockedBuffer // the plugin's warnings and errors
@@ -189,6 +195,19 @@ func startStack() (s *stack, err error) {
 	s.closers = append(s.closers, func() { srv.Close() })
 	s.authURL = "http://" + ln.Addr().String()
 
+	if !*flagInProcess {
+		bin, err := gatewayBinary(s)
+		if err != nil {
+			return s, err
+		}
+		g, err := startChild(s, bin)
+		if err != nil {
+			return s, err
+		}
+		s.closers = append(s.closers, g.stop)
+		s.gatewayAddr = g.addr
+		return s, nil
+	}
 	s.gw, err = gateway.New(context.Background(), gateway.Config{
 		Module:       s.module,
 		PluginConfig: pluginConfig(s.key.PublicPEM),

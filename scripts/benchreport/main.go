@@ -233,9 +233,10 @@ const method = `
   $BENCH_TIME; "cpu-ns" is node's whole process CPU time (V8's compiler and GC threads too).
 - G rows (bench/gateway) measure the embedded gateway against direct TLS to the same mosquitto
   in one run, interleaved (direct, gateway, direct, ...): a minimal MQTT 3.1.1 client that checks
-  every CONNACK and PUBACK; the gateway in process for G1 and G2, and ` + "`iotauthz gateway`" + ` as a
-  child process for G3, whose RSS (/proc/PID/status VmRSS, settled) is read before and after
-  10 000 devices connect at once and stay idle. docs/performance.md says what bounds them.
+  every CONNACK and PUBACK; the gateway is ` + "`iotauthz gateway`" + ` in a process of its own, as
+  mosquitto is; for G3 a fresh one, whose RSS (/proc/PID/status VmRSS, settled) is read before
+  and after 10 000 devices connect at once and stay idle. docs/performance.md says what bounds
+  them.
 - P3 in V8 runs plugin/token's verify guest (the same guest and exports as RSAVerifyWasm in
   wazero) on node's own WASI, which it needs for its input files; only the verify loop is timed.
   The engines table also shows the signature's share of the plugin's own cold path: the signed
