@@ -186,13 +186,15 @@ func (p *Plugin) roundTrip(ctx context.Context, cl Cluster, headers Headers, bod
 
 func (p *Plugin) client() *http.Client {
 	p.clientOnce.Do(func() {
-		// A burst of calls (a reconnect storm: one authorizer call per CONNECT) opens as many
-		// connections to the cluster; they stay pooled for the next burst, as Envoy's cluster
-		// connection pool keeps them (up to its default circuit breaker of 1024 connections, idle
-		// for at most its default idle_timeout of 1 h), instead of being closed and dialled again.
+		// A burst of calls (a reconnect storm: one authorizer call per CONNECT) opens up to
+		// 1024 connections to a cluster, Envoy's default circuit breaker (max_connections; more
+		// calls wait for one, as Envoy's pending requests do); they stay pooled for the next
+		// burst, idle for at most Envoy's default idle_timeout of 1 h, instead of being closed
+		// and dialled again.
 		p.httpClient = &http.Client{Transport: &http.Transport{
 			Proxy:               nil,
 			DisableCompression:  true,
+			MaxConnsPerHost:     1024,
 			MaxIdleConnsPerHost: 1024,
 			IdleConnTimeout:     time.Hour,
 		}}
