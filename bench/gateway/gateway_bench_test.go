@@ -184,9 +184,10 @@ func connectRound(s *stack, addr string, users []string) ([]time.Duration, []*cl
 	return lat, clients, nil
 }
 
-// fdHeadroom is the descriptors the gateway holds besides its connections' (listeners, the
-// authorizer's connections, the module file, stdio), with room to spare.
-const fdHeadroom = 200
+// fdHeadroom is the descriptors the gateway holds besides its connections': its connections to
+// the authorizer (up to 1024, as Envoy's default circuit breaker; a storm opens many), listeners,
+// the module file, stdio.
+const fdHeadroom = 1024 + 176
 
 // flagIdle is how many connections BenchmarkGatewayIdle10k opens.
 var flagIdle = flag.Int("gateway.idle", 10000, "connections BenchmarkGatewayIdle10k opens through the gateway")
