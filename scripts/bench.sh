@@ -43,4 +43,5 @@ else
 fi
 go run golang.org/x/perf/cmd/benchstat@v0.0.0-20251208221838-04cf7a2dca90 "$out" > dist/benchstat.txt || true
 go run ./scripts/benchreport -wasm dist/iotauthz.wasm "$out" > BENCHMARKS.md
+./scripts/benchreadme.sh
 echo "wrote BENCHMARKS.md (raw: $out, benchstat: dist/benchstat.txt)" >&2
