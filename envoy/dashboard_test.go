@@ -15,11 +15,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
+	"github.com/iotauthz/iotauthz/internal/promscrape"
 	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
@@ -213,15 +213,7 @@ func TestDashboard_MetricsInGatewayScrape(t *testing.T) {
 	if out, err := s.Traffic(); err != nil {
 		t.Fatalf("demo traffic: %v\n%v", err, out)
 	}
-	code, body, err := s.Admin("/stats/prometheus")
-	if err != nil || code != 200 {
-		t.Fatalf("GET /stats/prometheus: %d %v", code, err)
-	}
-	var tp expfmt.TextParser
-	fams, err := tp.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("Prometheus' text parser refuses /stats/prometheus: %v", err)
-	}
+	fams := promscrape.Scrape(t, s.Admin)
 	// The series names a query may select: a counter or gauge by its name, a histogram by
 	// name_bucket, name_sum and name_count.
 	series := map[string]string{}

@@ -15,6 +15,7 @@ import (
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/promscrape"
 )
 
 // The admin listener after a demo-like run: /stats/prometheus is what Prometheus' own text parser
@@ -25,7 +26,7 @@ func TestGateway_AdminAfterDemoRun(t *testing.T) {
 	if _, err := s.Traffic(); err != nil {
 		t.Fatal(err)
 	}
-	fams := scrape(t, s)
+	fams := promscrape.Scrape(t, s.Admin)
 	want := map[string]dto.MetricType{
 		"iotauthz_decisions_allowed":     dto.MetricType_COUNTER,
 		"iotauthz_decisions_denied":      dto.MetricType_COUNTER,

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
 	"sort"
@@ -9,10 +8,10 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/demostack"
+	"github.com/iotauthz/iotauthz/internal/promscrape"
 	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
@@ -24,21 +23,6 @@ func startDemo(t *testing.T, o demostack.Options) *demostack.Stack {
 	}
 	t.Cleanup(s.Close)
 	return s
-}
-
-// scrape GETs /stats/prometheus and parses it with Prometheus' text parser.
-func scrape(t *testing.T, s *demostack.Stack) map[string]*dto.MetricFamily {
-	t.Helper()
-	code, body, err := s.Admin("/stats/prometheus")
-	if err != nil || code != 200 {
-		t.Fatalf("GET /stats/prometheus: %d %v", code, err)
-	}
-	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("Prometheus' text parser refuses /stats/prometheus: %v\n%s", err, body)
-	}
-	return fams
 }
 
 // values flattens the families: counters and gauges by name, histograms by name_count and one
@@ -126,7 +110,7 @@ func TestGateway_SharedVMAsSeparateVMs(t *testing.T) {
 		t.Error("SharedVM must give the HTTP filter a plugin (root context) of its own, SharedRootContext the network filter's")
 	}
 
-	metrics0 := values(scrape(t, shared))
+	metrics0 := values(promscrape.Scrape(t, shared.Admin))
 	decisions0 := decisions(t, shared)
 	if len(decisions0) == 0 {
 		t.Fatalf("no decision log lines; plugin logs: %v", shared.Logs())
@@ -136,7 +120,7 @@ func TestGateway_SharedVMAsSeparateVMs(t *testing.T) {
 		if !reflect.DeepEqual(outs[0], outs[i]) {
 			t.Errorf("clients saw\n%v\nwith %s, and\n%v\nwith %s", outs[0], modes[0].name, outs[i], modes[i].name)
 		}
-		if m := values(scrape(t, stacks[i])); !reflect.DeepEqual(metrics0, m) {
+		if m := values(promscrape.Scrape(t, stacks[i].Admin)); !reflect.DeepEqual(metrics0, m) {
 			t.Errorf("metrics with %s\n%v\nwith %s\n%v", modes[0].name, metrics0, modes[i].name, m)
 		}
 		if d := decisions(t, stacks[i]); !reflect.DeepEqual(decisions0, d) {
