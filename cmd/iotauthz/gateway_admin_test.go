@@ -23,10 +23,7 @@ import (
 // is what Prometheus' text parser reads (every plugin metric, its type), /stats is Envoy's text,
 // /ready is LIVE while the gateway serves; SIGINT (ctx) stops both listeners.
 func TestGateway_AdminFlag(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin")
-	}
-	module := wasmbuild.Module(t, wasmbuild.Plugin)
+	module := wasmbuild.ModuleOrSkip(t, wasmbuild.Plugin)
 	dir := t.TempDir()
 	pki, err := gatewaytest.NewPKI("localhost", "127.0.0.1")
 	if err != nil {

@@ -45,6 +45,16 @@ func Module(t testing.TB, pkg string) []byte {
 	return m
 }
 
+// ModuleOrSkip is Module for a test that needs a module built: under go test -short it skips t
+// instead, since building takes seconds.
+func ModuleOrSkip(t testing.TB, pkg string) []byte {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("builds %s (a wasm module): not under -short", pkg)
+	}
+	return Module(t, pkg)
+}
+
 // File is Module written to a file in t's temporary directory, for tools that take a path.
 func File(t testing.TB, pkg string) string {
 	t.Helper()

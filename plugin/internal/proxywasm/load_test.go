@@ -16,11 +16,9 @@ import (
 // inside proxy_on_memory_allocate: a million values handed over by the host, with the Go GC
 // running throughout, must not trap.
 func TestWasm_AllocationLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long wasm load test")
-	}
+	module := wasmbuild.ModuleOrSkip(t, "./testdata/load") // -short skips the build and the load
 	ctx := context.Background()
-	p, err := host.New(ctx, host.Config{Module: wasmbuild.Module(t, "./testdata/load"), Profile: host.Envoy133})
+	p, err := host.New(ctx, host.Config{Module: module, Profile: host.Envoy133})
 	if err != nil {
 		t.Fatal(err)
 	}
