@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -120,12 +121,11 @@ type importedDomain struct {
 	ClientCertificateConfig   json.RawMessage `json:"clientCertificateConfig,omitempty"`
 }
 
-// describedDomain is a domain configuration read from a file: what is carried over, the
-// members import reads, and the members that are not describe-domain-configuration's.
+// describedDomain is a domain configuration read from a file: what is carried over, and the
+// members import reads.
 type describedDomain struct {
 	importedDomain
 	name, status, serviceType, authType, defaultAuth string
-	unknown                                          []string
 }
 
 // describeDomainFields are DescribeDomainConfiguration's response members.
@@ -177,12 +177,9 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	var arnRegion, arnAccount, arnFrom string
 	names := map[string]string{} // authorizer name → file
 	for _, file := range authFiles {
-		a, err := readDescribedAuthorizer(file)
+		a, err := readDescribedAuthorizer(file, note)
 		if err != nil {
 			return fail("%s: %v", file, err)
-		}
-		for _, f := range a.unknown {
-			note("%s: field %q is not one of describe-authorizer's; left out", file, f)
 		}
 		if prev, dup := names[a.AuthorizerName]; dup {
 			return fail("%s: authorizer %q is also in %s", file, a.AuthorizerName, prev)
@@ -210,7 +207,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			a.AuthorizerFunction = &importedFunction{Cluster: cl}
 			delete(clusterOf, a.AuthorizerName)
 		}
-		out.Authorizers = append(out.Authorizers, &a.importedAuthorizer)
+		out.Authorizers = append(out.Authorizers, a)
 	}
 	if len(clusterOf) > 0 {
 		left := make([]string, 0, len(clusterOf))
@@ -232,12 +229,9 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 
 	domainFrom := map[string]string{} // lower-case domain name → file
 	for _, file := range domainFiles {
-		d, err := readDomainConfiguration(file)
+		d, err := readDomainConfiguration(file, note)
 		if err != nil {
 			return fail("%s: %v", file, err)
-		}
-		for _, f := range d.unknown {
-			note("%s: field %q is not one of describe-domain-configuration's; left out", file, f)
 		}
 		switch {
 		case d.authType == "AWS_X509" || d.authType == "AWS_SIGV4" || d.authType == "CUSTOM_AUTH_X509":
@@ -301,40 +295,15 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-type describedAuthorizer struct {
-	importedAuthorizer
-	unknown []string
-}
+// noteFunc prints a note on stderr.
+type noteFunc func(format string, a ...any)
 
 // readDescribedAuthorizer reads describe-authorizer's output, with or without its
-// "authorizerDescription" wrapper.
-func readDescribedAuthorizer(file string) (*describedAuthorizer, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
+// "authorizerDescription" wrapper; members that are not describe-authorizer's are noted and left out.
+func readDescribedAuthorizer(file string, note noteFunc) (*importedAuthorizer, error) {
+	a := &importedAuthorizer{}
+	if err := readDescribed(file, "describe-authorizer", "authorizerDescription", describeAuthorizerFields, a, note); err != nil {
 		return nil, err
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(b, &top); err != nil {
-		return nil, fmt.Errorf("not the JSON output of aws iot describe-authorizer: %v", err)
-	}
-	if inner, ok := top["authorizerDescription"]; ok && len(top) == 1 {
-		top = nil
-		if err := json.Unmarshal(inner, &top); err != nil || top == nil {
-			return nil, fmt.Errorf("authorizerDescription is not an object")
-		}
-	}
-	a := &describedAuthorizer{}
-	for k := range top {
-		if !slices.Contains(describeAuthorizerFields, k) {
-			a.unknown = append(a.unknown, k)
-			delete(top, k)
-		}
-	}
-	slices.Sort(a.unknown)
-	known, _ := json.Marshal(top)
-	dec := json.NewDecoder(bytes.NewReader(known))
-	if err := dec.Decode(&a.importedAuthorizer); err != nil {
-		return nil, fmt.Errorf("not the output of aws iot describe-authorizer: %v", err)
 	}
 	if a.AuthorizerName == "" {
 		return nil, fmt.Errorf("no authorizerName: not the output of aws iot describe-authorizer")
@@ -346,27 +315,12 @@ func readDescribedAuthorizer(file string) (*describedAuthorizer, error) {
 }
 
 // readDomainConfiguration reads describe-domain-configuration's output: every member is carried
-// over as is (the plugin checks them); members it does not have are listed in unknown.
-func readDomainConfiguration(file string) (*describedDomain, error) {
-	b, err := os.ReadFile(file)
+// over as is (the plugin checks them); members it does not have are noted and left out.
+func readDomainConfiguration(file string, note noteFunc) (*describedDomain, error) {
+	d := &describedDomain{}
+	err := readDescribed(file, "describe-domain-configuration", "", describeDomainFields, &d.importedDomain, note)
 	if err != nil {
 		return nil, err
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(b, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("not the JSON output of aws iot describe-domain-configuration (a JSON object)")
-	}
-	d := &describedDomain{}
-	for k := range top {
-		if !slices.Contains(describeDomainFields, k) {
-			d.unknown = append(d.unknown, k)
-			delete(top, k)
-		}
-	}
-	slices.Sort(d.unknown)
-	known, _ := json.Marshal(top)
-	if err := json.Unmarshal(known, &d.importedDomain); err != nil {
-		return nil, fmt.Errorf("not the output of aws iot describe-domain-configuration: %v", err)
 	}
 	str := func(raw json.RawMessage, what string) (string, error) {
 		var s string
@@ -402,4 +356,49 @@ func readDomainConfiguration(file string) (*describedDomain, error) {
 		}
 	}
 	return d, nil
+}
+
+// readDescribed reads the JSON object aws iot command printed to file, or its member wrapper
+// when wrapper is its only member (wrapper "" for none). It decodes the members that are in
+// fields (command's output members) into v; the others are noted and left out.
+func readDescribed(file, command, wrapper string, fields []string, v any, note noteFunc) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil || top == nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case err == nil:
+			err = errors.New("got null")
+		case errors.As(err, &te):
+			err = fmt.Errorf("got %s", te.Value)
+		}
+		return fmt.Errorf("not the JSON output of aws iot %s (a JSON object): %v", command, err)
+	}
+	if inner, ok := top[wrapper]; ok && wrapper != "" && len(top) == 1 {
+		top = nil
+		if err := json.Unmarshal(inner, &top); err != nil || top == nil {
+			return fmt.Errorf("%s is not an object", wrapper)
+		}
+	}
+	known := make(map[string]json.RawMessage, len(top))
+	var unknown []string
+	for k, raw := range top {
+		if slices.Contains(fields, k) {
+			known[k] = raw
+		} else {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		note("%s: field %q is not one of %s's; left out", file, k, command)
+	}
+	b, _ = json.Marshal(known)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("not the output of aws iot %s: %v", command, err)
+	}
+	return nil
 }

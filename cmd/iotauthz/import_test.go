@@ -145,6 +145,7 @@ func TestImport_errors(t *testing.T) {
 	noKeys := in.write("nokeys.json", strings.Replace(in.tokens, `"tokenSigningPublicKeys"`, `"ignored"`, 1))
 	badARN := in.write("badarn.json", strings.Replace(in.tokens, "authorizer/tokens", "authorizer/x", 1))
 	notJSON := in.write("not.json", "authorizerName: tokens")
+	null, array := in.write("null.json", "null"), in.write("array.json", "[]")
 	domainAgain := in.write("again.json", strings.Replace(describeDomainOutput, "IoT.Example.com", "iot.example.com.", 1))
 	noName := in.write("noname.json", strings.Replace(describeDomainOutput, `"domainName"`, `"name"`, 1))
 	numName := in.write("numname.json", strings.Replace(describeDomainOutput, `"IoT.Example.com"`, `7`, 1))
@@ -170,6 +171,8 @@ func TestImport_errors(t *testing.T) {
 		{"default not imported", append([]string{"--authorizer", tokens, "--default-authorizer", "other"}, ep...), 1, `the default authorizer "other" is not among the imported ones`},
 		{"duplicate authorizer", append([]string{"--authorizer", tokens, "--authorizer", tokens}, ep...), 1, `authorizer "tokens" is also in`},
 		{"not JSON", append([]string{"--authorizer", notJSON}, ep...), 1, "not the JSON output of aws iot describe-authorizer"},
+		{"null", append([]string{"--authorizer", null}, ep...), 1, "null.json: not the JSON output of aws iot describe-authorizer (a JSON object): got null"},
+		{"domain an array", []string{"--authorizer", tokens, "--domain-configuration", array}, 1, "array.json: not the JSON output of aws iot describe-domain-configuration (a JSON object): got array"},
 		{"missing file", append([]string{"--authorizer", filepath.Join(in.dir, "missing.json")}, ep...), 1, "missing.json"},
 		{"plugin refuses", append([]string{"--authorizer", noKeys}, ep...), 1, "the plugin would refuse the configuration: authorizers[0].tokenSigningPublicKeys"},
 		{"ARN of another authorizer", append([]string{"--authorizer", badARN}, ep...), 1, `names authorizer "x", but authorizerName is "tokens"`},
