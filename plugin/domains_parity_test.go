@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/internal/awssample"
 )
 
 // AWS's pages for domain configurations.
@@ -21,25 +22,6 @@ const (
 )
 
 func init() { parityMore = append(parityMore, parityDomains()...) }
-
-// describeDomainJSON is aws iot describe-domain-configuration's output for
-// locked.example.com, every member DescribeDomainConfiguration has.
-const describeDomainJSON = `{
-    "domainConfigurationName": "locked",
-    "domainConfigurationArn": "arn:aws:iot:us-east-1:123456789012:domainconfiguration/locked/k3x9p",
-    "domainName": "locked.example.com",
-    "serverCertificates": [{"serverCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0b1c", "serverCertificateStatus": "VALID", "serverCertificateStatusDetail": ""}],
-    "authorizerConfig": {"defaultAuthorizerName": "second", "allowAuthorizerOverride": false},
-    "domainConfigurationStatus": "ENABLED",
-    "serviceType": "DATA",
-    "domainType": "CUSTOMER_MANAGED",
-    "lastStatusChangeDate": "2026-11-30T09:20:00.123000+00:00",
-    "tlsConfig": {"securityPolicy": "IoTSecurityPolicy_TLS13_1_2_2022_10"},
-    "serverCertificateConfig": {"enableOCSPCheck": false},
-    "authenticationType": "CUSTOM_AUTH",
-    "applicationProtocol": "DEFAULT",
-    "clientCertificateConfig": {}
-}`
 
 // parityDomains: domain configurations (domainsEnv: locked.example.com with override false,
 // override.example.com with override true, both defaulting to authorizer "second" on its own
@@ -90,8 +72,15 @@ func parityDomains() []parityCase {
 			}
 		}},
 		{"describe-domain-configuration output is a domain configuration", srcDescribeDomain, func(t *testing.T, r *parityRun) {
+			// The output for Devices.Example.com, its default authorizer "second": without an
+			// override the domain's default decides.
 			var d map[string]any
-			if err := json.Unmarshal([]byte(describeDomainJSON), &d); err != nil {
+			if err := json.Unmarshal([]byte(awssample.DescribeDomainConfiguration), &d); err != nil {
+				t.Fatal(err)
+			}
+			d["authorizerConfig"].(map[string]any)["defaultAuthorizerName"] = "second"
+			describeDomain, err := json.MarshalIndent(d, "", "    ")
+			if err != nil {
 				t.Fatal(err)
 			}
 			second := &fakeAuthorizer{}
@@ -100,19 +89,19 @@ func parityDomains() []parityCase {
 					"authorizerFunction": map[string]any{"cluster": "authorizer2"}, "tokenKeyName": "x-device-token", "signingDisabled": true})
 				c["domains"] = []any{d}
 			}, func(hc *host.Config) { hc.Clusters["authorizer2"] = host.Cluster{Handler: second} })
-			if f, s, ok := calls(t, e, second, 50, "locked.example.com", "open"); f != 0 || s != 1 || !ok {
+			if f, s, ok := calls(t, e, second, 50, "devices.example.com", "open"); f != 0 || s != 1 || !ok {
 				t.Fatalf("calls %d and %d, forwarded %v\n%s", f, s, ok, e.logs())
 			}
 			// iotauthz import carries it over as is.
 			dir := t.TempDir()
-			domainFile, authFile := filepath.Join(dir, "locked.json"), filepath.Join(dir, "second.json")
-			os.WriteFile(domainFile, []byte(describeDomainJSON), 0o644)
+			domainFile, authFile := filepath.Join(dir, "main.json"), filepath.Join(dir, "second.json")
+			os.WriteFile(domainFile, describeDomain, 0o644)
 			os.WriteFile(authFile, []byte(`{"authorizerDescription": {"authorizerName": "second",
 				"authorizerArn": "arn:aws:iot:us-east-1:123456789012:authorizer/second",
 				"authorizerFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:second",
 				"status": "ACTIVE", "signingDisabled": true}}`), 0o644)
 			code, out, errs := r.run(t, "import", "--authorizer", authFile, "--domain-configuration", domainFile)
-			if code != 0 || !bytes.Contains([]byte(out), []byte(`"domainConfigurationArn": "arn:aws:iot:us-east-1:123456789012:domainconfiguration/locked/k3x9p"`)) {
+			if code != 0 || !bytes.Contains([]byte(out), []byte(`"domainConfigurationArn": "arn:aws:iot:us-east-1:123456789012:domainconfiguration/main/a1b2c"`)) {
 				t.Fatalf("import: exit %d\n%s\n%s", code, out, errs)
 			}
 		}},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iotauthz/iotauthz/internal/awssample"
 	"github.com/iotauthz/iotauthz/plugin/config"
 )
 
@@ -32,22 +33,10 @@ func describeAuthorizerOutput(name, pubPEM string, signing bool) string {
 	return string(b)
 }
 
-// describeDomainOutput is aws iot describe-domain-configuration's output
-// (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeDomainConfiguration.html).
-const describeDomainOutput = `{
-    "domainConfigurationName": "main",
-    "domainConfigurationArn": "arn:aws:iot:eu-west-1:210987654321:domainconfiguration/main/abcde",
-    "domainName": "IoT.Example.com",
-    "serverCertificates": [],
-    "authorizerConfig": {"defaultAuthorizerName": "tokens", "allowAuthorizerOverride": false},
-    "domainConfigurationStatus": "ENABLED",
-    "serviceType": "DATA",
-    "domainType": "CUSTOMER_MANAGED",
-    "lastStatusChangeDate": "2026-11-30T09:20:00+00:00",
-    "tlsConfig": {"securityPolicy": "IoTSecurityPolicy_TLS13_1_2_2022_10"},
-    "authenticationType": "CUSTOM_AUTH",
-    "applicationProtocol": "SECURE_MQTT"
-}`
+// describeDomainOutput is aws iot describe-domain-configuration's output (awssample's) for
+// IoT.Example.com, serving MQTT only, in the region and account of describeAuthorizerOutput's ARNs.
+var describeDomainOutput = strings.NewReplacer("us-east-1:123456789012", "eu-west-1:210987654321",
+	`"Devices.Example.com"`, `"IoT.Example.com"`, `"applicationProtocol": "DEFAULT"`, `"applicationProtocol": "SECURE_MQTT"`).Replace(awssample.DescribeDomainConfiguration)
 
 // importInputs is a temporary directory for the describe-* outputs a test imports; tokens is
 // describe-authorizer's output for authorizer "tokens" with the test's signing key.
@@ -116,7 +105,7 @@ func TestImport(t *testing.T) {
 	}
 	// The describe-only fields are carried over as is.
 	for _, w := range []string{`"authorizerArn": "arn:aws:iot:eu-west-1:210987654321:authorizer/tokens"`, `"creationDate": "2026-11-30T09:15:02.417000+00:00"`,
-		`"domainConfigurationArn": "arn:aws:iot:eu-west-1:210987654321:domainconfiguration/main/abcde"`, `"domainName": "IoT.Example.com"`,
+		`"domainConfigurationArn": "arn:aws:iot:eu-west-1:210987654321:domainconfiguration/main/a1b2c"`, `"domainName": "IoT.Example.com"`,
 		`"tlsConfig": {`} {
 		if !bytes.Contains(b, []byte(w)) {
 			t.Errorf("output lacks %s:\n%s", w, b)

@@ -4,33 +4,16 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/iotauthz/iotauthz/internal/awssample"
 )
 
-// describeDomain is aws iot describe-domain-configuration's output for a custom-auth domain, every
-// member AWS's DescribeDomainConfiguration response has
-// (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeDomainConfiguration.html).
-const describeDomain = `{
-    "domainConfigurationName": "main",
-    "domainConfigurationArn": "arn:aws:iot:us-east-1:123456789012:domainconfiguration/main/a1b2c",
-    "domainName": "Devices.Example.com",
-    "serverCertificates": [{"serverCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "serverCertificateStatus": "VALID", "serverCertificateStatusDetail": ""}],
-    "authorizerConfig": {"defaultAuthorizerName": "tokens", "allowAuthorizerOverride": false},
-    "domainConfigurationStatus": "ENABLED",
-    "serviceType": "DATA",
-    "domainType": "CUSTOMER_MANAGED",
-    "lastStatusChangeDate": "2026-11-30T09:20:00.123000+00:00",
-    "tlsConfig": {"securityPolicy": "IoTSecurityPolicy_TLS13_1_2_2022_10"},
-    "serverCertificateConfig": {"enableOCSPCheck": false},
-    "authenticationType": "CUSTOM_AUTH",
-    "applicationProtocol": "DEFAULT",
-    "clientCertificateConfig": {}
-}`
-
-// withDomains is base with domains: the describe output above and the entries given.
+// withDomains is base with domains: describe-domain-configuration's output (awssample, for
+// Devices.Example.com) and the entries given.
 func withDomains(t *testing.T, more ...obj) obj {
 	m := base(t)
 	var d obj
-	if err := json.Unmarshal([]byte(describeDomain), &d); err != nil {
+	if err := json.Unmarshal([]byte(awssample.DescribeDomainConfiguration), &d); err != nil {
 		t.Fatal(err)
 	}
 	list := []any{d}
