@@ -450,14 +450,9 @@ func (g *Gateway) logf(format string, args ...any) {
 // ShutdownGrace (or until ctx ends) before closing what remains.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
-	if g.shutting {
+	if !g.stopAcceptingLocked() {
 		g.mu.Unlock()
 		return ErrServerClosed
-	}
-	g.shutting = true
-	close(g.done)
-	for ln := range g.listeners {
-		ln.Close()
 	}
 	conns := make([]*serverConn, 0, len(g.conns))
 	for sc := range g.conns {
@@ -492,6 +487,20 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// stopAcceptingLocked, with g.mu held, marks the gateway shutting down and closes its listeners.
+// It reports false, doing nothing, when Shutdown or Close did that already.
+func (g *Gateway) stopAcceptingLocked() bool {
+	if g.shutting {
+		return false
+	}
+	g.shutting = true
+	close(g.done)
+	for ln := range g.listeners {
+		ln.Close()
+	}
+	return true
+}
+
 // closePlugins closes the HTTP filter's plugin, then the network filter's (the VMs they share
 // close with the last).
 func (g *Gateway) closePlugins() error {
@@ -505,14 +514,9 @@ func (g *Gateway) closePlugins() error {
 // Close closes the listeners, every connection and the plugin at once.
 func (g *Gateway) Close() error {
 	g.mu.Lock()
-	if g.shutting {
+	if !g.stopAcceptingLocked() {
 		g.mu.Unlock()
 		return nil
-	}
-	g.shutting = true
-	close(g.done)
-	for ln := range g.listeners {
-		ln.Close()
 	}
 	for sc := range g.conns {
 		sc.abort()
