@@ -714,6 +714,61 @@ func sortKeys(k []*token.PublicKey) {
 	}
 }
 
+// The set* helpers parse the member of m that path names (its last element: "cache.scope" names
+// "scope") into *dst when m has it: an optional field keeps its default when absent. path names
+// the field in errors.
+
+func setInteger(m map[string]jsonv.Value, path string, dst *int, min, max int) (err error) {
+	if v, ok := m[path[strings.LastIndexByte(path, '.')+1:]]; ok {
+		*dst, err = integer(path, v, min, max)
+	}
+	return err
+}
+
+func setBoolean(m map[string]jsonv.Value, path string, dst *bool) (err error) {
+	if v, ok := m[path[strings.LastIndexByte(path, '.')+1:]]; ok {
+		*dst, err = boolean(path, v)
+	}
+	return err
+}
+
+func setOneOf[T ~string](m map[string]jsonv.Value, path string, dst *T, values ...T) (err error) {
+	if v, ok := m[path[strings.LastIndexByte(path, '.')+1:]]; ok {
+		*dst, err = oneOf(path, v, values...)
+	}
+	return err
+}
+
+// setStrings reads an array of strings.
+func setStrings(m map[string]jsonv.Value, path string, dst *[]string) error {
+	v, ok := m[path[strings.LastIndexByte(path, '.')+1:]]
+	if !ok {
+		return nil
+	}
+	if v.Kind() != jsonv.Array {
+		return errorf(path, "must be an array of strings, got "+kind(v))
+	}
+	for i, e := range v.RangeElems {
+		s, err := str(path+"["+strconv.Itoa(i)+"]", e)
+		if err != nil {
+			return err
+		}
+		*dst = append(*dst, s)
+	}
+	return nil
+}
+
+// firstError is the first of errs that is not nil: an object's fields are checked in order, and
+// the first fault is the one reported.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func cache(v jsonv.Value) (Cache, error) {
 	c := Cache{Scope: ScopeConnection, MaxEntries: 10000}
 	if !v.Exists() {
@@ -723,22 +778,11 @@ func cache(v jsonv.Value) (Cache, error) {
 	if err != nil {
 		return c, err
 	}
-	if v, ok := m["scope"]; ok {
-		if c.Scope, err = oneOf("cache.scope", v, ScopeConnection, ScopeToken); err != nil {
-			return c, err
-		}
-	}
-	if v, ok := m["maxEntries"]; ok {
-		if c.MaxEntries, err = integer("cache.maxEntries", v, 1, 1000000); err != nil {
-			return c, err
-		}
-	}
-	if v, ok := m["staleIfErrorSeconds"]; ok {
-		if c.StaleIfErrorSeconds, err = integer("cache.staleIfErrorSeconds", v, 0, 86400); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
+	return c, firstError(
+		setOneOf(m, "cache.scope", &c.Scope, ScopeConnection, ScopeToken),
+		setInteger(m, "cache.maxEntries", &c.MaxEntries, 1, 1000000),
+		setInteger(m, "cache.staleIfErrorSeconds", &c.StaleIfErrorSeconds, 0, 86400),
+	)
 }
 
 func mqtt(v jsonv.Value) (MQTT, error) {
@@ -753,30 +797,14 @@ func mqtt(v jsonv.Value) (MQTT, error) {
 	if err != nil {
 		return c, err
 	}
-	if v, ok := m["denyAction"]; ok {
-		if c.DenyAction, err = oneOf("mqtt.denyAction", v, DenyAuto, DenyDisconnect, DenyReject); err != nil {
-			return c, err
-		}
-	}
-	if v, ok := m["maxPacketBytes"]; ok {
-		if c.MaxPacketBytes, err = integer("mqtt.maxPacketBytes", v, 2, 268435455); err != nil {
-			return c, err
-		}
-	}
-	if v, ok := m["stripCredentialsFromUsername"]; ok {
-		if c.StripCredentialsFromUsername, err = boolean("mqtt.stripCredentialsFromUsername", v); err != nil {
-			return c, err
-		}
-	}
-	if v, ok := m["forwardPassword"]; ok {
-		if c.ForwardPassword, err = boolean("mqtt.forwardPassword", v); err != nil {
-			return c, err
-		}
-	}
-	if v, ok := m["connectTimeoutSeconds"]; ok {
-		if c.ConnectTimeoutSeconds, err = integer("mqtt.connectTimeoutSeconds", v, 1, 300); err != nil {
-			return c, err
-		}
+	if err := firstError(
+		setOneOf(m, "mqtt.denyAction", &c.DenyAction, DenyAuto, DenyDisconnect, DenyReject),
+		setInteger(m, "mqtt.maxPacketBytes", &c.MaxPacketBytes, 2, 268435455),
+		setBoolean(m, "mqtt.stripCredentialsFromUsername", &c.StripCredentialsFromUsername),
+		setBoolean(m, "mqtt.forwardPassword", &c.ForwardPassword),
+		setInteger(m, "mqtt.connectTimeoutSeconds", &c.ConnectTimeoutSeconds, 1, 300),
+	); err != nil {
+		return c, err
 	}
 	c.Limits, err = limits(m["limits"], c.MaxPacketBytes)
 	return c, err
@@ -794,27 +822,9 @@ func logging(v jsonv.Value) (Logging, error) {
 	if err != nil {
 		return c, err
 	}
-	if v, ok := m["level"]; ok {
-		if c.Level, err = oneOf("logging.level", v, LogLevels...); err != nil {
-			return c, err
-		}
-	}
-	if v, ok := m["debugClientIds"]; ok {
-		if v.Kind() != jsonv.Array {
-			return c, errorf("logging.debugClientIds", "must be an array of strings, got "+kind(v))
-		}
-		for i, e := range v.RangeElems {
-			s, err := str("logging.debugClientIds["+strconv.Itoa(i)+"]", e)
-			if err != nil {
-				return c, err
-			}
-			c.DebugClientIDs = append(c.DebugClientIDs, s)
-		}
-	}
-	if v, ok := m["failureLinesPerSecond"]; ok {
-		if c.FailureLinesPerSecond, err = integer("logging.failureLinesPerSecond", v, 0, 1000000); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
+	return c, firstError(
+		setOneOf(m, "logging.level", &c.Level, LogLevels...),
+		setStrings(m, "logging.debugClientIds", &c.DebugClientIDs),
+		setInteger(m, "logging.failureLinesPerSecond", &c.FailureLinesPerSecond, 0, 1000000),
+	)
 }
