@@ -295,14 +295,11 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 	s.publicPEM = sk.PublicPEM
 
 	// mosquitto: a TCP and a WebSocket listener on free loopback ports.
-	tcpAddr, err := gatewaytest.FreeAddr()
+	addrs, err := gatewaytest.FreeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
-	wsAddr, err := gatewaytest.FreeAddr()
-	if err != nil {
-		return nil, err
-	}
+	tcpAddr, wsAddr := addrs[0], addrs[1]
 	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
 	_, wsPort, _ := net.SplitHostPort(wsAddr)
 	conf := filepath.Join(dir, "mosquitto.conf")
@@ -381,13 +378,11 @@ func newEmbedded(wasm []byte) (*embedded, error) {
 // (127.0.0.1:PORT) and its output.
 func startMosquitto(t *testing.T, dir, extra string) (tcpAddr, wsAddr string, out *syncbuf.Buffer) {
 	t.Helper()
-	tcpAddr, err := gatewaytest.FreeAddr()
+	addrs, err := gatewaytest.FreeAddrs(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wsAddr, err = gatewaytest.FreeAddr(); err != nil {
-		t.Fatal(err)
-	}
+	tcpAddr, wsAddr = addrs[0], addrs[1]
 	_, tcpPort, _ := net.SplitHostPort(tcpAddr)
 	_, wsPort, _ := net.SplitHostPort(wsAddr)
 	conf := filepath.Join(dir, "mosquitto.conf")

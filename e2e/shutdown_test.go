@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/iotauthz/iotauthz/host/gateway"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
+	"github.com/iotauthz/iotauthz/plugin/mqtt/mqtttest"
 )
 
 // TestShutdown_InFlightPublish: a client writes CONNECT and a QoS 1 PUBLISH in one go; the
@@ -114,23 +114,6 @@ func appendString(b []byte, s string) []byte {
 
 // readMQTT reads one packet: its type (high nibble) and body.
 func readMQTT(br *bufio.Reader) (byte, []byte, error) {
-	h, err := br.ReadByte()
-	if err != nil {
-		return 0, nil, err
-	}
-	n, mult := 0, 1
-	for i := 0; i < 4; i++ {
-		d, err := br.ReadByte()
-		if err != nil {
-			return 0, nil, err
-		}
-		n += int(d&0x7f) * mult
-		mult *= 128
-		if d&0x80 == 0 {
-			break
-		}
-	}
-	body := make([]byte, n)
-	_, err = io.ReadFull(br, body)
-	return h & 0xf0, body, err
+	first, body, err := mqtttest.ReadPacket(br, 0)
+	return first & 0xf0, body, err
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 )
 
 var (
@@ -38,7 +39,7 @@ type child struct {
 	cmd   *exec.Cmd
 	addr  string
 	admin string
-	out   *lockedBuffer
+	out   *syncbuf.Buffer
 }
 
 // startChild starts the gateway as `iotauthz gateway` would be run (2 workers, log level info)
@@ -53,15 +54,12 @@ func startChild(s *stack, bin string) (*child, error) {
 	if err := os.WriteFile(cfg, pluginConfig(s.key.PublicPEM), 0o644); err != nil {
 		return nil, err
 	}
-	addr, err := gatewaytest.FreeAddr()
+	addrs, err := gatewaytest.FreeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
-	admin, err := gatewaytest.FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	g := &child{addr: addr, admin: admin, out: &lockedBuffer{}}
+	addr, admin := addrs[0], addrs[1]
+	g := &child{addr: addr, admin: admin, out: &syncbuf.Buffer{Max: 1 << 20}}
 	g.cmd = exec.Command(bin, "gateway", "--wasm", wasm, "--config", cfg, "--listen", addr,
 		"--cert", filepath.Join(s.dir, "server.pem"), "--key", filepath.Join(s.dir, "server-key.pem"),
 		"--broker", "tcp://"+s.broker, "--cluster", "authorizer="+s.authURL, "--admin", admin,

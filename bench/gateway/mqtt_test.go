@@ -5,9 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"time"
+
+	"github.com/iotauthz/iotauthz/plugin/mqtt/mqtttest"
 )
 
 // client is a minimal MQTT 3.1.1 client over TLS: CONNECT, pipelined QoS 1 PUBLISH, DISCONNECT.
@@ -104,35 +105,7 @@ func appendLength(b []byte, n int) []byte {
 }
 
 // readPacket reads one packet: its type byte and body. Bodies above 1 MiB are an error.
-func (c *client) readPacket() (byte, []byte, error) {
-	typ, err := c.r.ReadByte()
-	if err != nil {
-		return 0, nil, err
-	}
-	n, mult := 0, 1
-	for i := 0; ; i++ {
-		if i == 4 {
-			return 0, nil, errors.New("malformed remaining length")
-		}
-		b, err := c.r.ReadByte()
-		if err != nil {
-			return 0, nil, err
-		}
-		n += int(b&0x7f) * mult
-		mult *= 128
-		if b&0x80 == 0 {
-			break
-		}
-	}
-	if n > 1<<20 {
-		return 0, nil, fmt.Errorf("packet of %d bytes", n)
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(c.r, body); err != nil {
-		return 0, nil, err
-	}
-	return typ, body, nil
-}
+func (c *client) readPacket() (byte, []byte, error) { return mqtttest.ReadPacket(c.r, 1<<20) }
 
 // publishQoS1 publishes count QoS 1 messages of payload on topic, with at most window
 // unacknowledged at once, and returns once every one has its PUBACK. A PUBACK for an identifier

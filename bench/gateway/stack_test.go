@@ -1,7 +1,6 @@
 package gatewaybench
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -21,7 +20,9 @@ import (
 
 	"github.com/iotauthz/iotauthz/host"
 	"github.com/iotauthz/iotauthz/host/gateway"
+	"github.com/iotauthz/iotauthz/host/gateway/demostack"
 	"github.com/iotauthz/iotauthz/host/gateway/gatewaytest"
+	"github.com/iotauthz/iotauthz/internal/syncbuf"
 	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 	"github.com/iotauthz/iotauthz/refauth"
 )
@@ -30,55 +31,25 @@ var flagInProcess = flag.Bool("gateway.inprocess", false, "run the gateway of G1
 
 var flagWasm = flag.String("gateway.wasm", "", "the plugin (dist/iotauthz.wasm); default: built from ../../plugin")
 
+// serverName is the gateway's data endpoint (SNI) and the certificate's name, as in the demo.
+const serverName = "localhost"
+
+// The demo's authorizer and token key: the stack is the demo's (package demostack), with the
+// bench's rules and a larger cache.
 const (
-	authorizerName = "tokens"
-	tokenKey       = "x-device-token"
-	// serverName is the gateway's data endpoint (SNI) and the certificate's name.
-	serverName = "localhost"
+	authorizerName = demostack.Authorizer
+	tokenKey       = demostack.TokenKey
 )
 
-// rules: a token "dev-N" connects as any client ID and publishes under bench/N/; every other
-// token is denied.
-const rules = `{
-  "rules": [{
-    "name": "devices",
-    "match": {"tokenPrefix": "dev-"},
-    "isAuthenticated": true,
-    "principalId": "{{tokenSuffix}}",
-    "refreshAfterInSeconds": 3600,
-    "disconnectAfterInSeconds": 86400,
-    "policyDocuments": [{
-      "Version": "2012-10-17",
-      "Statement": [
-        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:123456789012:client/*"},
-        {"Effect": "Allow", "Action": "iot:Publish", "Resource": "arn:aws:iot:us-east-1:123456789012:topic/bench/{{tokenSuffix}}/*"}
-      ]
-    }]
-  }],
-  "default": {"isAuthenticated": false, "principalId": "denied"}
-}`
+// rulesFile is the reference authorizer's rules: a token "dev-N" connects as any client ID and
+// publishes under bench/N/; every other token is denied.
+const rulesFile = "testdata/rules.json"
 
-// pluginConfig is the demo's configuration (connection-scope cache, denyAction disconnect,
-// signed tokens) with room for 10 000 connections' cache entries.
+// pluginConfig is the demo's configuration (demostack.Config: connection-scope cache, denyAction
+// disconnect, signed tokens) with room for 10 000 connections' cache entries.
 func pluginConfig(publicPEM []byte) []byte {
-	cfg := map[string]any{
-		"region":                "us-east-1",
-		"accountId":             "123456789012",
-		"dataEndpoints":         []string{serverName},
-		"defaultAuthorizerName": authorizerName,
-		"authorizers": []map[string]any{{
-			"authorizerName": authorizerName,
-			"authorizerFunction": map[string]any{"cluster": "authorizer", "authority": "authorizer",
-				"path": "/authorize", "timeoutMillis": 5000},
-			"tokenKeyName":           tokenKey,
-			"tokenSigningPublicKeys": map[string]string{"bench": string(publicPEM)},
-			"signingDisabled":        false,
-			"status":                 "ACTIVE",
-		}},
-		"cache":   map[string]any{"scope": "connection", "maxEntries": 20000, "staleIfErrorSeconds": 0},
-		"mqtt":    map[string]any{"denyAction": "disconnect", "maxPacketBytes": 131072, "stripCredentialsFromUsername": true},
-		"logging": map[string]any{"level": "info", "debugClientIds": []string{}},
-	}
+	cfg := demostack.Config(publicPEM, "disconnect", "info")
+	cfg["cache"].(map[string]any)["maxEntries"] = 20000
 	b, _ := json.Marshal(cfg)
 	return b
 }
@@ -102,8 +73,8 @@ type stack struct {
 	gatewayAddr string           // the gateway of G1 and G2
 	gw          *gateway.Gateway // with -gateway.inprocess
 	mosq        *exec.Cmd
-	mosqOut     *lockedBuffer
-	logs        lockedBuffer // the plugin's warnings and errors
+	mosqOut     *syncbuf.Buffer
+	logs        syncbuf.Buffer // the plugin's warnings and errors
 	closers     []func()
 
 	tokMu  sync.Mutex
@@ -145,6 +116,7 @@ func mosquittoPath() string {
 
 func startStack() (s *stack, err error) {
 	s = &stack{tokens: map[int]string{}}
+	s.logs.Max = 1 << 20
 	defer func() {
 		if err != nil {
 			s.close()
@@ -181,7 +153,11 @@ func startStack() (s *stack, err error) {
 	if err := s.startMosquitto(ca, cert, key); err != nil {
 		return s, err
 	}
-	r, err := refauth.Parse([]byte(rules))
+	rules, err := os.ReadFile(rulesFile)
+	if err != nil {
+		return s, err
+	}
+	r, err := refauth.Parse(rules)
 	if err != nil {
 		return s, err
 	}
@@ -238,14 +214,11 @@ func startStack() (s *stack, err error) {
 // startMosquitto starts mosquitto with a plain and a TLS listener on loopback. Both paths get
 // the same broker settings; TCP_NODELAY is on, as Go sets it on the gateway's sockets.
 func (s *stack) startMosquitto(ca, cert, key string) error {
-	plain, err := gatewaytest.FreeAddr()
+	addrs, err := gatewaytest.FreeAddrs(2)
 	if err != nil {
 		return err
 	}
-	direct, err := gatewaytest.FreeAddr()
-	if err != nil {
-		return err
-	}
+	plain, direct := addrs[0], addrs[1]
 	_, plainPort, _ := net.SplitHostPort(plain)
 	_, directPort, _ := net.SplitHostPort(direct)
 	conf := filepath.Join(s.dir, "mosquitto.conf")
@@ -258,7 +231,7 @@ func (s *stack) startMosquitto(ca, cert, key string) error {
 		return err
 	}
 	raiseFileLimit() // mosquitto inherits it: 10 000 connections need as many descriptors
-	s.mosqOut = &lockedBuffer{}
+	s.mosqOut = &syncbuf.Buffer{Max: 1 << 20}
 	s.mosq = exec.Command(mosquittoPath(), "-c", conf)
 	s.mosq.Stdout, s.mosq.Stderr = s.mosqOut, s.mosqOut
 	if err := s.mosq.Start(); err != nil {
@@ -376,27 +349,6 @@ func TestMain(m *testing.M) {
 		theStack.close()
 	}
 	os.Exit(code)
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writing process and a reading benchmark.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // tail is the last n lines of s.

@@ -65,13 +65,26 @@ func NewBroker(logger *slog.Logger) (*Broker, error) {
 
 // FreeAddr returns a loopback "127.0.0.1:PORT" that was free a moment ago.
 func FreeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := FreeAddrs(1)
 	if err != nil {
 		return "", err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr, nil
+	return a[0], nil
+}
+
+// FreeAddrs returns n loopback addresses "127.0.0.1:PORT" that were free a moment ago, n
+// different ports: it holds each port until it has them all.
+func FreeAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs, nil
 }
 
 // WaitListening waits up to 10 s until every addrs (HOST:PORT) accepts TCP connections.
