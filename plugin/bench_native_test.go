@@ -49,15 +49,26 @@ func nativeAnswer(b *testing.B, h *authztest.Host, body []byte) {
 // configuration, headers and per-op sequence (new stream on connection 1, request headers
 // answered from the cache, stream done).
 func BenchmarkHTTPPublishCachedNative(b *testing.B) {
-	e, h := nativeEngine(b, benchQuiet)
+	benchCachedHTTPNative(b, benchQuiet, benchAllowed(), false)
+}
+
+// benchCachedHTTPNative is benchCachedHTTP's native twin, the harness of the native P1 and P1d
+// baselines: on the engine configured by mutate it warms connection 1's decision cache with the
+// allowed request (forwarded once the authorizer has answered), then times hs on new streams of
+// the same connection. Each op must end in Continue (a cache hit), or when deny in a paused
+// stream refused with a local 403; after the loop the authorizer must not have been called.
+func benchCachedHTTPNative(b *testing.B, mutate func(map[string]any), hs [][2]string, deny bool) {
+	e, h := nativeEngine(b, mutate)
 	src := nativeSource(1)
-	tok := "bench-token-1"
-	hs := [][2]string(publishHeaders(benchTopic, tok, sign(testKey, tok)))
+	want, what, status := authz.Continue, "Continue (a cache hit)", 0
+	if deny {
+		want, what, status = authz.Pause, "a refusal", 403
+	}
 
 	var s authz.Stream
 	sh := &authztest.Stream{IP: "203.0.113.7", Port: 52311}
 	e.InitStream(&s, sh)
-	if a := s.RequestHeaders(hs, src); a != authz.Pause {
+	if a := s.RequestHeaders(benchAllowed(), src); a != authz.Pause {
 		b.Fatalf("first request: %v, want a pause for the authorizer", a)
 	}
 	nativeAnswer(b, h, []byte(devicePolicy("device1")))
@@ -71,8 +82,8 @@ func BenchmarkHTTPPublishCachedNative(b *testing.B) {
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		e.InitStream(&s, sh)
-		if a := s.RequestHeaders(hs, src); a != authz.Continue {
-			b.Fatalf("op %d: %v, want Continue (a cache hit)", i, a)
+		if a := s.RequestHeaders(hs, src); a != want {
+			b.Fatalf("op %d: %v, want %s", i, a, what)
 		}
 		s.Done()
 	}
@@ -80,6 +91,9 @@ func BenchmarkHTTPPublishCachedNative(b *testing.B) {
 	reportCPU(b, c0, 1, "")
 	if n := len(h.Pending()); n != 0 {
 		b.Fatalf("%d authorizer calls during the loop", n)
+	}
+	if sh.ReplyStatus != status {
+		b.Fatalf("local reply status %d, want %d", sh.ReplyStatus, status)
 	}
 }
 
@@ -136,7 +150,14 @@ func nativeMQTTConnect(b *testing.B, e *authz.Engine, h *authztest.Host, connect
 // BenchmarkMQTTPublishAuthorizeNative is BenchmarkMQTTPublishAuthorize run natively: the same
 // 100 PUBLISH packets in one downstream callback of an authorized connection.
 func BenchmarkMQTTPublishAuthorizeNative(b *testing.B) {
-	e, h := nativeEngine(b, benchQuiet)
+	benchMQTTPublishNative(b, benchQuiet)
+}
+
+// benchMQTTPublishNative is the harness of BenchmarkMQTTPublishAuthorizeNative on the engine
+// configured by mutate: ns/op is per callback of mqttBatch packets, "ns/packet" per packet; after
+// the loop every byte must have reached the broker.
+func benchMQTTPublishNative(b *testing.B, mutate func(map[string]any)) {
+	e, h := nativeEngine(b, mutate)
 	batch := publishBatch(4)
 	connect := connectPkt(4, benchClientID, credUsername("tok-"+benchClientID))
 	c, t := nativeMQTTConnect(b, e, h, connect)
