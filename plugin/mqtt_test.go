@@ -161,8 +161,15 @@ func connect(t *testing.T, e *env, p pipe, version byte, clientID string) {
 // connection over tr on which client "c1" has connected with the given protocol version.
 func openConnected(t *testing.T, tr carrier, version byte) (*env, pipe) {
 	t.Helper()
-	e := newEnv(t, nil)
-	e.auth.setAnswer(respond(200, mqttPolicy()))
+	return openConnectedWith(t, tr, version, nil, mqttPolicy())
+}
+
+// openConnectedWith is openConnected on the configuration changed by mutate (with opts), whose
+// authorizer answers 200 with body.
+func openConnectedWith(t *testing.T, tr carrier, version byte, mutate func(map[string]any), body string, opts ...envOption) (*env, pipe) {
+	t.Helper()
+	e := newEnv(t, mutate, opts...)
+	e.auth.setAnswer(respond(200, body))
 	p := tr.open(e, 0)
 	connect(t, e, p, version, "c1")
 	return e, p
@@ -403,11 +410,9 @@ func TestMQTT_SplitPoints(t *testing.T) {
 		publishPkt(4, "device/c1/b", 0, false, 0, "two"),
 		pingreq,
 	}, nil)
+	reject := func(c map[string]any) { c["mqtt"].(map[string]any)["denyAction"] = "reject" }
 	run := func(cut int) ([]byte, int) {
-		e := newEnv(t, func(c map[string]any) { c["mqtt"].(map[string]any)["denyAction"] = "reject" }, workers(1))
-		e.auth.setAnswer(respond(200, mqttPolicy()))
-		p := openTLS(e, 0)
-		connect(t, e, p, 4, "c1")
+		e, p := openConnectedWith(t, transports[0], 4, reject, mqttPolicy(), workers(1))
 		b0 := len(p.toBroker())
 		if cut > 0 {
 			p.client(stream[:cut])
@@ -429,17 +434,13 @@ func TestMQTT_SplitPoints(t *testing.T) {
 // the next packet; a failed refresh closes; disconnectAfterInSeconds closes with
 // CUSTOMAUTH_TTL_EXPIRATION.
 func TestMQTT_RefreshAndDisconnect(t *testing.T) {
-	mutate := func(c map[string]any) { c["testOverrides"] = map[string]any{"minIntervalSeconds": 1} }
 	policy := func(topic string, refresh, disconnect int) string {
 		return response("dev1", refresh, disconnect, `{"Version":"2012-10-17","Statement":[
 			{"Effect":"Allow","Action":"iot:Connect","Resource":"*"},
 			{"Effect":"Allow","Action":"iot:Publish","Resource":"`+arn+`topic/`+topic+`"}]}`)
 	}
 	t.Run("refresh changes the policy", func(t *testing.T) {
-		e := newEnv(t, mutate)
-		e.auth.setAnswer(respond(200, policy("a", 10, 100)))
-		p := openTLS(e, 0)
-		connect(t, e, p, 4, "c1")
+		e, p := openConnectedWith(t, transports[0], 4, fastRefresh, policy("a", 10, 100))
 		p.client(publishPkt(4, "a", 0, false, 0, "1"))
 		e.auth.setAnswer(respond(200, policy("b", 10, 100)))
 		e.clock.Advance(11 * time.Second)
@@ -458,10 +459,7 @@ func TestMQTT_RefreshAndDisconnect(t *testing.T) {
 		}
 	})
 	t.Run("refresh failure closes", func(t *testing.T) {
-		e := newEnv(t, mutate)
-		e.auth.setAnswer(respond(200, policy("a", 10, 100)))
-		p := openTLS(e, 0)
-		connect(t, e, p, 5, "c1")
+		e, p := openConnectedWith(t, transports[0], 5, fastRefresh, policy("a", 10, 100))
 		e.auth.setAnswer(respond(500, "down"))
 		e.clock.Advance(11 * time.Second)
 		e.settle()
@@ -474,10 +472,7 @@ func TestMQTT_RefreshAndDisconnect(t *testing.T) {
 		}
 	})
 	t.Run("disconnect after", func(t *testing.T) {
-		e := newEnv(t, mutate)
-		e.auth.setAnswer(respond(200, policy("a", 50, 20)))
-		p := openTLS(e, 0)
-		connect(t, e, p, 4, "c1")
+		e, p := openConnectedWith(t, transports[0], 4, fastRefresh, policy("a", 50, 20))
 		e.clock.Advance(19 * time.Second)
 		e.settle()
 		if p.closed() {

@@ -125,10 +125,7 @@ func parityMQTT() []parityCase {
 		{"a refused CONNECT gets CONNACK return code 5 in MQTT 3.1.1", srcMQTT, refusedConnect(4)},
 		{"a refused CONNECT gets CONNACK reason 0x87 in MQTT 5", srcMQTT, refusedConnect(5)},
 		{"MQTT 5: an unauthorized PUBLISH gets PUBACK 0x87 and the connection stays", srcMQTT, func(t *testing.T, _ *parityRun) {
-			e := newEnv(t, auto)
-			e.auth.setAnswer(respond(200, mqttPolicy()))
-			p := openTLS(e, 0)
-			connect(t, e, p, 5, "c1")
+			e, p := openConnectedWith(t, transports[0], 5, auto, mqttPolicy())
 			b0, c0 := len(p.toBroker()), len(p.toClient())
 			p.client(publishPkt(5, "other/x", 1, false, 7, "no"))
 			p.broker(pingresp) // the answer to the PINGREQ that took the PUBLISH's place
@@ -141,10 +138,7 @@ func parityMQTT() []parityCase {
 			}
 		}},
 		{"MQTT 5: an unauthorized SUBSCRIBE filter gets SUBACK 0x87 and the connection stays", srcMQTT, func(t *testing.T, _ *parityRun) {
-			e := newEnv(t, auto)
-			e.auth.setAnswer(respond(200, mqttPolicy()))
-			p := openTLS(e, 0)
-			connect(t, e, p, 5, "c1")
+			e, p := openConnectedWith(t, transports[0], 5, auto, mqttPolicy())
 			b0, c0 := len(p.toBroker()), len(p.toClient())
 			p.client(subscribePkt(5, 4, "device/c1/#", "other/#"))
 			p.broker(subackPkt(5, 4, 1))
@@ -161,10 +155,7 @@ func parityMQTT() []parityCase {
 				"publish":   publishPkt(4, "other/x", 1, false, 7, "no"),
 				"subscribe": subscribePkt(4, 4, "other/#"),
 			} {
-				e := newEnv(t, auto)
-				e.auth.setAnswer(respond(200, mqttPolicy()))
-				p := openTLS(e, 0)
-				connect(t, e, p, 4, "c1")
+				e, p := openConnectedWith(t, transports[0], 4, auto, mqttPolicy())
 				b0 := len(p.toBroker())
 				p.client(send)
 				e.settle()
@@ -192,12 +183,16 @@ func refreshPolicy(refresh int) string {
 		{"Effect":"Allow","Action":"iot:Publish","Resource":"`+arn+`topic/t/${iot:ClientId}"}]}`)
 }
 
+// fastRefresh lets the authorizer's intervals (refreshAfterInSeconds, disconnectAfterInSeconds)
+// be as short as 1 s instead of AWS's 300 (testOverrides), so that lifetimes are tested quickly.
+func fastRefresh(c map[string]any) { c["testOverrides"] = map[string]any{"minIntervalSeconds": 1} }
+
 // refreshed connects clientID (MQTT 3.1.1, over tr) with refreshPolicy, whose refresh comes
 // after 10 s; the authorizer then answers next, and the refresh happens. It returns the
 // connection after the refresh.
 func refreshed(t *testing.T, tr carrier, clientID string, next func(map[string]any) (int, string)) (*env, pipe) {
 	t.Helper()
-	e := newEnv(t, func(c map[string]any) { c["testOverrides"] = map[string]any{"minIntervalSeconds": 1} })
+	e := newEnv(t, fastRefresh)
 	e.auth.setAnswer(respond(200, refreshPolicy(10)))
 	p := tr.open(e, 0)
 	connect(t, e, p, 4, clientID)
@@ -281,10 +276,7 @@ func parityRefresh() []parityCase {
 			refreshClosed(t, e, p, "NOT_AUTHENTICATED")
 		}},
 		{"a refresh whose authorizer call fails (timeout) closes the connection", srcCustomAuth, func(t *testing.T, _ *parityRun) {
-			e := newEnv(t, func(c map[string]any) { c["testOverrides"] = map[string]any{"minIntervalSeconds": 1} })
-			e.auth.setAnswer(respond(200, refreshPolicy(10)))
-			p := openTLS(e, 0)
-			connect(t, e, p, 5, "c1")
+			e, p := openConnectedWith(t, transports[0], 5, fastRefresh, refreshPolicy(10))
 			gate := make(chan struct{})
 			defer close(gate)
 			e.auth.mu.Lock()
@@ -357,10 +349,7 @@ func httpPublish(t *testing.T, e *env, conn uint64, topic string) bool {
 func parityShapes() []parityCase {
 	return []parityCase{
 		{"Publish-In lines carry retain (MQTT PUBLISH)", srcCloudWatch, func(t *testing.T, _ *parityRun) {
-			e := newEnv(t, nil)
-			e.auth.setAnswer(respond(200, allowAll("dev1")))
-			p := openTLS(e, 0)
-			connect(t, e, p, 4, "c1")
+			e, p := openConnectedWith(t, transports[0], 4, nil, allowAll("dev1"))
 			for retain, value := range map[bool]string{true: "True", false: "False"} {
 				p.client(publishPkt(4, "device/c1/r", 1, retain, 3, "x"))
 				e.settle()

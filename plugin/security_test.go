@@ -188,7 +188,7 @@ func TestMQTT_WillRevokedByRefresh(t *testing.T) {
 	for _, tr := range transports {
 		for _, v := range []byte{4, 5} {
 			t.Run(tr.name+"/v"+string('0'+v), func(t *testing.T) {
-				e := newEnv(t, func(c map[string]any) { c["testOverrides"] = map[string]any{"minIntervalSeconds": 1} })
+				e := newEnv(t, fastRefresh)
 				pol := func(topic string) string {
 					return response("dev1", 10, 1000, `{"Version":"2012-10-17","Statement":[
 						{"Effect":"Allow","Action":"iot:Connect","Resource":"*"},
