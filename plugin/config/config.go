@@ -758,6 +758,15 @@ func setStrings(m map[string]jsonv.Value, path string, dst *[]string) error {
 	return nil
 }
 
+// optionalObject is object for a top-level section that may be absent: absent, it is a nil map, in
+// which the set* helpers find nothing and leave the defaults.
+func optionalObject(name string, v jsonv.Value, allowed ...string) (map[string]jsonv.Value, error) {
+	if !v.Exists() {
+		return nil, nil
+	}
+	return object(name, name, v, allowed...)
+}
+
 // firstError is the first of errs that is not nil: an object's fields are checked in order, and
 // the first fault is the one reported.
 func firstError(errs ...error) error {
@@ -771,14 +780,8 @@ func firstError(errs ...error) error {
 
 func cache(v jsonv.Value) (Cache, error) {
 	c := Cache{Scope: ScopeConnection, MaxEntries: 10000}
-	if !v.Exists() {
-		return c, nil
-	}
-	m, err := object("cache", "cache", v, "scope", "maxEntries", "staleIfErrorSeconds")
-	if err != nil {
-		return c, err
-	}
-	return c, firstError(
+	m, err := optionalObject("cache", v, "scope", "maxEntries", "staleIfErrorSeconds")
+	return c, firstError(err,
 		setOneOf(m, "cache.scope", &c.Scope, ScopeConnection, ScopeToken),
 		setInteger(m, "cache.maxEntries", &c.MaxEntries, 1, 1000000),
 		setInteger(m, "cache.staleIfErrorSeconds", &c.StaleIfErrorSeconds, 0, 86400),
@@ -788,16 +791,9 @@ func cache(v jsonv.Value) (Cache, error) {
 func mqtt(v jsonv.Value) (MQTT, error) {
 	c := MQTT{DenyAction: DenyAuto, MaxPacketBytes: DefaultMaxPacketBytes, StripCredentialsFromUsername: true,
 		ConnectTimeoutSeconds: 10}
-	if !v.Exists() {
-		c.Limits = DefaultLimits()
-		return c, nil
-	}
-	m, err := object("mqtt", "mqtt", v, "denyAction", "maxPacketBytes", "stripCredentialsFromUsername",
+	m, err := optionalObject("mqtt", v, "denyAction", "maxPacketBytes", "stripCredentialsFromUsername",
 		"forwardPassword", "connectTimeoutSeconds", "limits")
-	if err != nil {
-		return c, err
-	}
-	if err := firstError(
+	if err := firstError(err,
 		setOneOf(m, "mqtt.denyAction", &c.DenyAction, DenyAuto, DenyDisconnect, DenyReject),
 		setInteger(m, "mqtt.maxPacketBytes", &c.MaxPacketBytes, 2, 268435455),
 		setBoolean(m, "mqtt.stripCredentialsFromUsername", &c.StripCredentialsFromUsername),
@@ -815,14 +811,8 @@ var LogLevels = []Level{LevelTrace, LevelDebug, LevelInfo, LevelWarn, LevelError
 
 func logging(v jsonv.Value) (Logging, error) {
 	c := Logging{Level: LevelInfo, FailureLinesPerSecond: 100}
-	if !v.Exists() {
-		return c, nil
-	}
-	m, err := object("logging", "logging", v, "level", "debugClientIds", "failureLinesPerSecond")
-	if err != nil {
-		return c, err
-	}
-	return c, firstError(
+	m, err := optionalObject("logging", v, "level", "debugClientIds", "failureLinesPerSecond")
+	return c, firstError(err,
 		setOneOf(m, "logging.level", &c.Level, LogLevels...),
 		setStrings(m, "logging.debugClientIds", &c.DebugClientIDs),
 		setInteger(m, "logging.failureLinesPerSecond", &c.FailureLinesPerSecond, 0, 1000000),
