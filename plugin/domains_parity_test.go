@@ -13,16 +13,6 @@ import (
 	"github.com/iotauthz/iotauthz/internal/awssample"
 )
 
-// AWS's pages for domain configurations.
-const (
-	srcDomains        = "https://docs.aws.amazon.com/iot/latest/developerguide/iot-custom-endpoints-configurable-aws.html"
-	srcDescribeDomain = "https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeDomainConfiguration.html"
-	srcCreateDomain   = "https://docs.aws.amazon.com/iot/latest/apireference/API_CreateDomainConfiguration.html"
-	srcBasicVars      = "https://docs.aws.amazon.com/iot/latest/developerguide/basic-policy-variables.html"
-)
-
-func init() { parityMore = append(parityMore, parityDomains()...) }
-
 // parityDomains: domain configurations (domainsEnv: locked.example.com with override false,
 // override.example.com with override true, both defaulting to authorizer "second" on its own
 // cluster).

@@ -10,16 +10,6 @@ import (
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
-// AWS's pages for its MQTT limits.
-const (
-	srcQuotas    = "https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits"
-	srcPayload   = "https://docs.aws.amazon.com/iot/latest/developerguide/topicdata.html"
-	srcAssignID  = "https://aws.github.io/aws-iot-device-sdk-python-v2/awsiot/mqtt5_client_builder.html"
-	srcSDKLimits = "https://aws.github.io/aws-iot-device-sdk-js-v2/node/enums/mqtt5.ClientExtendedValidationAndFlowControl.html"
-)
-
-func init() { parityMore = append(parityMore, parityLimits()...) }
-
 // parityLimits: AWS IoT's MQTT limits with the default configuration (no mqtt.limits, no
 // mqtt.maxPacketBytes, denyAction auto), over TLS and WebSocket.
 func parityLimits() []parityCase {

@@ -17,7 +17,9 @@ import (
 	"time"
 )
 
-// AWS's pages that state the behaviours below.
+// AWS's pages that state the behaviours of the parity cases (parityMQTT, parityRefresh and
+// parityShapes below, parityDomains in domains_parity_test.go, parityLimits in
+// limits_parity_test.go).
 const (
 	srcMQTT          = "https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html"
 	srcLambda        = "https://docs.aws.amazon.com/iot/latest/developerguide/custom-auth-lambda.html"
@@ -29,6 +31,18 @@ const (
 	srcDescribe      = "https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeAuthorizer.html"
 	srcTutorial      = "https://docs.aws.amazon.com/iot/latest/developerguide/custom-auth-tutorial.html"
 	srcTestAuthorize = "https://docs.aws.amazon.com/iot/latest/apireference/API_TestAuthorization.html"
+
+	// Domain configurations.
+	srcDomains        = "https://docs.aws.amazon.com/iot/latest/developerguide/iot-custom-endpoints-configurable-aws.html"
+	srcDescribeDomain = "https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeDomainConfiguration.html"
+	srcCreateDomain   = "https://docs.aws.amazon.com/iot/latest/apireference/API_CreateDomainConfiguration.html"
+	srcBasicVars      = "https://docs.aws.amazon.com/iot/latest/developerguide/basic-policy-variables.html"
+
+	// AWS IoT's MQTT limits.
+	srcQuotas    = "https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits"
+	srcPayload   = "https://docs.aws.amazon.com/iot/latest/developerguide/topicdata.html"
+	srcAssignID  = "https://aws.github.io/aws-iot-device-sdk-python-v2/awsiot/mqtt5_client_builder.html"
+	srcSDKLimits = "https://aws.github.io/aws-iot-device-sdk-js-v2/node/enums/mqtt5.ClientExtendedValidationAndFlowControl.html"
 )
 
 // parityCase is one behaviour of AWS IoT Core that issue 12 names, the AWS source that states
@@ -40,18 +54,15 @@ type parityCase struct {
 	check     func(t *testing.T, r *parityRun)
 }
 
-// parityMore holds the statements other files add from init, each file for its part of issue
-// 12: the domain configurations (domains, allowAuthorizerOverride, iot:DomainName) and AWS IoT's
-// MQTT limits (client id, topic, payload, keep-alive, empty client id). TestAWSParity runs them
-// with the ones below.
-var parityMore []parityCase
-
-// TestAWSParity: one case per AWS statement of issue 12, with its source. Statements that need a
-// real broker and client are in e2e/parity_test.go (the receive stall, measured), and those with
-// no AWS counterpart (the gateway's --cluster check) in their own packages.
+// TestAWSParity: one case per AWS statement of issue 12, with its source: MQTT, refresh and log
+// shapes (below), the domain configurations (domains, allowAuthorizerOverride, iot:DomainName;
+// domains_parity_test.go) and AWS IoT's MQTT limits (client id, topic, payload, keep-alive, empty
+// client id; limits_parity_test.go). Statements that need a real broker and client are in
+// e2e/parity_test.go (the receive stall, measured), and those with no AWS counterpart (the
+// gateway's --cluster check) in their own packages.
 func TestAWSParity(t *testing.T) {
 	r := &parityRun{dir: t.TempDir()}
-	cases := slices.Concat(parityMQTT(), parityRefresh(), parityShapes(), parityMore)
+	cases := slices.Concat(parityMQTT(), parityRefresh(), parityShapes(), parityDomains(), parityLimits())
 	seen := map[string]bool{}
 	for _, c := range cases {
 		if !strings.HasPrefix(c.source, "https://") || seen[c.statement] {
