@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 
+	"github.com/iotauthz/iotauthz/internal/ascii"
 	"github.com/iotauthz/iotauthz/internal/words"
 	"github.com/iotauthz/iotauthz/policy"
 )
@@ -192,24 +193,11 @@ func mayUseSourceIP(text []byte) bool {
 		if text[i] == '\\' && text[i+1] == 'u' {
 			return true
 		}
-		if i+len(name) <= len(text) && lowerEq(text[i:i+len(name)], name) {
+		if i+len(name) <= len(text) && ascii.EqualLower(text[i:i+len(name)], name) {
 			return true
 		}
 	}
 	return false
-}
-
-func lowerEq(b []byte, lower string) bool {
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // sharedSlots keeps token-scope decisions in proxy-wasm shared data so that every worker VM (and

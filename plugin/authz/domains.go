@@ -1,9 +1,9 @@
 package authz
 
 import (
-	"strings"
-
+	"github.com/iotauthz/iotauthz/internal/ascii"
 	"github.com/iotauthz/iotauthz/plugin/config"
+	"github.com/iotauthz/iotauthz/plugin/credentials"
 )
 
 // endpoint is one host name devices may connect to (config.Config.DataEndpoints, which ends with
@@ -45,44 +45,13 @@ func (e *Engine) lookupEndpoint(hostOrSNI string) *endpoint {
 			return &e.endpoints[i]
 		}
 	}
-	h := hostPart(hostOrSNI)
+	h := credentials.HostPart(hostOrSNI)
 	for i := range e.endpoints {
-		if equalLower(h, e.endpoints[i].name) {
+		if ascii.EqualLower(h, e.endpoints[i].name) {
 			return &e.endpoints[i]
 		}
 	}
 	return nil
-}
-
-// hostPart is credentials.HostOnly without the lowering: the host of "host:port", "[v6]:port" or
-// "host.", as written.
-func hostPart(hostport string) string {
-	h := hostport
-	if strings.HasPrefix(h, "[") {
-		if i := strings.IndexByte(h, ']'); i > 0 {
-			h = h[1:i]
-		}
-	} else if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h, ':') == i {
-		h = h[:i]
-	}
-	return strings.TrimSuffix(h, ".")
-}
-
-// equalLower reports whether s, its ASCII letters lowered, is lower (already lower case).
-func equalLower(s, lower string) bool {
-	if len(s) != len(lower) || s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // resolveHTTP finds the endpoint of an HTTP request (an HTTPS publish or a WebSocket upgrade)

@@ -1,6 +1,10 @@
 package credentials
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/iotauthz/iotauthz/internal/ascii"
+)
 
 // The AWS keys, used both as HTTP header names and as query parameter names.
 const (
@@ -193,6 +197,12 @@ func isKey(seg string, keys []string) bool {
 //	HostOnly("[::1]:8443")          → "::1"
 //	HostOnly("::1")                 → "::1" (a bare IPv6 address has no port)
 func HostOnly(hostport string) string {
+	return ascii.Lower(HostPart(hostport))
+}
+
+// HostPart is HostOnly without the lowering: the host of "host:port", "[v6]:port" or "host.", as
+// written. It never allocates.
+func HostPart(hostport string) string {
 	h := hostport
 	if strings.HasPrefix(h, "[") {
 		if i := strings.IndexByte(h, ']'); i > 0 {
@@ -201,22 +211,5 @@ func HostOnly(hostport string) string {
 	} else if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h, ':') == i {
 		h = h[:i]
 	}
-	h = strings.TrimSuffix(h, ".")
-	return lower(h)
-}
-
-// lower is strings.ToLower for ASCII, without allocating when s is already lowercase.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if c := b[j]; 'A' <= c && c <= 'Z' {
-					b[j] = c + 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
+	return strings.TrimSuffix(h, ".")
 }

@@ -166,6 +166,10 @@ func TestHostOnly(t *testing.T) {
 		if got := HostOnly(tc.in); got != tc.want {
 			t.Errorf("HostOnly(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+		// HostPart is the same host as written: its case kept, a piece of the input.
+		if got := HostPart(tc.in); !strings.EqualFold(got, tc.want) || !strings.Contains(tc.in, got) {
+			t.Errorf("HostPart(%q) = %q, want %q in its own case", tc.in, got, tc.want)
+		}
 	}
 }
 
@@ -176,6 +180,9 @@ func TestUnescape_NoAllocWithoutEscape(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = HostOnly("iot.example.com:443") }); n != 0 {
 		t.Fatalf("HostOnly: %v allocs", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = HostPart("IoT.Example.com:443") }); n != 0 {
+		t.Fatalf("HostPart: %v allocs", n)
 	}
 }
 

@@ -1,6 +1,10 @@
 package credentials
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/iotauthz/iotauthz/internal/ascii"
+)
 
 // Presented is what a device presented to a custom authorizer: the authorizer it named, its
 // token and the token's signature, each with whether it was there at all (an empty value is
@@ -148,27 +152,11 @@ func Header(hs [][2]string, name string) (string, bool) {
 // capitals; the header names are lower case).
 func headerFold(hs [][2]string, name string) (string, bool) {
 	for _, kv := range hs {
-		if k := kv[0]; len(k) == len(name) && foldEq(k, name) {
+		if ascii.EqualFold(kv[0], name) {
 			return kv[1], true
 		}
 	}
 	return "", false
-}
-
-func foldEq(a, b string) bool {
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 type found struct {

@@ -3,6 +3,7 @@ package session
 import (
 	"strconv"
 
+	"github.com/iotauthz/iotauthz/internal/ascii"
 	"github.com/iotauthz/iotauthz/plugin/mqtt"
 )
 
@@ -63,7 +64,7 @@ func (l *Limits) topicLimit(topic []byte, filter bool) string {
 		return ""
 	}
 	t := topic
-	if len(t) >= len(basicIngest) && equalFoldASCII(t[:len(basicIngest)], basicIngest) {
+	if len(t) >= len(basicIngest) && ascii.EqualLower(t[:len(basicIngest)], basicIngest) {
 		t = t[len(basicIngest):]
 		i := 0
 		for i < len(t) && t[i] != '/' {
@@ -93,19 +94,6 @@ func (l *Limits) topicLimit(topic []byte, filter bool) string {
 		}
 	}
 	return ""
-}
-
-func equalFoldASCII(b []byte, s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // keepAlive returns the keep-alive the broker gets for the client's ka.
