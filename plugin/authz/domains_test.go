@@ -34,16 +34,6 @@ const domainsConfig = `{"region":"us-east-1","accountId":"123456789012","dataEnd
  {"domainName":"inactive.example.com","authorizerConfig":{"defaultAuthorizerName":"off","allowAuthorizerOverride":false}}],
 "cache":{"scope":"connection","maxEntries":100}}`
 
-func newDomainsEngine(t *testing.T) (*authz.Engine, *authztest.Host) {
-	t.Helper()
-	h := authztest.NewHost(t0)
-	e, err := authz.New([]byte(domainsConfig), h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, h
-}
-
 // publishTo is an HTTPS publish to host naming authorizer name ("" for none) with token tok.
 func publishTo(host, name, tok string) [][2]string {
 	hs := [][2]string{{":method", "POST"}, {":path", "/topics/device/1"}, {":authority", host}, {"x-device-token", tok}}
@@ -108,7 +98,7 @@ func TestDomains_SelectAuthorizer(t *testing.T) {
 		{"DISABLED domain", publishTo("disabled.example.com", "", "t"), "", "", "DATA_ENDPOINT_MISMATCH", `domain configuration "disabled.example.com" is DISABLED`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, h := newDomainsEngine(t)
+			e, h := newEngineFrom(t, domainsConfig)
 			var s authz.Stream
 			sh := &authztest.Stream{}
 			e.InitStream(&s, sh)
@@ -140,7 +130,7 @@ const domainPolicy = `{"isAuthenticated":true,"principalId":"dev1","refreshAfter
 // never served for another domain whose authorizer differs, and is served again for the same
 // domain.
 func TestDomains_DomainNameAndCache(t *testing.T) {
-	e, h := newDomainsEngine(t)
+	e, h := newEngineFrom(t, domainsConfig)
 	do := func(hs [][2]string) (*authztest.Stream, authz.Action) {
 		var s authz.Stream
 		sh := &authztest.Stream{}
@@ -179,7 +169,7 @@ func TestDomains_DomainNameAndCache(t *testing.T) {
 // the username, iot:DomainName is the domain, and a domain whose applicationProtocol excludes
 // MQTT refuses the connection (CONNACK not authorized, no call).
 func TestDomains_MQTT(t *testing.T) {
-	e, h := newDomainsEngine(t)
+	e, h := newEngineFrom(t, domainsConfig)
 	connect := pkt(mqtt.Packet{Type: mqtt.Connect, ClientID: []byte("dev1"), CleanStart: true, HasUsername: true,
 		Username: []byte("u?x-amz-customauthorizer-name=open&x-device-token=tok")})
 
@@ -243,12 +233,8 @@ func BenchmarkDomainsPublishCachedDataEndpoint(b *testing.B) {
 }
 
 func benchDomainsCached(b *testing.B, authority, sni, named, want string) {
-	h := authztest.NewHost(t0)
+	e, h := newEngineFrom(b, domainsConfig)
 	h.DiscardLogs = true
-	e, err := authz.New([]byte(domainsConfig), h)
-	if err != nil {
-		b.Fatal(err)
-	}
 	hs := publishTo(authority, named, "tok")
 	src := authz.Source{SNI: sni, Conn: 1}
 	var s authz.Stream

@@ -30,12 +30,19 @@ const devicePolicy = `{"isAuthenticated":true,"principalId":"dev1","refreshAfter
 
 const t0 = int64(1_700_000_000) * 1e9
 
+// newEngine is newEngineFrom(t, testConfig).
 func newEngine(t *testing.T) (*authz.Engine, *authztest.Host) {
 	t.Helper()
+	return newEngineFrom(t, testConfig)
+}
+
+// newEngineFrom is an engine of the configuration config on a fresh in-memory host at t0.
+func newEngineFrom(tb testing.TB, config string) (*authz.Engine, *authztest.Host) {
+	tb.Helper()
 	h := authztest.NewHost(t0)
-	e, err := authz.New([]byte(testConfig), h)
+	e, err := authz.New([]byte(config), h)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return e, h
 }
