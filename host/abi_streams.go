@@ -58,15 +58,15 @@ func proxySendLocalResponse(vm *VM, s []uint64) abi.Status {
 		return abi.StatusInvalidMemoryAccess
 	}
 	pairs, _ := abi.ParsePairs(hdrs)
-	r := LocalReply{
-		Status:     int(uint32(s[0])),
-		Body:       append([]byte(nil), body...),
-		Headers:    normalizeHeaders(Headers(pairs)),
-		Details:    replaceSpaces(details),
-		GRPCStatus: int32(uint32(s[7])),
-	}
 	if st := vm.active().stream; st != nil {
-		vm.defer_(func() { st.sendLocalReply(r) })
+		// The body copy is the reply's own: the stream hands it on without copying it again.
+		vm.deferred = append(vm.deferred, deferredAction{stream: st, reply: LocalReply{
+			Status:     int(uint32(s[0])),
+			Body:       append([]byte(nil), body...),
+			Headers:    normalizeOwned(Headers(pairs)),
+			Details:    replaceSpaces(details),
+			GRPCStatus: int32(uint32(s[7])),
+		}})
 	}
 	vm.stopNext = true
 	return abi.StatusOK

@@ -232,6 +232,15 @@ func normalizeHeaders(in Headers) Headers {
 	return out
 }
 
+// normalizeOwned is normalizeHeaders for a map its caller owns and gives up: in itself when it
+// is already normal.
+func normalizeOwned(in Headers) Headers {
+	if isNormal(in) {
+		return in
+	}
+	return normalizeHeaders(in)
+}
+
 func isNormal(h Headers) bool {
 	regular := false
 	for _, p := range h {

@@ -273,6 +273,11 @@ func (s *HTTPStream) Client() ClientResponse {
 	return runGet(s.vm, func() ClientResponse {
 		c := s.client
 		detach(&c.Headers, &c.Body, &c.Trailers)
+		if c.LocalReply != nil {
+			r := *c.LocalReply
+			r.Headers, r.Body = r.Headers.Clone(), append([]byte(nil), r.Body...)
+			c.LocalReply = &r
+		}
 		return c
 	})
 }
@@ -327,7 +332,13 @@ func (s *HTTPStream) failed() bool {
 }
 
 func (s *HTTPStream) onHeaders(d *direction, h Headers, eos bool) FilterStatus {
-	d.headers = normalizeHeaders(h)
+	return s.onOwnedHeaders(d, normalizeHeaders(h), eos)
+}
+
+// onOwnedHeaders is onHeaders for a normalized map the stream owns (a local reply's, built
+// here): it is not copied again.
+func (s *HTTPStream) onOwnedHeaders(d *direction, h Headers, eos bool) FilterStatus {
+	d.headers = h
 	d.end = eos
 	send := func() { s.sendHeaders(d, d.headers, eos) }
 	if st, failed := s.afterFailure(StopAllIteration, send); failed {
@@ -373,6 +384,12 @@ func (s *HTTPStream) filterFields(fn api.Function, avail, stopped *bool, stop Fi
 }
 
 func (s *HTTPStream) onData(d *direction, b []byte, eos bool) FilterStatus {
+	return s.onDataOwned(d, b, eos, false)
+}
+
+// onDataOwned is onData; when owned, b is the stream's own (a local reply's body) and becomes
+// the filter's buffer without a copy.
+func (s *HTTPStream) onDataOwned(d *direction, b []byte, eos, owned bool) FilterStatus {
 	if eos {
 		d.end = true
 	}
@@ -390,6 +407,8 @@ func (s *HTTPStream) onData(d *direction, b []byte, eos bool) FilterStatus {
 			return StopIterationAndBuffer
 		}
 		buf = append(d.body, b...)
+	} else if owned {
+		buf = b
 	} else {
 		buf = append([]byte(nil), b...)
 	}
@@ -521,22 +540,31 @@ func (s *HTTPStream) sendData(d *direction, b []byte, eos bool) {
 	if len(b) == 0 && !eos {
 		return
 	}
+	// b is the stream's (a buffer the filter has given up): the first chunk is recorded as is.
 	if d.resp {
 		if s.sink != nil {
 			s.sink.OnClientData(b, eos)
 		} else {
-			s.client.Body = append(s.client.Body, b...)
+			s.client.Body = appendOwned(s.client.Body, b)
 		}
 	} else {
 		if s.sink != nil {
 			s.sink.OnUpstreamData(b, eos)
 		} else {
-			s.upstream.Body = append(s.upstream.Body, b...)
+			s.upstream.Body = appendOwned(s.upstream.Body, b)
 		}
 	}
 	if eos {
 		s.ended(d)
 	}
+}
+
+// appendOwned appends b to rec, taking b itself when rec is empty.
+func appendOwned(rec, b []byte) []byte {
+	if len(rec) == 0 {
+		return b
+	}
+	return append(rec, b...)
 }
 
 func (s *HTTPStream) sendTrailers(d *direction) {
@@ -568,6 +596,7 @@ func (s *HTTPStream) ended(d *direction) {
 // sendLocalReply is Envoy's sendLocalReply, deferred after the VM call: the
 // reply is encoded through the encoder filters (this filter's response
 // callbacks see it), then reaches the client; nothing more goes upstream.
+// r.Body is the stream's own: it is recorded and handed on without a copy.
 func (s *HTTPStream) sendLocalReply(r LocalReply) {
 	if s.finished || s.reset || s.localReplied {
 		return
@@ -590,7 +619,10 @@ func (s *HTTPStream) sendLocalReply(r LocalReply) {
 	// Envoy's Utility::prepareLocalReply: the plugin's headers are added (addCopy) to :status,
 	// then a body sets content-length and, when the plugin named none, content-type text/plain;
 	// no body removes both.
-	h := Headers{{":status", strconv.Itoa(r.Status)}}
+	// h is built normalized (add keeps pseudo-headers first, names lower case), with room for
+	// what the filter adds, and is the stream's: onOwnedHeaders does not copy it again.
+	h := make(Headers, 1, len(r.Headers)+localReplyRoom)
+	h[0] = [2]string{":status", statusText(r.Status)}
 	for _, p := range r.Headers {
 		h = h.add(p[0], p[1])
 	}
@@ -603,10 +635,32 @@ func (s *HTTPStream) sendLocalReply(r LocalReply) {
 		h = h.remove("content-length").remove("content-type")
 	}
 	s.resp = direction{resp: true}
-	s.onHeaders(&s.resp, h, len(r.Body) == 0)
+	s.onOwnedHeaders(&s.resp, h, len(r.Body) == 0)
 	if len(r.Body) > 0 && !s.finished {
-		s.onData(&s.resp, r.Body, true)
+		s.onDataOwned(&s.resp, r.Body, true, true)
 	}
+}
+
+// localReplyRoom is what a local reply's header map holds beyond the plugin's headers: :status,
+// content-length and content-type, and room for headers the filter adds (as normalizeHeaders).
+const localReplyRoom = 3 + 4
+
+// statusCodes holds the decimal text of the codes 100…599, three bytes each.
+var statusCodes = func() string {
+	b := make([]byte, 0, 3*500)
+	for c := 100; c < 600; c++ {
+		b = strconv.AppendInt(b, int64(c), 10)
+	}
+	return string(b)
+}()
+
+// statusText is strconv.Itoa(code), without an allocation for an HTTP status code.
+func statusText(code int) string {
+	if code >= 100 && code < 600 {
+		i := (code - 100) * 3
+		return statusCodes[i : i+3]
+	}
+	return strconv.Itoa(code)
 }
 
 // tooLarge is Envoy's requestDataTooLarge / responseDataTooLarge for a
@@ -676,7 +730,7 @@ func (s *HTTPStream) isGRPC() bool {
 // the body percent-encoded as grpc-message (not for HEAD), no body.
 // See https://github.com/envoyproxy/envoy/blob/main/source/common/http/utility.cc (sendLocalReply, is_grpc_)
 func (s *HTTPStream) grpcLocalReply(r LocalReply) {
-	h := Headers{{":status", "200"}, {"content-type", "application/grpc"}}
+	h := append(make(Headers, 0, len(r.Headers)+localReplyRoom+1), [2]string{":status", "200"}, [2]string{"content-type", "application/grpc"})
 	for _, p := range r.Headers {
 		h = h.add(p[0], p[1])
 	}
@@ -692,7 +746,7 @@ func (s *HTTPStream) grpcLocalReply(r LocalReply) {
 	}
 	h = h.remove("content-length")
 	s.resp = direction{resp: true}
-	s.onHeaders(&s.resp, h, true)
+	s.onOwnedHeaders(&s.resp, h, true)
 }
 
 // httpToGRPCStatus is Envoy's Grpc::Utility::httpToGrpcStatus.

@@ -56,7 +56,8 @@ type instance struct {
 	current        *vmContext
 	effective      uint32
 	stopNext       bool
-	deferred       []func()
+	deferred       []deferredAction
+	deferHead      int     // the next deferred action to run
 	configuring    *Plugin // the plugin in proxy_on_configure, if any
 	nextHTTPCallID uint32
 	calls          map[uint32]*httpCall
@@ -335,15 +336,34 @@ func (vm *VM) call(c *vmContext, fn api.Function, args ...uint64) (uint64, bool)
 // runDeferred runs the actions Envoy defers until the current VM call has
 // returned (continue/close stream, local replies).
 func (vm *VM) runDeferred() {
-	for len(vm.deferred) > 0 {
-		a := vm.deferred[0]
-		vm.deferred = vm.deferred[1:]
-		a()
+	// In order; an action may run the queue itself (a local reply's callbacks do), which then
+	// runs the rest. The queue keeps its array from call to call.
+	for vm.deferHead < len(vm.deferred) {
+		a := vm.deferred[vm.deferHead]
+		vm.deferred[vm.deferHead] = deferredAction{}
+		vm.deferHead++
+		a.run()
 	}
-	vm.deferred = vm.deferred[:0]
+	vm.deferred, vm.deferHead = vm.deferred[:0], 0
 }
 
-func (vm *VM) defer_(f func()) { vm.deferred = append(vm.deferred, f) }
+// deferredAction is f, or (stream set) the local reply that proxy_send_local_response asked of
+// stream, held here rather than in a closure.
+type deferredAction struct {
+	f      func()
+	stream *HTTPStream
+	reply  LocalReply
+}
+
+func (a *deferredAction) run() {
+	if a.stream != nil {
+		a.stream.sendLocalReply(a.reply)
+		return
+	}
+	a.f()
+}
+
+func (vm *VM) defer_(f func()) { vm.deferred = append(vm.deferred, deferredAction{f: f}) }
 
 func (vm *VM) fail(err error) {
 	if vm.failed == nil {

@@ -129,21 +129,27 @@ func ParsePairs(b []byte) (pairs [][2]string, ok bool) {
 		return nil, false
 	}
 	sizes := b[4 : 4+n*8]
-	data := b[4+n*8:]
+	raw := b[4+n*8:]
+	// The layout is checked first, then every key and value is a substring of one copy of the
+	// data: two allocations for the whole map, not one per key and value.
+	data := raw
+	for i := uint32(0); i < n; i++ {
+		for _, l := range [2]uint32{binary.LittleEndian.Uint32(sizes[i*8:]), binary.LittleEndian.Uint32(sizes[i*8+4:])} {
+			if uint64(len(data)) < uint64(l)+1 || data[l] != 0 {
+				return nil, false
+			}
+			data = data[l+1:]
+		}
+	}
+	all := string(raw[:len(raw)-len(data)])
 	pairs = make([][2]string, n)
+	at := 0
 	for i := range pairs {
-		kl := binary.LittleEndian.Uint32(sizes[i*8:])
-		vl := binary.LittleEndian.Uint32(sizes[i*8+4:])
-		if uint64(len(data)) < uint64(kl)+1 || data[kl] != 0 {
-			return nil, false
+		for j := range 2 {
+			l := int(binary.LittleEndian.Uint32(sizes[i*8+j*4:]))
+			pairs[i][j] = all[at : at+l]
+			at += l + 1
 		}
-		pairs[i][0] = string(data[:kl])
-		data = data[kl+1:]
-		if uint64(len(data)) < uint64(vl)+1 || data[vl] != 0 {
-			return nil, false
-		}
-		pairs[i][1] = string(data[:vl])
-		data = data[vl+1:]
 	}
 	return pairs, true
 }
