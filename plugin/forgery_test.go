@@ -70,7 +70,8 @@ func TestHTTP_ForgedSignatureRepeated(t *testing.T) {
 
 // A flood of distinct forgeries with the longest tokens allowed leaves the VM's linear memory
 // where it was after the first few hundred: the failed-pair cache is a fixed ring, whatever
-// arrives. 1200 pairs of 6.4 KB would be 7.7 MB if each were kept.
+// arrives. 1200 pairs of 6.4 KB would be 7.7 MB if each were kept. The warm-up is long enough for
+// the Go heap to reach its size: a refusal makes little garbage, so it gets there slowly.
 func TestHTTP_ForgeryFloodMemoryBounded(t *testing.T) {
 	e := newEnv(t, nil, workers(1))
 	vm := e.p.Worker(0)
@@ -91,7 +92,7 @@ func TestHTTP_ForgeryFloodMemoryBounded(t *testing.T) {
 			}
 		}
 	}
-	const warm, n = 400, 1200
+	const warm, n = 1000, 1200
 	flood(0, warm)
 	before := vm.MemorySize()
 	flood(warm, warm+n)

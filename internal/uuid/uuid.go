@@ -8,9 +8,15 @@ package uuid
 //
 //	New(func(b []byte) { for i := range b { b[i] = 0xff } }) → "ffffffff-ffff-4fff-bfff-ffffffffffff"
 func New(rand func([]byte)) string {
-	const hexDigits = "0123456789abcdef"
 	var b [16]byte
 	rand(b[:])
+	return Format(b)
+}
+
+// Format is New with the 16 random bytes given: b made a version 4 UUID, in its canonical form.
+// It allocates only the string (New's rand may keep its buffer, so New's bytes live on the heap).
+func Format(b [16]byte) string {
+	const hexDigits = "0123456789abcdef"
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var out [36]byte

@@ -150,13 +150,13 @@ func (s *Stream) RequestHeaders(hs [][2]string, src Source) Action {
 			return act
 		}
 	}
-	r := &authRequest{auth: a}
-	if key != nil {
-		r.key, r.tokenScoped = string(key), scoped
-	}
 	verified, den := p.checkToken(a, &c)
 	if den != nil {
 		return s.deny(den)
+	}
+	r := &authRequest{auth: a}
+	if key != nil {
+		r.key, r.tokenScoped = string(key), scoped
 	}
 	s.stripCredentials(&c, ae.tokenHeader, fullPath, a)
 	s.now = 0 // the decision may come in a later callback
@@ -229,10 +229,10 @@ func (s *Stream) apply(o outcome) Action {
 	ev := p.httpEvaluator(d, ip, s.src.domain)
 	topic := unsafeBytes(s.topic)
 	if !ev.allow(policy.ActionPublish, kindTopic, topic) {
-		return s.denyPolicy(d, ev.denied(policy.ActionPublish))
+		return s.denyPolicy(d, ev, policy.ActionPublish)
 	}
 	if s.retain && !ev.allow(policy.ActionRetainPublish, kindTopic, topic) {
-		return s.denyPolicy(d, ev.denied(policy.ActionRetainPublish))
+		return s.denyPolicy(d, ev, policy.ActionRetainPublish)
 	}
 	p.allowedPending++
 	s.mode = modeDone
@@ -248,8 +248,11 @@ func (s *Stream) apply(o outcome) Action {
 	return Continue
 }
 
-func (s *Stream) denyPolicy(d *decision, details string) Action {
-	return s.denyAs(&denial{reasonAuthorization, details}, d.principalID)
+// denyPolicy refuses what ev has just denied (action on the resource it evaluated). The details
+// (the action, the resource, the deciding statement) are ev.denied(action), built only for a line
+// that is written: a suppressed one costs no string.
+func (s *Stream) denyPolicy(d *decision, ev *evaluator, action string) Action {
+	return s.refuse(&denial{reason: reasonAuthorization}, ev, action, d.principalID, 403, "Forbidden")
 }
 
 func (s *Stream) deny(den *denial) Action { return s.denyAs(den, "") }
@@ -286,6 +289,11 @@ func (s *Stream) denyAs(den *denial, principalID string) Action {
 
 // reply answers a refusal with status and {"message":message,"traceId":…}, and logs why.
 func (s *Stream) reply(den *denial, principalID string, status int, message string) Action {
+	return s.refuse(den, nil, "", principalID, status, message)
+}
+
+// refuse is reply; when ev is not nil, the line's details are ev.denied(action) (denyPolicy).
+func (s *Stream) refuse(den *denial, ev *evaluator, action, principalID string, status int, message string) Action {
 	p := s.e
 	s.publish = false // one answer per request
 	event := evPublishIn
@@ -306,6 +314,9 @@ func (s *Stream) reply(den *denial, principalID string, status int, message stri
 	if level, name, at, ok := p.admit(&l, now); ok {
 		// The client's address only for a line written: a suppressed one costs no host call.
 		l.sourceIP, l.sourcePort = s.address().IP, s.src.Port
+		if ev != nil {
+			l.details = ev.denied(action)
+		}
 		p.write(&l, level, name, at)
 	}
 	if err := s.h.Reply(status, p.replyBody(message, s.trace())); err != nil {

@@ -11,13 +11,10 @@ import (
 // newUUID is a random version 4 UUID for trace ids and connection ids. The Go runtime seeds
 // math/rand/v2 from WASI random_get (Envoy: RAND_bytes).
 func newUUID() string {
-	return uuid.New(func(b []byte) {
-		for i := 0; i < len(b); i += 8 {
-			var w [8]byte
-			binary.LittleEndian.PutUint64(w[:], rand.Uint64())
-			copy(b[i:], w[:])
-		}
-	})
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	return uuid.Format(b)
 }
 
 // unsafeString views b as a string without copying; b must not change while it is used.
