@@ -34,10 +34,10 @@ func (e *Engine) selectAuthorizer(c *credentials.Presented, dom *domainEntry) (*
 		ae = e.authEntry(name)
 	}
 	if ae == nil {
-		return nil, &denial{reasonAuthorizerUnknown, "authorizer " + quote(name) + " is not configured"}
+		return nil, &denial{reasonAuthorizerUnknown, quoteIn("authorizer ", name, " is not configured")}
 	}
 	if ae.a.Status == config.StatusInactive {
-		return nil, &denial{reasonAuthorizerOff, "authorizer " + quote(name) + " is INACTIVE"}
+		return nil, &denial{reasonAuthorizerOff, quoteIn("authorizer ", name, " is INACTIVE")}
 	}
 	return ae, nil
 }
@@ -83,3 +83,12 @@ func (e *Engine) checkToken(a *config.Authorizer, c *credentials.Presented) (boo
 }
 
 func quote(s string) string { return string(jsonv.AppendString(nil, s)) }
+
+// quoteIn is pre + quote(s) + post in one allocation (a refusal's details).
+func quoteIn(pre, s, post string) string {
+	b := make([]byte, 0, len(pre)+len(s)+2+len(post))
+	b = append(b, pre...)
+	b = jsonv.AppendString(b, s)
+	b = append(b, post...)
+	return unsafeString(b)
+}

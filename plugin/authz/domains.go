@@ -62,13 +62,13 @@ func (e *Engine) lookupEndpoint(hostOrSNI string) *endpoint {
 func (e *Engine) resolveHTTP(src *Source, authority string) *denial {
 	host := e.lookupEndpoint(authority)
 	if host == nil {
-		return &denial{reasonEndpoint, "Host " + quote(authority) + " is not one of dataEndpoints"}
+		return &denial{reasonEndpoint, quoteIn("Host ", authority, " is not one of dataEndpoints")}
 	}
 	ep := host
 	if src.SNI != "" {
 		sni := e.lookupEndpoint(src.SNI)
 		if sni == nil {
-			return &denial{reasonEndpoint, "SNI " + quote(src.SNI) + " is not one of dataEndpoints"}
+			return &denial{reasonEndpoint, quoteIn("SNI ", src.SNI, " is not one of dataEndpoints")}
 		}
 		if sni != host && (sni.dom != nil || host.dom != nil) {
 			return &denial{reasonEndpoint, "SNI " + quote(src.SNI) + " and Host " + quote(authority) +
