@@ -30,30 +30,28 @@ import (
 // followed by good clients that still connect and publish.
 
 var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
+	binDirOnce sync.Once
+	binDir     string
+	binDirErr  error
 )
 
-// iotauthzBinary builds cmd/iotauthz once into a temporary directory.
+// iotauthzBinary builds cmd/iotauthz once into a temporary directory removed when the tests end.
 func iotauthzBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "iotauthz-e2e-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		stopEmbedded = append(stopEmbedded, func() { os.RemoveAll(dir) })
-		binPath = filepath.Join(dir, "iotauthz")
-		if out, err := exec.Command("go", "build", "-o", binPath, "../cmd/iotauthz").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("building iotauthz: %v\n%s", err, out)
+	binDirOnce.Do(func() {
+		if binDir, binDirErr = os.MkdirTemp("", "iotauthz-e2e-bin"); binDirErr == nil {
+			dir := binDir
+			stopEmbedded = append(stopEmbedded, func() { os.RemoveAll(dir) })
 		}
 	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	if binDirErr != nil {
+		t.Fatal(binDirErr)
 	}
-	return binPath
+	bin, err := gatewaytest.Binary(binDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // gatewayProc is one `iotauthz gateway` process.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -16,22 +15,9 @@ import (
 	"github.com/iotauthz/iotauthz/internal/syncbuf"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 // gatewayBinary builds `iotauthz` (cmd/iotauthz) into the stack's directory, once.
 func gatewayBinary(s *stack) (string, error) {
-	binOnce.Do(func() {
-		binPath = filepath.Join(s.dir, "iotauthz")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/iotauthz").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("building cmd/iotauthz: %v\n%s", err, out)
-		}
-	})
-	return binPath, binErr
+	return gatewaytest.Binary(s.dir)
 }
 
 // child is `iotauthz gateway` in a process of its own.

@@ -1,7 +1,8 @@
 // Package gatewaytest makes the throwaway credentials a gateway demo or an end-to-end test needs:
 // a certificate authority with a server certificate, and an RSA token-signing key pair that signs
 // tokens the way `iotauthz sign` (and openssl) do; an embedded broker (Broker); and Repeat, the
-// endless bytes a hostile-input test sends.
+// endless bytes a hostile-input test sends; Binary, the iotauthz command built once for the tests
+// that run it as a person does.
 //
 // Nothing here is for production: keys live in memory and certificates are valid for a day.
 // Everything is safe for concurrent use once made.
