@@ -450,8 +450,12 @@ func benchCold(b *testing.B, unsigned bool) {
 // connection (network filter), through the .wasm in host/. ns/op is per callback;
 // "ns/packet" = ns/op / 100. The connection's bytes go to a counting sink; after the loop every
 // byte must have reached the broker.
-func BenchmarkMQTTPublishAuthorize(b *testing.B) {
-	e := newEnv(b, benchQuiet, workers(1), hostLog(host.LogWarn))
+func BenchmarkMQTTPublishAuthorize(b *testing.B) { benchMQTTPublish(b, benchQuiet) }
+
+// benchMQTTPublish is P2 with the configuration mutate makes (BenchmarkLimitsMQTTPublish compares
+// mqtt.limits on and off).
+func benchMQTTPublish(b *testing.B, mutate func(map[string]any)) {
+	e := newEnv(b, mutate, workers(1), hostLog(host.LogWarn))
 	e.auth.setAnswer(respond(200, mqttPolicy()))
 	vm := e.p.Worker(0)
 	sink := &countingSink{}

@@ -31,3 +31,9 @@ func BenchmarkLimitsHTTPCachedNative(b *testing.B) {
 func BenchmarkLimitsMQTTPublishNative(b *testing.B) {
 	benchLimits(b, benchMQTTPublishNative)
 }
+
+// BenchmarkLimitsMQTTPublish: P2's 100 PUBLISH packets per callback through the .wasm in host/,
+// with and without mqtt.limits: what AWS's limits, on by default, cost per packet in wasm.
+func BenchmarkLimitsMQTTPublish(b *testing.B) {
+	benchLimits(b, benchMQTTPublish)
+}
