@@ -5,8 +5,14 @@ import "github.com/iotauthz/iotauthz/internal/words"
 // memo is a bounded, 2-way set-associative cache of (action, name) → allowed for one connection
 // (least recently used of the two replaced). A slot is valid only for the generation it was written
 // in, so reset (a policy change) is O(1).
+//
+// Its table starts empty and grows: memoFirstSlots slots at the first write, doubled (up to max)
+// when a write finds both slots of its pair in use, so an idle connection holds no table and one
+// that uses a few topics a small one. At 10 000 idle connections the eager 256-slot table was
+// 12 KiB of each connection's state in the guest's memory.
 type memo struct {
 	slots []memoSlot
+	max   int    // slots at most; 0: no memo
 	mask  uint32 // of the pair index, times 2
 	gen   uint32
 	tick  uint32
@@ -21,8 +27,13 @@ type memoSlot struct {
 	name []byte
 }
 
-const memoMaxName = 256
+const (
+	memoMaxName    = 256
+	memoFirstSlots = 8
+)
 
+// init sets the memo's bound: n entries, rounded up to a power of two of at least 2; n <= 0
+// disables it. No table is allocated until the first put.
 func (m *memo) init(n int) {
 	if n <= 0 {
 		return
@@ -31,8 +42,7 @@ func (m *memo) init(n int) {
 	for size < n {
 		size <<= 1
 	}
-	m.slots = make([]memoSlot, size)
-	m.mask = uint32(size-1) &^ 1
+	m.max = size
 	m.gen = 1
 }
 
@@ -43,6 +53,30 @@ func (m *memo) reset() {
 			m.slots[i].gen = 0
 		}
 		m.gen = 1
+	}
+}
+
+// grow doubles the table (or makes the first), keeping the current generation's entries; the
+// names' buffers move with their slots.
+func (m *memo) grow() {
+	size := memoFirstSlots
+	if len(m.slots) > 0 {
+		size = 2 * len(m.slots)
+	}
+	size = min(size, m.max)
+	old := m.slots
+	m.slots = make([]memoSlot, size)
+	m.mask = uint32(size-1) &^ 1
+	for i := range old {
+		o := &old[i]
+		if o.gen != m.gen {
+			continue
+		}
+		j := o.hash & m.mask
+		if m.slots[j].gen == m.gen {
+			j++ // the pair's other slot: two entries of one old pair land in at most one new pair
+		}
+		m.slots[j] = *o
 	}
 }
 
@@ -68,8 +102,13 @@ func (m *memo) get(h uint32, a Action, name []byte) (ok, hit bool) {
 }
 
 func (m *memo) put(h uint32, a Action, name []byte, ok bool) {
-	if m.slots == nil || len(name) > memoMaxName {
+	if m.max == 0 || len(name) > memoMaxName {
 		return
+	}
+	if len(m.slots) == 0 {
+		m.grow()
+	} else if i := h & m.mask; len(m.slots) < m.max && m.slots[i].gen == m.gen && m.slots[i+1].gen == m.gen {
+		m.grow()
 	}
 	i := h & m.mask
 	s := &m.slots[i]

@@ -468,6 +468,46 @@ func TestSession_Memo(t *testing.T) {
 	}
 }
 
+// TestSession_MemoGrows: the memo's table is made at the first memoized decision, not with the
+// session (an idle connection holds none), and grows with the names in use up to its bound,
+// keeping what it knew: names decided before a growth are still answered without the policy.
+func TestSession_MemoGrows(t *testing.T) {
+	calls := 0
+	pol := PolicyFunc(func(a Action, name []byte) bool { calls++; return true })
+	s := New(Options{MemoEntries: 256})
+	s.FromClient(connectPkt(mqtt.V311, "dev1", ""))
+	s.Authorize(pol)
+	s.FromBroker(connackPkt(mqtt.V311))
+	if s.memo.slots != nil {
+		t.Fatalf("an idle connection holds a memo of %d slots", len(s.memo.slots))
+	}
+	s.FromClient(pub(mqtt.V311, "t/0", 0, 0, false, ""))
+	if n := len(s.memo.slots); n != memoFirstSlots {
+		t.Fatalf("memo slots after one name: %d, want %d", n, memoFirstSlots)
+	}
+	seen := 0
+	for n := 1; n <= 64; n *= 2 {
+		for ; seen < n; seen++ {
+			s.FromClient(pub(mqtt.V311, fmt.Sprintf("t/%d", seen), 0, 0, false, ""))
+		}
+		before := calls
+		for i := 0; i < seen; i++ {
+			s.FromClient(pub(mqtt.V311, fmt.Sprintf("t/%d", i), 0, 0, false, ""))
+		}
+		// Up to 2 misses per pair are allowed: the table is 2-way, and a growth is triggered only
+		// by a full pair, so a few names may still share one.
+		if miss := calls - before; miss > seen/4 {
+			t.Fatalf("%d names, memo of %d slots: %d of them asked the policy again", seen, len(s.memo.slots), miss)
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		s.FromClient(pub(mqtt.V311, fmt.Sprintf("u/%d", i), 0, 0, false, ""))
+	}
+	if n := len(s.memo.slots); n != 256 {
+		t.Fatalf("memo slots after 2000 names: %d, want its bound 256", n)
+	}
+}
+
 func TestSession_NoAllocs(t *testing.T) {
 	s := New(Options{})
 	s.FromClient(connectPkt(mqtt.V5, "dev1", ""))
