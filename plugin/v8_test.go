@@ -29,6 +29,7 @@ import (
 	"testing"
 
 	"github.com/iotauthz/iotauthz/host"
+	"github.com/iotauthz/iotauthz/internal/wasmbuild"
 )
 
 var (
@@ -356,5 +357,54 @@ func TestV8SameDecisions(t *testing.T) {
 		if !reflect.DeepEqual(got.Conn, want.Conn) {
 			t.Errorf("%s: connection totals differ:\n V8:    %+v\n host/: %+v", sc.Name, got.Conn, want.Conn)
 		}
+	}
+}
+
+// TestV8RSAGuest runs bench/v8/host.mjs's rsa mode (P3 in V8) briefly on plugin/token's verify
+// guest and the inputs writeV8RSA writes, as make bench does: both benchmarks must report, and
+// a signature that does not verify, or a missing input, must fail the run instead of timing it.
+func TestV8RSAGuest(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH: the V8 bench host cannot run (install Debian's nodejs; make deps does)")
+	}
+	guest := wasmbuild.ModuleOrSkip(t, "./token/testdata/verifyguest")
+	dir := t.TempDir()
+	writeV8RSA(t, dir)
+	guestPath := filepath.Join(t.TempDir(), "verify.wasm")
+	if err := os.WriteFile(guestPath, guest, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func() (string, error) {
+		cmd := exec.Command(node, "--no-warnings", "../bench/v8/host.mjs", "rsa", guestPath, dir, "-count", "1", "-benchtime", "0.05")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run()
+	if err != nil {
+		t.Fatalf("host.mjs rsa: %v\n%s", err, out)
+	}
+	for _, name := range []string{"BenchmarkV8RSAVerifyWasm-1\t", "BenchmarkV8RSAVerifyStdlibWasm-1\t"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("host.mjs rsa did not report %s:\n%s", strings.TrimSpace(name), out)
+		}
+	}
+
+	sig, err := os.ReadFile(filepath.Join(dir, "sig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[len(sig)/2] ^= 1
+	if err := os.WriteFile(filepath.Join(dir, "sig"), sig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(); err == nil || !strings.Contains(out, "verifications succeeded") {
+		t.Errorf("a signature that does not verify: err %v, want the run to fail saying so:\n%s", err, out)
+	}
+	if err := os.Remove(filepath.Join(dir, "key.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(); err == nil || !strings.Contains(out, "setup failed") {
+		t.Errorf("no key.pem: err %v, want the run to fail in setup:\n%s", err, out)
 	}
 }

@@ -732,23 +732,18 @@ function bench(module, sc, count, benchtime) {
 // rsa runs plugin/token's verify guest (testdata/verifyguest: RSA-2048 PKCS#1 v1.5 verify with
 // the plugin's verifier, and with crypto/rsa) in V8: the same guest and exports as
 // BenchmarkRSAVerifyWasm and BenchmarkRSAVerifyStdlibWasm run in wazero. The guest reads its key,
-// message and signature from a preopened directory, so it runs on node's own WASI (not on the
-// plugin's imports above; nothing but the verify loop is timed). Every call must report all its
-// verifications good.
-const rsaWASIs = [];
+// message and signature from a preopened directory, "/v", which VerifyGuest serves from memory
+// (nothing but the verify loop is timed). Every call must report all its verifications good.
+//
+// node:wasi is not used: node 20's crashed make bench twice in this mode, once aborting in ~WASI
+// ("Assertion failed: (current_uvwasi_memory_) == (0)") and once with a segmentation fault,
+// both while the Go guest's memory grew.
 async function rsa(guestPath, dir, count, benchtime) {
-  const { WASI } = await import('node:wasi');
   const module = new WebAssembly.Module(fs.readFileSync(guestPath));
-  // Every WASI object stays reachable until the process ends. Node 20 aborts ("Assertion failed:
-  // (current_uvwasi_memory_) == (0)" in ~WASI) when the GC collects a finished run's WASI while
-  // the next run's poll_oneoff is allocating; seen once in make bench. (Module scope: a local the
-  // function no longer reads need not be kept alive.)
+  const files = new Map(fs.readdirSync(dir).map((n) => [n, fs.readFileSync(`${dir}/${n}`)]));
   for (const [name, exp] of [['RSAVerifyWasm', 'verify'], ['RSAVerifyStdlibWasm', 'verifyStdlib']]) {
     for (let run = 0; run < count; run++) {
-      const wasi = new WASI({ version: 'preview1', preopens: { '/v': dir } });
-      rsaWASIs.push(wasi);
-      const inst = new WebAssembly.Instance(module, wasi.getImportObject());
-      wasi.initialize(inst);
+      const inst = new VerifyGuest(module, files).inst;
       const setup = inst.exports.setup();
       if (setup !== 0) throw new Error(`verify guest setup failed: ${setup}`);
       const f = inst.exports[exp];
@@ -774,6 +769,100 @@ async function rsa(guestPath, dir, count, benchtime) {
     }
   }
 }
+
+// VerifyGuest is the verify guest's instance with Plugin's WASI (Envoy's) plus one read-only
+// preopened directory, "/v" (fd 3), holding files: what Go's os.ReadFile asks of WASI (path_open,
+// fd_filestat_get, fd_read, fd_close).
+const E_NOENT = 44, E_INVAL = 28, FT_DIR = 3, FT_FILE = 4, PREOPEN_FD = 3;
+class VerifyGuest {
+  constructor(module, files) {
+    this.files = files;
+    this.open = new Map(); // fd → {data, off}
+    this.nextFD = PREOPEN_FD + 1;
+    this.t0 = process.hrtime.bigint();
+    this.stdio = ['', '', ''];
+    this.u8buf = null;
+    this.inst = new WebAssembly.Instance(module, { wasi_snapshot_preview1: this.wasi() });
+    this.mem = this.inst.exports.memory;
+    this.inst.exports._initialize();
+  }
+  log(_level, msg) { process.stderr.write(`verify guest: ${msg}\n`); }
+  filestat(p, type, size) {
+    this.bytes(p, 64).fill(0);
+    this.view().setUint8(p + 16, type);
+    this.view().setBigUint64(p + 24, 1n, true);
+    this.view().setBigUint64(p + 32, BigInt(size), true);
+  }
+  wasi() {
+    const g = this, base = Plugin.prototype.wasi.call(this);
+    const dirName = enc.encode('/v');
+    return {
+      ...base,
+      fd_prestat_get(fd, p) {
+        if (fd !== PREOPEN_FD) return E_BADF;
+        g.view().setUint8(p, 0); // a directory
+        g.u32(p + 4, dirName.length);
+        return E_SUCCESS;
+      },
+      fd_prestat_dir_name(fd, p, n) {
+        if (fd !== PREOPEN_FD) return E_BADF;
+        if (n < dirName.length) return E_INVAL;
+        g.bytes(p, dirName.length).set(dirName);
+        return E_SUCCESS;
+      },
+      path_open(dirfd, _dirflags, p, n, _oflags, _rights, _inherit, _fdflags, fdPtr) {
+        if (dirfd !== PREOPEN_FD) return E_BADF;
+        const data = g.files.get(g.str(p, n));
+        if (data === undefined) return E_NOENT;
+        const fd = g.nextFD++;
+        g.open.set(fd, { data, off: 0 });
+        g.u32(fdPtr, fd);
+        return E_SUCCESS;
+      },
+      path_filestat_get(dirfd, _flags, p, n, st) {
+        if (dirfd !== PREOPEN_FD) return E_BADF;
+        const data = g.files.get(g.str(p, n));
+        if (data === undefined) return E_NOENT;
+        g.filestat(st, FT_FILE, data.length);
+        return E_SUCCESS;
+      },
+      fd_filestat_get(fd, st) {
+        if (fd === PREOPEN_FD) { g.filestat(st, FT_DIR, 0); return E_SUCCESS; }
+        const f = g.open.get(fd);
+        if (f === undefined) return E_BADF;
+        g.filestat(st, FT_FILE, f.data.length);
+        return E_SUCCESS;
+      },
+      fd_fdstat_get(fd, p) {
+        if (fd <= 2) return base.fd_fdstat_get(fd, p);
+        if (fd !== PREOPEN_FD && !g.open.has(fd)) return E_BADF;
+        g.bytes(p, 24).fill(0);
+        g.view().setUint8(p, fd === PREOPEN_FD ? FT_DIR : FT_FILE);
+        g.view().setBigUint64(p + 8, 0xffffffffffffffffn, true);
+        g.view().setBigUint64(p + 16, 0xffffffffffffffffn, true);
+        return E_SUCCESS;
+      },
+      fd_fdstat_set_flags(fd) { return g.open.has(fd) ? E_SUCCESS : E_BADF; },
+      fd_read(fd, iovs, n, readPtr) {
+        const f = g.open.get(fd);
+        if (f === undefined) return E_BADF;
+        const dv = g.view();
+        let total = 0;
+        for (let i = 0; i < n && f.off < f.data.length; i++) {
+          const p = dv.getUint32(iovs + i * 8, true), l = dv.getUint32(iovs + i * 8 + 4, true);
+          const chunk = f.data.subarray(f.off, f.off + l);
+          g.bytes(p, chunk.length).set(chunk);
+          f.off += chunk.length;
+          total += chunk.length;
+        }
+        g.u32(readPtr, total);
+        return E_SUCCESS;
+      },
+      fd_close(fd) { return g.open.delete(fd) ? E_SUCCESS : E_BADF; },
+    };
+  }
+}
+for (const m of ['u8', 'view', 'bytes', 'str', 'u32']) VerifyGuest.prototype[m] = Plugin.prototype[m];
 
 async function main(argv) {
   const [mode, wasmPath, scenPath, ...rest] = argv;
