@@ -238,7 +238,8 @@ const method = `
   and after 10 000 devices connect at once and stay idle. docs/performance.md says what bounds
   them.
 - P3 in V8 runs plugin/token's verify guest (the same guest and exports as RSAVerifyWasm in
-  wazero) on node's own WASI, which it needs for its input files; only the verify loop is timed.
+  wazero), its input files served from memory by the bench host's WASI; only the verify loop is
+  timed.
   The engines table also shows the signature's share of the plugin's own cold path: the signed
   cold authorization minus the signing-disabled one, in V8 and in wazero.
 `
