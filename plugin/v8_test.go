@@ -368,13 +368,11 @@ func TestV8RSAGuest(t *testing.T) {
 	if err != nil {
 		t.Skip("node is not on PATH: the V8 bench host cannot run (install Debian's nodejs; make deps does)")
 	}
-	guest := wasmbuild.ModuleOrSkip(t, "./token/testdata/verifyguest")
+	const guest = "./token/testdata/verifyguest"
+	wasmbuild.ModuleOrSkip(t, guest)
+	guestPath := wasmbuild.File(t, guest)
 	dir := t.TempDir()
 	writeV8RSA(t, dir)
-	guestPath := filepath.Join(t.TempDir(), "verify.wasm")
-	if err := os.WriteFile(guestPath, guest, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	run := func() (string, error) {
 		cmd := exec.Command(node, "--no-warnings", "../bench/v8/host.mjs", "rsa", guestPath, dir, "-count", "1", "-benchtime", "0.05")
 		out, err := cmd.CombinedOutput()

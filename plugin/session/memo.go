@@ -105,12 +105,11 @@ func (m *memo) put(h uint32, a Action, name []byte, ok bool) {
 	if m.max == 0 || len(name) > memoMaxName {
 		return
 	}
-	if len(m.slots) == 0 {
-		m.grow()
-	} else if i := h & m.mask; len(m.slots) < m.max && m.slots[i].gen == m.gen && m.slots[i+1].gen == m.gen {
-		m.grow()
-	}
 	i := h & m.mask
+	if len(m.slots) == 0 || len(m.slots) < m.max && m.slots[i].gen == m.gen && m.slots[i+1].gen == m.gen {
+		m.grow()
+		i = h & m.mask
+	}
 	s := &m.slots[i]
 	if o := &m.slots[i+1]; o.gen != m.gen || s.gen == m.gen && o.used < s.used {
 		s = o

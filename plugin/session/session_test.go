@@ -494,8 +494,8 @@ func TestSession_MemoGrows(t *testing.T) {
 		for i := 0; i < seen; i++ {
 			s.FromClient(pub(mqtt.V311, fmt.Sprintf("t/%d", i), 0, 0, false, ""))
 		}
-		// Up to 2 misses per pair are allowed: the table is 2-way, and a growth is triggered only
-		// by a full pair, so a few names may still share one.
+		// A few misses are allowed: the table is 2-way and grows only when a write finds its
+		// pair full, so a third name of one pair may evict another; at most a quarter here.
 		if miss := calls - before; miss > seen/4 {
 			t.Fatalf("%d names, memo of %d slots: %d of them asked the policy again", seen, len(s.memo.slots), miss)
 		}
